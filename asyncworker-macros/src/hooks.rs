@@ -1,0 +1,172 @@
+//! `#[on_startup]` / `#[on_shutdown]`: an `async fn(app: &App)` registered with an order.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType};
+
+use crate::errors::Errors;
+use crate::item::{self, Kind};
+use crate::route::args::{Arg, field, parse_list};
+
+mod kw {
+    syn::custom_keyword!(order);
+}
+
+/// When the hook runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HookKind {
+    Startup,
+    Shutdown,
+}
+
+impl HookKind {
+    fn attribute(self) -> &'static str {
+        match self {
+            HookKind::Startup => "on_startup",
+            HookKind::Shutdown => "on_shutdown",
+        }
+    }
+}
+
+#[derive(Default)]
+struct HookArgs {
+    order: Option<Arg<kw::order, LitInt>>,
+    errors: Vec<syn::Error>,
+}
+
+impl Parse for HookArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = HookArgs::default();
+        let errors = parse_list(input, |input| {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(kw::order) {
+                field(&mut args.order, "order", input, &mut args.errors)
+            } else {
+                Err(lookahead.error())
+            }
+        })?;
+        args.errors.extend(errors);
+        Ok(args)
+    }
+}
+
+/// Entry point of both hook attributes; like `route::expand`, keeps the function on error.
+pub(crate) fn expand(kind: HookKind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(kind, attr, item.clone()) {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            let mut tokens = item;
+            tokens.extend(err.to_compile_error());
+            tokens
+        }
+    }
+}
+
+/// The expansion, or every error found (combined).
+pub(crate) fn try_expand(
+    kind: HookKind,
+    attr: TokenStream,
+    item: TokenStream,
+) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let order = errors
+        .ok(syn::parse2::<HookArgs>(attr))
+        .and_then(|args| validate(args, &mut errors));
+    let func = errors.ok(item::parse(item.clone(), kind.attribute()));
+    if let Some(func) = &func {
+        item::check(func, Kind::Hook, &mut errors);
+        check_arity(func, &mut errors);
+    }
+    errors.finish()?;
+    let (Some(func), Some(order)) = (func, order) else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "asyncworker-macros: internal error: no hook despite no error",
+        ));
+    };
+    let registration = emit(kind, order, &func);
+    let mut tokens = item;
+    tokens.extend(registration);
+    Ok(tokens)
+}
+
+fn validate(mut args: HookArgs, errors: &mut Errors) -> Option<i32> {
+    errors.extend(std::mem::take(&mut args.errors));
+    let Some(order) = &args.order else {
+        return Some(0);
+    };
+    let lit = &order.value;
+    errors.ok(lit
+        .base10_parse::<i32>()
+        .map_err(|_| syn::Error::new(lit.span(), "`order` must fit in an i32")))
+}
+
+fn check_arity(func: &ItemFn, errors: &mut Errors) {
+    let inputs = &func.sig.inputs;
+    let message = "a hook takes exactly one argument: `app: &App`";
+    match inputs.len() {
+        1 => {}
+        0 => errors.push(syn::Error::new(func.sig.paren_token.span.join(), message)),
+        _ => errors.push(syn::Error::new_spanned(inputs, message)),
+    }
+}
+
+fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
+    let ident = &func.sig.ident;
+    let span = ident.span();
+    // A wrong argument type is reported at the user's parameter type, a wrong return type at
+    // the user's return type; both come from this call's spans.
+    let arg_span = match func.sig.inputs.first() {
+        Some(FnArg::Typed(pat)) => pat.ty.span(),
+        _ => span,
+    };
+    let output_span = match &func.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => span,
+    };
+    let app = quote_spanned!(arg_span=> __asyncworker_app);
+    let call = quote_spanned!(span=> #ident(#app));
+    let boxed = quote_spanned!(output_span=> ::asyncworker::__private::box_hook(#call));
+    let line = quote_spanned!(span=> ::core::line!());
+    let variant = match kind {
+        HookKind::Startup => quote!(Startup),
+        HookKind::Shutdown => quote!(Shutdown),
+    };
+    let name = LitStr::new(&ident.unraw().to_string(), Span::call_site());
+    let order = Literal::i32_suffixed(order);
+    quote! {
+        #[doc(hidden)]
+        #[allow(
+            dead_code,
+            non_snake_case,
+            unused_qualifications,
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery
+        )]
+        const _: () = {
+            fn __asyncworker_hook<'a>(
+                #app: &'a ::asyncworker::__private::App,
+            ) -> ::asyncworker::__private::BoxFuture<'a, ::asyncworker::__private::HookResult> {
+                #boxed
+            }
+            ::asyncworker::__private::inventory::submit! {
+                ::asyncworker::__private::HookDef {
+                    kind: ::asyncworker::__private::HookKind::#variant,
+                    name: #name,
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: #line,
+                    order: #order,
+                    run: __asyncworker_hook,
+                }
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests;

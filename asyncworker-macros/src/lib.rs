@@ -1,0 +1,159 @@
+//! Procedural macros of [asyncworker]: `#[route]`, `#[on_startup]` and `#[on_shutdown]`.
+//!
+//! Use them through the `asyncworker` crate, which re-exports them; the code they generate
+//! names `::asyncworker::__private` and nothing else.
+//!
+//! Each macro only parses, validates (reporting every mistake at once, at the offending token)
+//! and emits a registration next to the unchanged function. All behaviour lives in the runtime.
+//!
+//! [asyncworker]: https://docs.rs/asyncworker
+
+mod duration;
+mod errors;
+mod hooks;
+mod item;
+mod route;
+#[cfg(test)]
+mod test_support;
+
+use proc_macro::TokenStream;
+
+/// Registers an `async fn` as a route of the worker.
+///
+/// The first key picks the backend. This version implements AMQP; `http`, `sse`, `every` and
+/// `cron` are recognised but rejected at compile time.
+///
+/// ```ignore
+/// use asyncworker::prelude::*;
+///
+/// /// Called with up to 100 orders at a time, from two queues.
+/// #[route(amqp = ["orders", "orders.priority"], bulk_size = 100, bulk_flush = "500ms")]
+/// async fn drain(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<()> {
+///     db.store(&messages).await?;
+///     Ok(()) // every message not marked otherwise is acked
+/// }
+/// ```
+///
+/// # AMQP arguments
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `amqp` | `["queue", ...]`: at least one queue, each 1..=255 bytes, no repeats | required |
+/// | `name` | `"..."`, used in logs, metrics and health | the function name |
+/// | `vhost` | `"..."` | from the settings |
+/// | `connection` | `"..."`, a named connection | the default one |
+/// | `bulk_size` | `1..=65535`: the handler receives up to N messages | `1` |
+/// | `bulk_flush` | duration: hand over a non-full bulk after its oldest message waited this long | `"1s"` |
+/// | `prefetch` | `1..=65535`, at least `bulk_size` | computed by the runtime |
+/// | `concurrency` | `1..=65535` handler calls at once | `1` |
+/// | `on_success` | `"ack"`, `"reject"` or `"requeue"` | `"ack"` |
+/// | `on_exception` | the same; for `Err`, panics and timeouts | `"requeue"` |
+/// | `on_decode_error` | the same; for a body that does not decode | `"reject"` |
+/// | `timeout` | duration | none |
+///
+/// Durations are strings of `<integer><unit>` segments with units `ms`, `s`, `m`, `h`:
+/// `"250ms"`, `"1s"`, `"1m30s"`. `retries`, `retry_delay`, `dead_letter`, `declare` and
+/// `queue_type` are reserved and rejected until the runtime implements them.
+///
+/// The function must be a free, non-generic `async fn`. Its argument and return types are
+/// checked by the runtime's handler traits, and its future must be `Send`.
+///
+/// # Expansion
+///
+/// The function is kept as written (and stays callable, e.g. from unit tests). The example
+/// above also produces, roughly:
+///
+/// ```ignore
+/// #[doc(hidden)]
+/// const _: () = {
+///     // Names the value held across an `.await` when the future is not `Send`.
+///     fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
+///         ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
+///     }
+///     fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
+///         ::asyncworker::__private::amqp_factory::<100u16, _, _>(drain)
+///     }
+///     ::asyncworker::__private::inventory::submit! {
+///         ::asyncworker::__private::AmqpRouteDef {
+///             name: "drain",
+///             module_path: ::core::module_path!(),
+///             file: ::core::file!(),
+///             line: ::core::line!(),
+///             queues: &["orders", "orders.priority"],
+///             options: ::asyncworker::__private::AmqpOptions {
+///                 bulk_size: 100u16,
+///                 bulk_flush_ms: 500u64,
+///                 ..::asyncworker::__private::AmqpOptions::DEFAULT
+///             },
+///             factory: __asyncworker_factory,
+///         }
+///     }
+/// };
+/// ```
+///
+/// To read the real expansion, run `cargo expand path::to::module`; `inventory::submit!`
+/// further expands to a `#[link_section]` static and a constructor function, which is expected.
+#[proc_macro_attribute]
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(attr.into(), item.into()).into()
+}
+
+/// Runs an `async fn(app: &App)` at startup, before any route starts.
+///
+/// The function returns `()` or a `Result<(), E>`; an error aborts start-up with a non-zero
+/// exit code. Hooks run one at a time, sorted by `(order, module path, name)`; `order` is an
+/// optional `i32` (default `0`).
+///
+/// ```ignore
+/// #[on_startup(order = -5)]
+/// async fn connect(app: &App) -> anyhow::Result<()> {
+///     app.insert(Db::connect().await?);
+///     Ok(())
+/// }
+/// ```
+///
+/// Expands to the unchanged function plus:
+///
+/// ```ignore
+/// #[doc(hidden)]
+/// const _: () = {
+///     fn __asyncworker_hook<'a>(
+///         __asyncworker_app: &'a ::asyncworker::__private::App,
+///     ) -> ::asyncworker::__private::BoxFuture<'a, ::asyncworker::__private::HookResult> {
+///         ::asyncworker::__private::box_hook(connect(__asyncworker_app))
+///     }
+///     ::asyncworker::__private::inventory::submit! {
+///         ::asyncworker::__private::HookDef {
+///             kind: ::asyncworker::__private::HookKind::Startup,
+///             name: "connect",
+///             module_path: ::core::module_path!(),
+///             file: ::core::file!(),
+///             line: ::core::line!(),
+///             order: -5i32,
+///             run: __asyncworker_hook,
+///         }
+///     }
+/// };
+/// ```
+#[proc_macro_attribute]
+pub fn on_startup(attr: TokenStream, item: TokenStream) -> TokenStream {
+    hooks::expand(hooks::HookKind::Startup, attr.into(), item.into()).into()
+}
+
+/// Runs an `async fn(app: &App)` at shutdown, after every route has drained.
+///
+/// Same form and `order = N` argument as [`macro@on_startup`]; shutdown hooks run in reverse
+/// order. A failing shutdown hook is logged and the others still run.
+///
+/// ```ignore
+/// #[on_shutdown(order = 3)]
+/// async fn close(app: &App) {
+///     app.state::<Db>().close().await;
+/// }
+/// ```
+///
+/// Expands like `#[on_startup]`, with `kind: ::asyncworker::__private::HookKind::Shutdown`.
+#[proc_macro_attribute]
+pub fn on_shutdown(attr: TokenStream, item: TokenStream) -> TokenStream {
+    hooks::expand(hooks::HookKind::Shutdown, attr.into(), item.into()).into()
+}

@@ -1,0 +1,270 @@
+//! Syntax of the `#[route(...)]` arguments. Meaning (ranges, combinations) is checked later, so
+//! that a syntax error in one argument does not hide a semantic error in another.
+
+use proc_macro2::{Span, TokenTree};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{LitBool, LitInt, LitStr, Token, bracketed, token};
+
+/// Every key `#[route]` knows; `lookahead1` lists them all when it meets another one.
+pub(crate) mod kw {
+    syn::custom_keyword!(amqp);
+    syn::custom_keyword!(http);
+    syn::custom_keyword!(sse);
+    syn::custom_keyword!(every);
+    syn::custom_keyword!(cron);
+    syn::custom_keyword!(name);
+    syn::custom_keyword!(vhost);
+    syn::custom_keyword!(connection);
+    syn::custom_keyword!(bulk_size);
+    syn::custom_keyword!(bulk_flush);
+    syn::custom_keyword!(prefetch);
+    syn::custom_keyword!(concurrency);
+    syn::custom_keyword!(on_success);
+    syn::custom_keyword!(on_exception);
+    syn::custom_keyword!(on_decode_error);
+    syn::custom_keyword!(timeout);
+    syn::custom_keyword!(retries);
+    syn::custom_keyword!(retry_delay);
+    syn::custom_keyword!(dead_letter);
+    syn::custom_keyword!(declare);
+    syn::custom_keyword!(queue_type);
+}
+
+/// A `key = value` argument; the key token is kept so later errors can point at it.
+pub(crate) struct Arg<K, V> {
+    pub(crate) key: K,
+    pub(crate) value: V,
+}
+
+/// `["q1", "q2"]`.
+pub(crate) struct Queues {
+    pub(crate) bracket: token::Bracket,
+    pub(crate) names: Punctuated<LitStr, Token![,]>,
+}
+
+impl Parse for Queues {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !input.peek(token::Bracket) {
+            return Err(input.error("`amqp` takes a list of queues: `amqp = [\"queue\", ...]`"));
+        }
+        let content;
+        let bracket = bracketed!(content in input);
+        match content.parse_terminated(<LitStr as Parse>::parse, Token![,]) {
+            Ok(names) => Ok(Queues { bracket, names }),
+            Err(err) => {
+                // A nested buffer dropped with tokens left makes syn replace every collected
+                // error with a bare "unexpected token", so consume the rest first.
+                skip_while(&content, |_| true)?;
+                Err(err)
+            }
+        }
+    }
+}
+
+/// The key that picks the backend.
+pub(crate) enum Backend {
+    Amqp(Arg<kw::amqp, Queues>),
+    /// Recognised, so the user is told "not implemented yet" rather than "unknown key".
+    Unimplemented {
+        name: &'static str,
+        span: Span,
+    },
+}
+
+impl Backend {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Amqp(_) => "amqp",
+            Backend::Unimplemented { name, .. } => name,
+        }
+    }
+}
+
+/// Parsed `#[route(...)]` arguments, plus the syntax errors met on the way.
+#[derive(Default)]
+pub(crate) struct RouteArgs {
+    pub(crate) backend: Option<Backend>,
+    pub(crate) name: Option<Arg<kw::name, LitStr>>,
+    pub(crate) vhost: Option<Arg<kw::vhost, LitStr>>,
+    pub(crate) connection: Option<Arg<kw::connection, LitStr>>,
+    pub(crate) bulk_size: Option<Arg<kw::bulk_size, LitInt>>,
+    pub(crate) bulk_flush: Option<Arg<kw::bulk_flush, LitStr>>,
+    pub(crate) prefetch: Option<Arg<kw::prefetch, LitInt>>,
+    pub(crate) concurrency: Option<Arg<kw::concurrency, LitInt>>,
+    pub(crate) on_success: Option<Arg<kw::on_success, LitStr>>,
+    pub(crate) on_exception: Option<Arg<kw::on_exception, LitStr>>,
+    pub(crate) on_decode_error: Option<Arg<kw::on_decode_error, LitStr>>,
+    pub(crate) timeout: Option<Arg<kw::timeout, LitStr>>,
+    pub(crate) retries: Option<Arg<kw::retries, LitInt>>,
+    pub(crate) retry_delay: Option<Arg<kw::retry_delay, LitStr>>,
+    pub(crate) dead_letter: Option<Arg<kw::dead_letter, LitStr>>,
+    pub(crate) declare: Option<Arg<kw::declare, LitBool>>,
+    pub(crate) queue_type: Option<Arg<kw::queue_type, LitStr>>,
+    /// Syntax errors; parsing recovers at the next comma so every argument gets checked.
+    pub(crate) errors: Vec<syn::Error>,
+}
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = RouteArgs::default();
+        let errors = parse_list(input, |input| args.parse_one(input))?;
+        args.errors.extend(errors);
+        Ok(args)
+    }
+}
+
+impl RouteArgs {
+    fn parse_one(&mut self, input: ParseStream) -> syn::Result<()> {
+        let errors = &mut self.errors;
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::amqp) {
+            let key: kw::amqp = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value = input.parse()?;
+            self.set_backend(Backend::Amqp(Arg { key, value }), key.span);
+        } else if lookahead.peek(kw::http) {
+            self.unimplemented_backend::<kw::http>(input, "http")?;
+        } else if lookahead.peek(kw::sse) {
+            self.unimplemented_backend::<kw::sse>(input, "sse")?;
+        } else if lookahead.peek(kw::every) {
+            self.unimplemented_backend::<kw::every>(input, "every")?;
+        } else if lookahead.peek(kw::cron) {
+            self.unimplemented_backend::<kw::cron>(input, "cron")?;
+        } else if lookahead.peek(kw::name) {
+            field(&mut self.name, "name", input, errors)?;
+        } else if lookahead.peek(kw::vhost) {
+            field(&mut self.vhost, "vhost", input, errors)?;
+        } else if lookahead.peek(kw::connection) {
+            field(&mut self.connection, "connection", input, errors)?;
+        } else if lookahead.peek(kw::bulk_size) {
+            field(&mut self.bulk_size, "bulk_size", input, errors)?;
+        } else if lookahead.peek(kw::bulk_flush) {
+            field(&mut self.bulk_flush, "bulk_flush", input, errors)?;
+        } else if lookahead.peek(kw::prefetch) {
+            field(&mut self.prefetch, "prefetch", input, errors)?;
+        } else if lookahead.peek(kw::concurrency) {
+            field(&mut self.concurrency, "concurrency", input, errors)?;
+        } else if lookahead.peek(kw::on_success) {
+            field(&mut self.on_success, "on_success", input, errors)?;
+        } else if lookahead.peek(kw::on_exception) {
+            field(&mut self.on_exception, "on_exception", input, errors)?;
+        } else if lookahead.peek(kw::on_decode_error) {
+            field(&mut self.on_decode_error, "on_decode_error", input, errors)?;
+        } else if lookahead.peek(kw::timeout) {
+            field(&mut self.timeout, "timeout", input, errors)?;
+        } else if lookahead.peek(kw::retries) {
+            field(&mut self.retries, "retries", input, errors)?;
+        } else if lookahead.peek(kw::retry_delay) {
+            field(&mut self.retry_delay, "retry_delay", input, errors)?;
+        } else if lookahead.peek(kw::dead_letter) {
+            field(&mut self.dead_letter, "dead_letter", input, errors)?;
+        } else if lookahead.peek(kw::declare) {
+            field(&mut self.declare, "declare", input, errors)?;
+        } else if lookahead.peek(kw::queue_type) {
+            field(&mut self.queue_type, "queue_type", input, errors)?;
+        } else {
+            return Err(lookahead.error());
+        }
+        Ok(())
+    }
+
+    fn unimplemented_backend<K: Parse>(
+        &mut self,
+        input: ParseStream,
+        name: &'static str,
+    ) -> syn::Result<()> {
+        let span = input.span();
+        input.parse::<K>()?;
+        input.parse::<Token![=]>()?;
+        // The value's syntax is not settled for these backends yet; the key error says enough.
+        skip_while(input, |tt| !is_comma(tt))?;
+        self.set_backend(Backend::Unimplemented { name, span }, span);
+        Ok(())
+    }
+
+    fn set_backend(&mut self, backend: Backend, span: Span) {
+        match &self.backend {
+            None => self.backend = Some(backend),
+            Some(first) if first.name() == backend.name() => self.errors.push(syn::Error::new(
+                span,
+                format!("duplicate `{}` argument", backend.name()),
+            )),
+            Some(first) => self.errors.push(syn::Error::new(
+                span,
+                format!(
+                    "a route has exactly one backend; found `{}` and `{}`",
+                    first.name(),
+                    backend.name()
+                ),
+            )),
+        }
+    }
+}
+
+/// Parses `key = value`; a repeated key is reported at its second occurrence.
+pub(crate) fn field<K: Parse, V: Parse>(
+    slot: &mut Option<Arg<K, V>>,
+    name: &str,
+    input: ParseStream,
+    errors: &mut Vec<syn::Error>,
+) -> syn::Result<()> {
+    let span = input.span();
+    let key = input.parse()?;
+    input.parse::<Token![=]>()?;
+    let value = input.parse()?;
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            span,
+            format!("duplicate `{name}` argument"),
+        ));
+    } else {
+        *slot = Some(Arg { key, value });
+    }
+    Ok(())
+}
+
+/// Comma-separated arguments (trailing comma allowed). An argument that fails to parse is
+/// recorded and skipped up to the next comma, so one typo does not hide the other mistakes.
+pub(crate) fn parse_list(
+    input: ParseStream,
+    mut one: impl FnMut(ParseStream) -> syn::Result<()>,
+) -> syn::Result<Vec<syn::Error>> {
+    let mut errors = Vec::new();
+    while !input.is_empty() {
+        if let Err(err) = one(input) {
+            errors.push(err);
+            skip_while(input, |tt| !is_comma(tt))?;
+        }
+        if input.is_empty() {
+            break;
+        }
+        if let Err(err) = input.parse::<Token![,]>() {
+            errors.push(err);
+            skip_while(input, |tt| !is_comma(tt))?;
+            // Progress is guaranteed: either the input is exhausted or a comma follows.
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+    }
+    Ok(errors)
+}
+
+fn is_comma(tt: &TokenTree) -> bool {
+    matches!(tt, TokenTree::Punct(p) if p.as_char() == ',')
+}
+
+/// Consumes whole token trees (a bracketed list is one) while `keep_going` holds.
+fn skip_while(input: ParseStream, keep_going: impl Fn(&TokenTree) -> bool) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if !keep_going(&tt) {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}

@@ -1,0 +1,100 @@
+//! `#[route(...)]`: parse the arguments and the function, report every mistake at once, then
+//! emit the function unchanged plus its registration.
+
+mod amqp;
+pub(crate) mod args;
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::{ItemFn, LitStr};
+
+use self::args::{Backend, RouteArgs};
+use crate::errors::Errors;
+use crate::item::{self, Kind};
+
+/// Entry point of `#[route]`. On error the function is still emitted, so the only diagnostics
+/// are ours, with no cascade of "cannot find function" errors.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(attr, item.clone()) {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            let mut tokens = item;
+            tokens.extend(err.to_compile_error());
+            tokens
+        }
+    }
+}
+
+/// The expansion, or every error found (combined).
+pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let args = errors.ok(syn::parse2::<RouteArgs>(attr));
+    let func = errors.ok(item::parse(item.clone(), "route"));
+    if let Some(func) = &func {
+        item::check(func, Kind::Handler, &mut errors);
+    }
+    let route = args.and_then(|args| validate(args, &mut errors));
+    errors.finish()?;
+    let (Some(func), Some(route)) = (func, route) else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "asyncworker-macros: internal error: no route despite no error",
+        ));
+    };
+    let registration = emit(&route, &func);
+    let mut tokens = item;
+    tokens.extend(registration);
+    Ok(tokens)
+}
+
+/// A route ready to be emitted.
+struct Route {
+    name: Option<LitStr>,
+    amqp: amqp::AmqpRoute,
+}
+
+fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
+    let had_syntax_errors = !args.errors.is_empty();
+    errors.extend(std::mem::take(&mut args.errors));
+    if let Some(name) = &args.name
+        && name.value.value().is_empty()
+    {
+        errors.push(syn::Error::new(
+            name.value.span(),
+            "`name` must not be empty",
+        ));
+    }
+    match &args.backend {
+        // A mistyped backend key was reported already; "needs a backend" would repeat it.
+        None if had_syntax_errors => None,
+        None => {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                "a route needs a backend: `amqp = [\"queue\", ...]`",
+            ));
+            None
+        }
+        Some(Backend::Unimplemented { name, span }) => {
+            errors.push(syn::Error::new(
+                *span,
+                format!("`{name}` routes are not implemented yet in this version of asyncworker"),
+            ));
+            None
+        }
+        Some(Backend::Amqp(queues)) => Some(Route {
+            amqp: amqp::validate(&args, &queues.value, errors),
+            name: args.name.map(|arg| arg.value),
+        }),
+    }
+}
+
+fn emit(route: &Route, func: &ItemFn) -> TokenStream {
+    let name = route
+        .name
+        .as_ref()
+        .map_or_else(|| func.sig.ident.unraw().to_string(), LitStr::value);
+    amqp::emit(&route.amqp, &name, func)
+}
+
+#[cfg(test)]
+mod tests;

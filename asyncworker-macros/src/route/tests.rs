@@ -1,0 +1,490 @@
+use super::*;
+use crate::test_support::{At, assert_errors, assert_tokens_eq, marker, tokens};
+use quote::ToTokens;
+
+const HANDLER: &str = "async fn handle(m: Vec<Message<T>>) {}";
+
+const KEYS: &str = "expected one of: `amqp`, `http`, `sse`, `every`, `cron`, `name`, `vhost`, \
+    `connection`, `bulk_size`, `bulk_flush`, `prefetch`, `concurrency`, `on_success`, \
+    `on_exception`, `on_decode_error`, `timeout`, `retries`, `retry_delay`, `dead_letter`, \
+    `declare`, `queue_type`";
+
+/// Asserts the errors of `#[route(attr)]` on `item`.
+fn check_with(attr: &str, item: &str, expected: &[(At, &str)]) {
+    match try_expand(tokens(attr), tokens(item)) {
+        Ok(out) => panic!("expected errors for `{attr}`, got:\n{out}"),
+        Err(err) => assert_errors(&err, attr, item, expected),
+    }
+}
+
+/// Asserts the errors of `#[route(attr)]` on a valid handler.
+fn check(attr: &str, expected: &[(At, &str)]) {
+    check_with(attr, HANDLER, expected);
+}
+
+/// One error at marker 1.
+fn check1(attr: &str, message: &str) {
+    check(attr, &[(At::Marker(1), message)]);
+}
+
+fn accepts(attr: &str) -> TokenStream {
+    try_expand(tokens(attr), tokens(HANDLER))
+        .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"))
+}
+
+#[test]
+fn unknown_key_lists_the_valid_ones() {
+    check1(r#"amqp = ["a"], /*1*/bulk = 3"#, KEYS);
+    check1(r#"/*1*/"amqp" = ["a"]"#, KEYS);
+}
+
+#[test]
+fn duplicate_key_is_reported_at_the_second() {
+    check1(
+        r#"amqp = ["a"], bulk_size = 2, /*1*/bulk_size = 3"#,
+        "duplicate `bulk_size` argument",
+    );
+    check1(
+        r#"amqp = ["a"], /*1*/amqp = ["b"]"#,
+        "duplicate `amqp` argument",
+    );
+    check1(
+        r#"amqp = ["a"], on_success = "ack", /*1*/on_success = "ack""#,
+        "duplicate `on_success` argument",
+    );
+}
+
+#[test]
+fn a_backend_is_required() {
+    let message = "a route needs a backend: `amqp = [\"queue\", ...]`";
+    check("", &[(At::CallSite, message)]);
+    check(
+        "bulk_size = 2, timeout = \"1s\"",
+        &[(At::CallSite, message)],
+    );
+}
+
+#[test]
+fn exactly_one_backend() {
+    check1(
+        r#"amqp = ["a"], /*1*/http = ["/"]"#,
+        "a route has exactly one backend; found `amqp` and `http`",
+    );
+    check(
+        r#"/*1*/every = "1s", /*2*/amqp = ["a"]"#,
+        &[
+            (
+                At::Marker(1),
+                "`every` routes are not implemented yet in this version of asyncworker",
+            ),
+            (
+                At::Marker(2),
+                "a route has exactly one backend; found `every` and `amqp`",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn unimplemented_backends_are_errors_at_the_key() {
+    for (attr, key) in [
+        (r#"/*1*/http = ["/", "/hello"]"#, "http"),
+        (r#"/*1*/sse = ["/v2/events"], bulk_size = 2"#, "sse"),
+        (r#"/*1*/every = "30s""#, "every"),
+        (r#"/*1*/cron = "0 */5 * * * *""#, "cron"),
+    ] {
+        check1(
+            attr,
+            &format!("`{key}` routes are not implemented yet in this version of asyncworker"),
+        );
+    }
+}
+
+#[test]
+fn backend_need_not_come_first_and_trailing_comma_is_fine() {
+    accepts(r#"bulk_size = 2, amqp = ["a"],"#);
+}
+
+#[test]
+fn queue_list_checks() {
+    check1("amqp = /*1*/[]", "`amqp` needs at least one queue");
+    check1(r#"amqp = ["a", /*1*/""]"#, "queue name must not be empty");
+    let long = "x".repeat(256);
+    check1(
+        &format!(r#"amqp = [/*1*/"{long}"]"#),
+        "queue name is longer than 255 bytes (AMQP short string)",
+    );
+    accepts(&format!(r#"amqp = ["{}"]"#, "x".repeat(255)));
+    check1(
+        r#"amqp = ["a", "b", /*1*/"a"]"#,
+        "queue `a` is listed twice",
+    );
+    check1(
+        r#"amqp = /*1*/"a""#,
+        "`amqp` takes a list of queues: `amqp = [\"queue\", ...]`",
+    );
+    check1(r#"amqp = ["a", /*1*/5]"#, "expected string literal");
+}
+
+#[test]
+fn string_options_must_not_be_empty() {
+    for key in ["name", "vhost", "connection"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"""#),
+            &format!("`{key}` must not be empty"),
+        );
+    }
+}
+
+#[test]
+fn counts_must_fit_u16_and_be_positive() {
+    for key in ["bulk_size", "prefetch", "concurrency"] {
+        for zero in ["0", "-1"] {
+            check1(
+                &format!(r#"amqp = ["a"], {key} = /*1*/{zero}"#),
+                &format!("`{key}` must be at least 1"),
+            );
+        }
+        for big in ["65536", "340282366920938463463374607431768211456000"] {
+            check1(
+                &format!(r#"amqp = ["a"], {key} = /*1*/{big}"#),
+                &format!("`{key}` must be at most 65535 (it must fit the u16 prefetch)"),
+            );
+        }
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"10""#),
+            "expected integer literal",
+        );
+    }
+    accepts(r#"amqp = ["a"], bulk_size = 65535, prefetch = 65535, concurrency = 65535"#);
+}
+
+#[test]
+fn prefetch_smaller_than_bulk_size() {
+    check1(
+        r#"amqp = ["a"], bulk_size = 10, prefetch = /*1*/5"#,
+        "`prefetch` (5) is smaller than `bulk_size` (10): the bulk could never fill",
+    );
+    // Order does not matter, and an invalid bulk_size is not compared.
+    check1(
+        r#"amqp = ["a"], prefetch = /*1*/5, bulk_size = 10"#,
+        "`prefetch` (5) is smaller than `bulk_size` (10): the bulk could never fill",
+    );
+    check1(
+        r#"amqp = ["a"], prefetch = 5, bulk_size = /*1*/70000"#,
+        "`bulk_size` must be at most 65535 (it must fit the u16 prefetch)",
+    );
+    accepts(r#"amqp = ["a"], bulk_size = 10, prefetch = 10"#);
+}
+
+#[test]
+fn durations() {
+    for key in ["bulk_flush", "timeout"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"0s""#),
+            &format!("`{key}` must be greater than zero"),
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"1 sec""#),
+            "invalid duration `1 sec`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/1000"#),
+            "expected string literal",
+        );
+    }
+}
+
+#[test]
+fn actions() {
+    for key in ["on_success", "on_exception", "on_decode_error"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"nack""#),
+            &format!(
+                "unknown action `nack` for `{key}`: expected \"ack\", \"reject\" or \"requeue\""
+            ),
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/ack"#),
+            "expected string literal",
+        );
+    }
+    accepts(
+        r#"amqp = ["a"], on_success = "reject", on_exception = "ack", on_decode_error = "requeue""#,
+    );
+}
+
+#[test]
+fn unimplemented_options_are_errors_at_the_key() {
+    for (key, value) in [
+        ("retries", "3"),
+        ("retry_delay", "\"10s\""),
+        ("dead_letter", "\"parking\""),
+        ("declare", "true"),
+        ("declare", "false"),
+        ("queue_type", "\"quorum\""),
+    ] {
+        check1(
+            &format!(r#"amqp = ["a"], /*1*/{key} = {value}"#),
+            &format!(
+                "`{key}` is not implemented yet: delayed retries, dead letters and declaring \
+                 arrive with the publishing release; remove it for now"
+            ),
+        );
+    }
+    // Their literal types are still checked.
+    check1(
+        r#"amqp = ["a"], retries = /*1*/"3""#,
+        "expected integer literal",
+    );
+    check1(
+        r#"amqp = ["a"], declare = /*1*/"yes""#,
+        "expected boolean literal",
+    );
+    check1(
+        r#"amqp = ["a"], dead_letter = /*1*/parking"#,
+        "expected string literal",
+    );
+}
+
+#[test]
+fn syntax_errors() {
+    check1(r#"amqp = ["a"], bulk_size /*1*/10"#, "expected `=`");
+    check1(r#"amqp = ["a"] /*1*/bulk_size = 10"#, "expected `,`");
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let attr = r#"amqp = /*1*/[], bulk_size = /*2*/0, /*3*/bulk = 1, timeout = /*4*/"1x",
+        on_success = /*5*/"nack", /*6*/retries = 2, bulk_size = /*7*/"x", vhost = "v",
+        /*8*/vhost = "w""#;
+    let item = "/*9*/fn handle/*10*/<T>(/*11*/&self, m: Vec<Message<T>>) {}";
+    check_with(
+        attr,
+        item,
+        &[
+            (At::Marker(1), "`amqp` needs at least one queue"),
+            (At::Marker(2), "`bulk_size` must be at least 1"),
+            (At::Marker(3), KEYS),
+            (
+                At::Marker(4),
+                "invalid duration `1x`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+            ),
+            (
+                At::Marker(5),
+                "unknown action `nack` for `on_success`: expected \"ack\", \"reject\" or \"requeue\"",
+            ),
+            (
+                At::Marker(6),
+                "`retries` is not implemented yet: delayed retries, dead letters and declaring arrive with the publishing release; remove it for now",
+            ),
+            (At::Marker(7), "expected integer literal"),
+            (At::Marker(8), "duplicate `vhost` argument"),
+            (At::Marker(9), "asyncworker handlers must be `async fn`"),
+            (At::Marker(10), "handlers cannot be generic"),
+            (
+                At::Marker(11),
+                "handlers are free functions: a `self` receiver is not supported (move it out of the impl block)",
+            ),
+        ],
+    );
+    let attr = r#"amqp = ["a"], vhost = "v", /*1*/vhost = "w", /*2*/nope = 1"#;
+    check(
+        attr,
+        &[
+            (At::Marker(1), "duplicate `vhost` argument"),
+            (At::Marker(2), KEYS),
+        ],
+    );
+}
+
+#[test]
+fn item_checks() {
+    let attr = r#"amqp = ["a"]"#;
+    let cases = [
+        (
+            "/*1*/fn handle() {}",
+            "asyncworker handlers must be `async fn`",
+        ),
+        (
+            "async fn handle(/*1*/self: Box<Self>) {}",
+            "handlers are free functions: a `self` receiver is not supported (move it out of the impl block)",
+        ),
+        (
+            "async fn handle(/*1*/&mut self) {}",
+            "handlers are free functions: a `self` receiver is not supported (move it out of the impl block)",
+        ),
+        (
+            "async fn handle/*1*/<'a>(m: &'a str) {}",
+            "handlers cannot be generic",
+        ),
+        (
+            "async fn handle/*1*/<const N: usize>() {}",
+            "handlers cannot be generic",
+        ),
+        (
+            "async fn handle() /*1*/where u8: Copy {}",
+            "handlers cannot be generic",
+        ),
+        (
+            "/*1*/const async fn handle() {}",
+            "asyncworker handlers cannot be `const fn`",
+        ),
+        (
+            "async /*1*/unsafe fn handle() {}",
+            "asyncworker handlers cannot be `unsafe fn`",
+        ),
+        (
+            "async /*1*/extern \"C\" fn handle() {}",
+            "asyncworker handlers cannot be `extern` functions",
+        ),
+        (
+            "async fn handle(a: u8, /*1*/...) {}",
+            "asyncworker handlers cannot be variadic",
+        ),
+        (
+            "/*1*/struct Handle;",
+            "`#[route]` can only be applied to an `async fn`",
+        ),
+    ];
+    for (item, message) in cases {
+        check_with(attr, item, &[(At::Marker(1), message)]);
+    }
+}
+
+#[test]
+fn on_error_the_function_is_kept_beside_the_errors() {
+    let out = expand(tokens("amqp = [], bulk_size = 0"), tokens(HANDLER));
+    let file: syn::File = syn::parse2(out).unwrap();
+    assert_eq!(file.items.len(), 3, "the fn and two compile_error!s");
+    assert!(matches!(&file.items[0], syn::Item::Fn(f) if f.sig.ident == "handle"));
+    for item in &file.items[1..] {
+        assert!(matches!(item, syn::Item::Macro(m)
+            if m.mac.path.segments.last().unwrap().ident == "compile_error"));
+    }
+}
+
+#[test]
+fn expansion_of_an_amqp_route() {
+    let item = "/// Docs stay.\n#[inline]\npub async fn drain(s: State<Db>, msgs: Vec<Message<Order>>) \
+                -> anyhow::Result<()> { todo!() }";
+    let out = try_expand(
+        tokens(r#"amqp = ["a", "b"], bulk_size = 10, on_exception = "reject", timeout = "5s""#),
+        tokens(item),
+    )
+    .unwrap();
+    let expected = format!(
+        "{item}\n{}",
+        r#"
+        #[doc(hidden)]
+        #[allow(dead_code, non_snake_case, unused_qualifications, clippy::all, clippy::pedantic, clippy::nursery)]
+        const _: () = {
+            fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
+                ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
+            }
+            fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
+                ::asyncworker::__private::amqp_factory::<10u16, _, _>(drain)
+            }
+            ::asyncworker::__private::inventory::submit! {
+                ::asyncworker::__private::AmqpRouteDef {
+                    name: "drain",
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: ::core::line!(),
+                    queues: &["a", "b"],
+                    options: ::asyncworker::__private::AmqpOptions {
+                        bulk_size: 10u16,
+                        on_exception: ::asyncworker::__private::Action::Reject,
+                        timeout_ms: ::core::option::Option::Some(5000u64),
+                        ..::asyncworker::__private::AmqpOptions::DEFAULT
+                    },
+                    factory: __asyncworker_factory,
+                }
+            }
+        };
+        "#
+    );
+    assert_tokens_eq(&out, &expected);
+}
+
+/// The text of the tokens without any whitespace, so spacing differences do not matter.
+fn compact(tokens: &TokenStream) -> String {
+    tokens.to_string().split_whitespace().collect()
+}
+
+#[test]
+fn expansion_with_every_option() {
+    let attr = r#"amqp = ["q"], name = "drainer", vhost = "v", connection = "c", bulk_size = 5,
+        bulk_flush = "1m30s", prefetch = 20, concurrency = 4, on_success = "requeue",
+        on_exception = "ack", on_decode_error = "reject", timeout = "250ms""#;
+    let out = try_expand(tokens(attr), tokens("async fn handle(m: Batch) {}")).unwrap();
+    let text = compact(&out);
+    for expected in [
+        r#"name:"drainer""#,
+        r#"vhost:::core::option::Option::Some("v")"#,
+        r#"connection:::core::option::Option::Some("c")"#,
+        "bulk_size:5u16",
+        "bulk_flush_ms:90000u64",
+        "prefetch:::core::option::Option::Some(20u16)",
+        "concurrency:4u16",
+        "on_success:::asyncworker::__private::Action::Requeue",
+        "on_exception:::asyncworker::__private::Action::Ack",
+        "on_decode_error:::asyncworker::__private::Action::Reject",
+        "timeout_ms:::core::option::Option::Some(250u64)",
+        "amqp_factory::<5u16,_,_>(handle)",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    // Generated code must not depend on `std` or on prelude names the user may shadow.
+    let bare = text
+        .replace("::core::option::Option::Some", "")
+        .replace("AmqpOptions", "");
+    for forbidden in ["::std", "Option", "Some", "Vec", "Result", "Box"] {
+        assert!(!bare.contains(forbidden), "`{forbidden}` in\n{text}");
+    }
+}
+
+#[test]
+fn defaults_emit_only_bulk_size() {
+    let out = compact(&accepts(r#"amqp = ["q"]"#));
+    let options = "options:::asyncworker::__private::AmqpOptions{bulk_size:1u16,\
+                   ..::asyncworker::__private::AmqpOptions::DEFAULT}";
+    assert!(out.contains(options), "{out}");
+    assert!(out.contains(r#"name:"handle""#), "{out}");
+}
+
+#[test]
+fn raw_identifiers_are_named_without_prefix() {
+    let out = try_expand(tokens(r#"amqp = ["q"]"#), tokens("async fn r#type() {}")).unwrap();
+    let out = compact(&out);
+    assert!(out.contains(r#"name:"type""#), "{out}");
+    assert!(out.contains("amqp_factory::<1u16,_,_>(r#type)"), "{out}");
+}
+
+#[test]
+fn factory_and_assertion_are_spanned_at_the_function_name() {
+    let item = "async fn /*1*/handle(m: Vec<Message<T>>) {}";
+    let out = try_expand(tokens(r#"amqp = ["q"]"#), tokens(item)).unwrap();
+    let file: syn::File = syn::parse2(out).unwrap();
+    let syn::Item::Const(block) = &file.items[1] else {
+        panic!("no const _ block");
+    };
+    let syn::Expr::Block(body) = &*block.expr else {
+        panic!("const _ is not a block");
+    };
+    let ident_pos = marker(item, 1);
+    let mut spanned_at_ident = 0;
+    for stmt in &body.block.stmts {
+        if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt {
+            // `::asyncworker` in the call: the first token of the only statement.
+            let first = f.block.stmts[0]
+                .to_token_stream()
+                .into_iter()
+                .next()
+                .unwrap();
+            assert_eq!(first.span().start(), ident_pos, "{}", f.sig.ident);
+            spanned_at_ident += 1;
+        }
+    }
+    assert_eq!(spanned_at_ident, 2);
+}

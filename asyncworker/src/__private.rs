@@ -1,0 +1,20 @@
+//! Everything the generated code names. Not public API: it may change in any release.
+
+pub use crate::action::Action;
+pub use crate::amqp::{AmqpFactory, AmqpOptions, AmqpRouteDef, amqp_factory};
+pub use crate::app::App;
+pub use crate::handler::{HookResult, box_hook};
+pub use crate::hooks::{BoxFuture, HookDef, HookKind};
+pub use crate::runtime::run_main;
+pub use crate::settings::MainOptions;
+pub use inventory;
+
+/// Compile-time check that a handler's future is `Send`; when it is not, the error names the
+/// value held across the `.await`.
+pub fn assert_send_future<F: core::future::Future + Send>(_future: F) {}
+
+/// Wraps a `main!` option value.
+pub const fn some<T>(value: T) -> Option<T> {
+    Some(value)
+}
+pub use std::process::ExitCode;

@@ -1,0 +1,156 @@
+//! One lazily (re)built lapin connection per broker and vhost.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use lapin::uri::AMQPUri;
+use lapin::{Connection, ConnectionProperties};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+
+/// Hands out the current connection, reconnecting (with backoff, over every URL in turn)
+/// when there is none or lapin's own recovery gave up on it.
+pub(crate) struct ConnectionManager {
+    uris: Vec<AMQPUri>,
+    label: String,
+    current: Mutex<Option<Arc<Connection>>>,
+}
+
+impl ConnectionManager {
+    /// `urls` are tried in order; `vhost` (if set) replaces the URL's vhost.
+    pub(crate) fn new(
+        urls: &[String],
+        vhost: Option<&str>,
+        heartbeat: u16,
+        label: String,
+    ) -> Result<Self, String> {
+        let mut uris = Vec::with_capacity(urls.len());
+        for url in urls {
+            let mut uri = AMQPUri::from_str(url)
+                .map_err(|e| format!("invalid AMQP URL {}: {e}", redact(url)))?;
+            if let Some(v) = vhost {
+                uri.vhost = v.to_owned();
+            }
+            if uri.query.heartbeat.is_none() {
+                uri.query.heartbeat = Some(heartbeat);
+            }
+            uris.push(uri);
+        }
+        Ok(ConnectionManager {
+            uris,
+            label,
+            current: Mutex::new(None),
+        })
+    }
+
+    /// The live connection, connecting first if needed; `None` once `stop` is cancelled.
+    pub(crate) async fn get(&self, stop: &CancellationToken) -> Option<Arc<Connection>> {
+        let mut current = self.current.lock().await;
+        if let Some(conn) = current.as_ref() {
+            let status = conn.status();
+            if !(status.closed() || status.errored() || status.closing()) {
+                return Some(Arc::clone(conn));
+            }
+            tracing::warn!(connection = %self.label, "connection lost for good; building a new one");
+            *current = None;
+        }
+        let mut attempt: u32 = 0;
+        loop {
+            let uri = &self.uris[attempt as usize % self.uris.len()];
+            attempt += 1;
+            let props = ConnectionProperties::default()
+                .enable_auto_recover()
+                .with_connection_name(self.label.clone().into());
+            let connect = Connection::connect_uri(uri.clone(), props);
+            let result = tokio::select! {
+                biased;
+                () = stop.cancelled() => return None,
+                r = connect => r,
+            };
+            match result {
+                Ok(conn) => {
+                    tracing::info!(
+                        connection = %self.label,
+                        host = %uri.authority.host,
+                        port = uri.authority.port,
+                        vhost = %uri.vhost,
+                        attempt,
+                        "connected to the broker"
+                    );
+                    let conn = Arc::new(conn);
+                    *current = Some(Arc::clone(&conn));
+                    return Some(conn);
+                }
+                Err(error) => {
+                    let delay = Backoff::RECONNECT.delay(attempt);
+                    tracing::warn!(
+                        connection = %self.label,
+                        host = %uri.authority.host,
+                        port = uri.authority.port,
+                        attempt,
+                        retry_in = ?delay,
+                        %error,
+                        "cannot connect to the broker"
+                    );
+                    tokio::select! {
+                        biased;
+                        () = stop.cancelled() => return None,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the connection, which makes the broker requeue anything still unacked.
+    pub(crate) async fn close(&self) {
+        if let Some(conn) = self.current.lock().await.take()
+            && conn.status().connected()
+            && let Err(error) = conn.close(200, "worker shutting down".into()).await
+        {
+            tracing::debug!(connection = %self.label, %error, "error while closing the connection");
+        }
+    }
+}
+
+/// The URL without its password, for logs and errors.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+    }
+
+    #[test]
+    fn vhost_and_heartbeat_applied() {
+        let m = ConnectionManager::new(
+            &["amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()],
+            Some("fluentd"),
+            10,
+            "t".into(),
+        )
+        .unwrap();
+        assert_eq!(m.uris[0].vhost, "fluentd");
+        assert_eq!(m.uris[0].query.heartbeat, Some(10));
+        assert!(ConnectionManager::new(&["nope://".to_owned()], None, 10, "t".into()).is_err());
+    }
+}

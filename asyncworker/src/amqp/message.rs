@@ -1,0 +1,137 @@
+//! The message type AMQP handlers receive.
+
+use std::fmt;
+use std::sync::Arc;
+
+use lapin::BasicProperties;
+use lapin::types::FieldTable;
+
+use crate::action::{Action, Mark};
+
+/// What the broker told us about one delivery, without its decoded body.
+pub(crate) struct Envelope {
+    pub(crate) queue: Arc<str>,
+    pub(crate) exchange: lapin::types::ShortString,
+    pub(crate) routing_key: lapin::types::ShortString,
+    pub(crate) redelivered: bool,
+    pub(crate) delivery_tag: u64,
+    pub(crate) properties: BasicProperties,
+    pub(crate) data: Vec<u8>,
+}
+
+/// One delivery, with its body decoded from JSON into `T`.
+///
+/// The per-message overrides [`accept`](Message::accept), [`reject`](Message::reject) and
+/// [`requeue`](Message::requeue) decide what happens to this message once the handler returns
+/// (the last call wins); unmarked messages get the route's `on_success` or `on_exception`.
+///
+/// ```
+/// use asyncworker::prelude::*;
+///
+/// #[route(amqp = ["events"], bulk_size = 50)]
+/// async fn handle(messages: Vec<Message<serde_json::Value>>) {
+///     for m in &messages {
+///         if m.body().get("id").is_none() {
+///             m.reject(); // dropped, or dead-lettered if the queue has a DLX
+///         }
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub struct Message<T> {
+    body: T,
+    envelope: Envelope,
+    mark: Mark,
+}
+
+impl<T> Message<T> {
+    pub(crate) fn new(body: T, envelope: Envelope, mark: Mark) -> Self {
+        Message {
+            body,
+            envelope,
+            mark,
+        }
+    }
+
+    /// The decoded body.
+    pub fn body(&self) -> &T {
+        &self.body
+    }
+
+    /// The decoded body, mutably.
+    pub fn body_mut(&mut self) -> &mut T {
+        &mut self.body
+    }
+
+    /// The raw bytes of the body, as received.
+    pub fn raw(&self) -> &[u8] {
+        &self.envelope.data
+    }
+
+    /// The queue this message was consumed from (with the queue prefix, if one is set).
+    pub fn queue(&self) -> &str {
+        &self.envelope.queue
+    }
+
+    /// The exchange it was published to (empty for the default exchange).
+    pub fn exchange(&self) -> &str {
+        self.envelope.exchange.as_str()
+    }
+
+    /// The routing key it was published with.
+    pub fn routing_key(&self) -> &str {
+        self.envelope.routing_key.as_str()
+    }
+
+    /// Whether the broker delivered it before (a hint: it may be set for messages never seen).
+    pub fn redelivered(&self) -> bool {
+        self.envelope.redelivered
+    }
+
+    /// The delivery tag on its channel.
+    pub fn delivery_tag(&self) -> u64 {
+        self.envelope.delivery_tag
+    }
+
+    /// The AMQP properties (content type, message id, correlation id, timestamp, ...).
+    pub fn properties(&self) -> &BasicProperties {
+        &self.envelope.properties
+    }
+
+    /// The message headers, if any.
+    pub fn headers(&self) -> Option<&FieldTable> {
+        self.envelope.properties.headers().as_ref()
+    }
+
+    /// Acknowledge this message whatever the handler returns.
+    pub fn accept(&self) {
+        self.mark.set(Action::Ack);
+    }
+
+    /// Reject this message without requeue (dead-lettered if the queue has a DLX).
+    pub fn reject(&self) {
+        self.mark.set(Action::Reject);
+    }
+
+    /// Requeue this message: the broker delivers it again.
+    pub fn requeue(&self) {
+        self.mark.set(Action::Requeue);
+    }
+
+    /// The override set on this message, if any.
+    pub fn action(&self) -> Option<Action> {
+        self.mark.get()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Message<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("queue", &self.queue())
+            .field("delivery_tag", &self.delivery_tag())
+            .field("redelivered", &self.redelivered())
+            .field("body", &self.body)
+            .field("action", &self.action())
+            .finish()
+    }
+}

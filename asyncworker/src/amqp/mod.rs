@@ -1,0 +1,461 @@
+//! The RabbitMQ backend: `#[route(amqp = [...])]` consumers.
+//!
+//! Per route: one dispatcher (backend-agnostic, see `dispatch.rs`) fed by one *source* per
+//! queue, each on its own channel so that coalesced `multiple = true` acks only ever cover
+//! that consumer's deliveries.
+
+mod connection;
+mod message;
+mod route;
+mod settle;
+mod source;
+mod status;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use message::Message;
+#[doc(hidden)]
+pub use route::{AmqpFactory, amqp_factory};
+
+use self::connection::ConnectionManager;
+use self::settle::SettleStats;
+use self::source::Source;
+use self::status::RouteStatus;
+use crate::action::Action;
+use crate::app::App;
+use crate::dispatch::DispatchConfig;
+use crate::handler::StateRequirement;
+use crate::settings::{RouteOverride, Settings};
+
+/// A registered AMQP route, as `#[route(amqp = ...)]` submits it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct AmqpRouteDef {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub queues: &'static [&'static str],
+    pub options: AmqpOptions,
+    pub factory: fn() -> AmqpFactory,
+}
+
+inventory::collect!(AmqpRouteDef);
+
+/// The options of an AMQP route; see the `#[route]` documentation.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct AmqpOptions {
+    pub vhost: Option<&'static str>,
+    pub connection: Option<&'static str>,
+    pub bulk_size: u16,
+    pub bulk_flush_ms: u64,
+    pub prefetch: Option<u16>,
+    pub concurrency: u16,
+    pub on_success: Action,
+    pub on_exception: Action,
+    pub on_decode_error: Action,
+    pub timeout_ms: Option<u64>,
+}
+
+impl AmqpOptions {
+    pub const DEFAULT: AmqpOptions = AmqpOptions {
+        vhost: None,
+        connection: None,
+        bulk_size: 1,
+        bulk_flush_ms: 1000,
+        prefetch: None,
+        concurrency: 1,
+        on_success: Action::Ack,
+        on_exception: Action::Requeue,
+        on_decode_error: Action::Reject,
+        timeout_ms: None,
+    };
+}
+
+impl AmqpRouteDef {
+    /// `file:line` of the handler.
+    pub(crate) fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// A route's options after deployment overrides, with prefixed queue names.
+struct Resolved {
+    def: &'static AmqpRouteDef,
+    options: AmqpOptions,
+    queues: Vec<String>,
+    prefetch: u16,
+}
+
+impl Resolved {
+    fn new(
+        def: &'static AmqpRouteDef,
+        settings: &Settings,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Resolved, String> {
+        let mut options = def.options;
+        let mut queues: Vec<String> = def.queues.iter().map(|q| (*q).to_owned()).collect();
+        let env_name: String = def
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let var = |key: &str| format!("ASYNCWORKER_ROUTE_{env_name}_{key}");
+        let bad = |key: &str, v: &str, expected: &str| {
+            format!("invalid value {v:?} for {}: expected {expected}", var(key))
+        };
+        let mut over = RouteOverride::default();
+        if let Some(v) = lookup(&var("QUEUES")) {
+            over.queues = Some(v.split(',').map(|q| q.trim().to_owned()).collect());
+        }
+        for (key, slot) in [
+            ("BULK_SIZE", &mut over.bulk_size),
+            ("PREFETCH", &mut over.prefetch),
+            ("CONCURRENCY", &mut over.concurrency),
+        ] {
+            if let Some(v) = lookup(&var(key)) {
+                match v.trim().parse::<u16>() {
+                    Ok(n) if n > 0 => *slot = Some(n),
+                    _ => return Err(bad(key, &v, "an integer from 1 to 65535")),
+                }
+            }
+        }
+        if let Some(v) = lookup(&var("BULK_FLUSH")) {
+            match crate::settings::parse_duration(&v) {
+                Some(d) if !d.is_zero() => over.bulk_flush = Some(d),
+                _ => {
+                    return Err(bad(
+                        "BULK_FLUSH",
+                        &v,
+                        "a duration such as \"250ms\" or \"1s\"",
+                    ));
+                }
+            }
+        }
+        // Overrides set in code win over the environment.
+        if let Some(code) = settings.routes.get(def.name) {
+            let c = code.clone();
+            over.queues = c.queues.or(over.queues);
+            over.bulk_size = c.bulk_size.or(over.bulk_size);
+            over.bulk_flush = c.bulk_flush.or(over.bulk_flush);
+            over.prefetch = c.prefetch.or(over.prefetch);
+            over.concurrency = c.concurrency.or(over.concurrency);
+        }
+        if let Some(q) = over.queues {
+            if q.is_empty() || q.iter().any(|q| q.is_empty() || q.len() > 255) {
+                return Err(format!(
+                    "route `{}`: the queue override {q:?} needs one or more names of 1 to 255 bytes",
+                    def.name
+                ));
+            }
+            queues = q;
+        }
+        if let Some(n) = over.bulk_size {
+            options.bulk_size = n;
+        }
+        if let Some(d) = over.bulk_flush {
+            options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+        }
+        if let Some(n) = over.prefetch {
+            options.prefetch = Some(n);
+        }
+        if let Some(n) = over.concurrency {
+            options.concurrency = n;
+        }
+        if let Some(p) = options.prefetch
+            && p < options.bulk_size
+        {
+            return Err(format!(
+                "route `{}` ({}): prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
+                def.name,
+                def.location(),
+                options.bulk_size
+            ));
+        }
+        let prefetch = options.prefetch.unwrap_or_else(|| {
+            // Enough for every concurrent call to be fed and the next bulk to fill meanwhile.
+            let needed = u32::from(options.bulk_size) * (u32::from(options.concurrency) + 1);
+            u32::from(settings.amqp_prefetch)
+                .max(needed)
+                .min(u32::from(u16::MAX)) as u16
+        });
+        let queues = queues
+            .into_iter()
+            .map(|q| format!("{}{q}", settings.amqp_queue_prefix))
+            .collect();
+        Ok(Resolved {
+            def,
+            options,
+            queues,
+            prefetch,
+        })
+    }
+
+    /// A one-line summary for `--routes` and the startup log.
+    fn describe(&self) -> String {
+        let o = &self.options;
+        let mut s = format!(
+            "amqp  {:<20} queues={:?} bulk_size={} bulk_flush={}ms prefetch={} concurrency={} on_success={} on_exception={} on_decode_error={}",
+            self.def.name,
+            self.queues,
+            o.bulk_size,
+            o.bulk_flush_ms,
+            self.prefetch,
+            o.concurrency,
+            o.on_success,
+            o.on_exception,
+            o.on_decode_error,
+        );
+        if let Some(t) = o.timeout_ms {
+            s.push_str(&format!(" timeout={t}ms"));
+        }
+        if let Some(v) = o.vhost {
+            s.push_str(&format!(" vhost={v:?}"));
+        }
+        if let Some(c) = o.connection {
+            s.push_str(&format!(" connection={c:?}"));
+        }
+        s.push_str(&format!("  ({})", self.def.location()));
+        s
+    }
+}
+
+struct Prepared {
+    resolved: Resolved,
+    factory: AmqpFactory,
+    queues: Vec<Arc<str>>,
+    cfg: Arc<DispatchConfig>,
+    connection: Arc<ConnectionManager>,
+}
+
+/// The AMQP routes of a worker, resolved against its settings and ready to run.
+pub(crate) struct AmqpBackend {
+    routes: Vec<Prepared>,
+    connections: Vec<Arc<ConnectionManager>>,
+}
+
+impl AmqpBackend {
+    /// Resolves options, checks for clashes and builds factories and connection managers;
+    /// nothing touches the network yet. Every problem is reported, not just the first.
+    pub(crate) fn prepare(
+        defs: &[&'static AmqpRouteDef],
+        settings: &Settings,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<AmqpBackend, String> {
+        let mut problems = Vec::new();
+        let mut resolved = Vec::with_capacity(defs.len());
+        for &def in defs {
+            match Resolved::new(def, settings, lookup) {
+                Ok(r) => resolved.push(r),
+                Err(e) => problems.push(e),
+            }
+        }
+        let mut names: HashMap<&str, &AmqpRouteDef> = HashMap::new();
+        let mut queues: HashMap<(Option<&str>, Option<&str>, &str), &AmqpRouteDef> = HashMap::new();
+        for r in &resolved {
+            let def = r.def;
+            if let Some(first) = names.insert(def.name, def) {
+                problems.push(format!(
+                    "two routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
+                    def.name,
+                    first.location(),
+                    def.location()
+                ));
+            }
+            for q in &r.queues {
+                let key = (def.options.connection, def.options.vhost, q.as_str());
+                if let Some(first) = queues.insert(key, def) {
+                    problems.push(if std::ptr::eq(first, def) {
+                        format!(
+                            "route `{}` ({}) lists queue `{q}` twice",
+                            def.name,
+                            def.location()
+                        )
+                    } else {
+                        format!(
+                            "queue `{q}` is consumed by two routes: `{}` at {} and `{}` at {}; \
+                             list both queues in one route to share a bulk",
+                            first.name,
+                            first.location(),
+                            def.name,
+                            def.location()
+                        )
+                    });
+                }
+            }
+        }
+        let mut connections: HashMap<(Option<&str>, Option<&str>), Arc<ConnectionManager>> =
+            HashMap::new();
+        let mut routes = Vec::with_capacity(resolved.len());
+        for r in resolved {
+            let def = r.def;
+            let factory = (def.factory)();
+            if factory.takes_one && r.options.bulk_size > 1 {
+                problems.push(format!(
+                    "route `{}` ({}) takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
+                    def.name,
+                    def.location(),
+                    r.options.bulk_size
+                ));
+                continue;
+            }
+            let key = (def.options.connection, def.options.vhost);
+            let connection = match connections.get(&key) {
+                Some(c) => Arc::clone(c),
+                None => {
+                    let urls = match def.options.connection {
+                        None => settings.amqp_urls.clone(),
+                        Some(name) => {
+                            let var = format!(
+                                "ASYNCWORKER_AMQP_{}_URL",
+                                name.to_ascii_uppercase().replace(['-', '.', ' '], "_")
+                            );
+                            match lookup(&var) {
+                                Some(v) => v.split(',').map(|u| u.trim().to_owned()).collect(),
+                                None => {
+                                    problems.push(format!(
+                                        "route `{}` ({}) uses connection `{name}`, but {var} is not set",
+                                        def.name,
+                                        def.location()
+                                    ));
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    let label = format!(
+                        "asyncworker {}{}",
+                        def.options.connection.unwrap_or("default"),
+                        def.options
+                            .vhost
+                            .map(|v| format!(" vhost={v}"))
+                            .unwrap_or_default()
+                    );
+                    match ConnectionManager::new(
+                        &urls,
+                        def.options.vhost,
+                        settings.amqp_heartbeat,
+                        label,
+                    ) {
+                        Ok(m) => {
+                            let m = Arc::new(m);
+                            connections.insert(key, Arc::clone(&m));
+                            m
+                        }
+                        Err(e) => {
+                            problems.push(e);
+                            continue;
+                        }
+                    }
+                }
+            };
+            let o = &r.options;
+            let queues: Vec<Arc<str>> = r.queues.iter().map(|q| Arc::from(q.as_str())).collect();
+            let cfg = DispatchConfig {
+                route: Arc::from(def.name),
+                sources: Arc::from(r.queues.join(",")),
+                bulk_size: usize::from(o.bulk_size.max(1)),
+                bulk_flush: Duration::from_millis(o.bulk_flush_ms.max(1)),
+                concurrency: usize::from(o.concurrency.max(1)),
+                timeout: o.timeout_ms.map(Duration::from_millis),
+                on_success: o.on_success,
+                on_exception: o.on_exception,
+                on_decode_error: o.on_decode_error,
+            };
+            routes.push(Prepared {
+                resolved: r,
+                factory,
+                queues,
+                cfg: Arc::new(cfg),
+                connection,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("\n"));
+        }
+        Ok(AmqpBackend {
+            routes,
+            connections: connections.into_values().collect(),
+        })
+    }
+
+    /// One line per route, for `--routes` and the startup log.
+    pub(crate) fn describe(&self) -> Vec<String> {
+        self.routes.iter().map(|r| r.resolved.describe()).collect()
+    }
+
+    /// Every route's state needs, with the route's name and location.
+    pub(crate) fn required_state(&self) -> Vec<(String, String, StateRequirement)> {
+        self.routes
+            .iter()
+            .flat_map(|r| {
+                r.factory.required_state.iter().map(|s| {
+                    (
+                        r.resolved.def.name.to_owned(),
+                        r.resolved.def.location(),
+                        *s,
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Consumes until `stop`, then drains within `deadline`; what is not finished by then is
+    /// abandoned unacked and the connections are closed, so the broker redelivers it.
+    pub(crate) async fn run(self, app: App, stop: CancellationToken, deadline: Duration) {
+        let mut tasks = JoinSet::new();
+        for route in &self.routes {
+            // A small buffer: the prefetch already bounds what is in flight.
+            let (tx, rx) = mpsc::channel(usize::from(route.resolved.prefetch).clamp(16, 1024));
+            tasks.spawn(
+                route
+                    .factory
+                    .runner
+                    .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
+            );
+            let stats = Arc::new(SettleStats::default());
+            let status = Arc::new(RouteStatus::default());
+            for queue in &route.queues {
+                let source = Source {
+                    route: Arc::clone(&route.cfg.route),
+                    queue: Arc::clone(queue),
+                    prefetch: route.resolved.prefetch,
+                    connection: Arc::clone(&route.connection),
+                    stats: Arc::clone(&stats),
+                    status: Arc::clone(&status),
+                };
+                tasks.spawn(source.run(tx.clone(), stop.clone()));
+            }
+        }
+        stop.cancelled().await;
+        tracing::info!(deadline = ?deadline, "AMQP: intake stopped; draining in-flight work");
+        let drained = tokio::time::timeout(deadline, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                deadline = ?deadline,
+                "AMQP: shutdown deadline passed; abandoning unfinished work (left unacked, the broker redelivers it)"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        for c in &self.connections {
+            c.close().await;
+        }
+    }
+}

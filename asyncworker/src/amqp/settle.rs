@@ -1,0 +1,247 @@
+//! Settling deliveries on their channel, coalescing acks.
+//!
+//! Each consumer channel has one settler task that owns the order of its deliveries. A run of
+//! consecutive acks at the front becomes one `basic.ack(multiple = true)`: safe because the
+//! channel carries one consumer and every earlier delivery is already settled. Decisions
+//! behind a still-undecided delivery (concurrent handler calls) are held briefly for the run
+//! to form, then sent one by one, so a slow handler never starves the others.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use lapin::Acker;
+use lapin::options::{BasicAckOptions, BasicRejectOptions};
+use tokio::sync::mpsc;
+
+use crate::action::Action;
+use crate::dispatch::Receipt;
+
+/// How long decisions behind an undecided delivery wait to join a multiple-ack run.
+const HOLD_BEHIND_GAP: Duration = Duration::from_millis(50);
+
+/// Counters of one route's settlements, shared by its settlers.
+#[derive(Debug, Default)]
+pub(crate) struct SettleStats {
+    pub(crate) acked: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) requeued: AtomicU64,
+    /// Settlements lapin could not send because the channel was closed or recovered: the
+    /// broker redelivers those messages.
+    pub(crate) lost: AtomicU64,
+    pub(crate) ack_frames: AtomicU64,
+}
+
+struct Decision {
+    seq: u64,
+    epoch: u32,
+    acker: Acker,
+    action: Action,
+}
+
+/// The sending side of a channel's settler.
+pub(crate) struct SettlerHandle {
+    tx: mpsc::UnboundedSender<Vec<Decision>>,
+}
+
+/// Settles one delivery; dropping it unsettled leaves the message to the broker.
+pub(crate) struct AmqpReceipt {
+    pub(crate) settler: Arc<SettlerHandle>,
+    pub(crate) seq: u64,
+    pub(crate) epoch: u32,
+    pub(crate) acker: Acker,
+}
+
+impl Receipt for AmqpReceipt {
+    async fn settle_all(batch: Vec<(Self, Action)>) {
+        // Usually one bulk comes from one channel: one message to its settler.
+        let mut groups: Vec<(Arc<SettlerHandle>, Vec<Decision>)> = Vec::new();
+        for (r, action) in batch {
+            let d = Decision {
+                seq: r.seq,
+                epoch: r.epoch,
+                acker: r.acker,
+                action,
+            };
+            match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &r.settler)) {
+                Some((_, v)) => v.push(d),
+                None => groups.push((r.settler, vec![d])),
+            }
+        }
+        for (settler, decisions) in groups {
+            // A closed settler means its channel is gone: the broker requeues those messages.
+            let _ = settler.tx.send(decisions);
+        }
+    }
+}
+
+enum Slot {
+    Undecided,
+    Decided(Decision),
+    Done,
+}
+
+/// Starts the settler of one channel; it ends when every handle and receipt is dropped.
+pub(crate) fn spawn_settler(
+    route: Arc<str>,
+    queue: Arc<str>,
+    stats: Arc<SettleStats>,
+) -> (Arc<SettlerHandle>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(settler(route, queue, stats, rx));
+    (Arc::new(SettlerHandle { tx }), task)
+}
+
+async fn settler(
+    route: Arc<str>,
+    queue: Arc<str>,
+    stats: Arc<SettleStats>,
+    mut rx: mpsc::UnboundedReceiver<Vec<Decision>>,
+) {
+    let mut front: u64 = 0;
+    let mut slots: VecDeque<Slot> = VecDeque::new();
+    let ctx = Ctx {
+        route,
+        queue,
+        stats,
+    };
+    loop {
+        let held = slots.iter().any(|s| matches!(s, Slot::Decided(_)));
+        let received = if held {
+            match tokio::time::timeout(HOLD_BEHIND_GAP, rx.recv()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    settle_behind_gap(&ctx, &mut slots).await;
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(first) = received else { break };
+        place(&mut front, &mut slots, first);
+        // Everything already queued joins this round: under load acks coalesce by themselves.
+        while let Ok(more) = rx.try_recv() {
+            place(&mut front, &mut slots, more);
+        }
+        settle_front(&ctx, &mut front, &mut slots).await;
+    }
+    // Closing: nothing more will be decided; send what is held.
+    settle_behind_gap(&ctx, &mut slots).await;
+}
+
+struct Ctx {
+    route: Arc<str>,
+    queue: Arc<str>,
+    stats: Arc<SettleStats>,
+}
+
+fn place(front: &mut u64, slots: &mut VecDeque<Slot>, decisions: Vec<Decision>) {
+    for d in decisions {
+        let Some(idx) = d.seq.checked_sub(*front) else {
+            continue;
+        };
+        let idx = idx as usize;
+        while slots.len() <= idx {
+            slots.push_back(Slot::Undecided);
+        }
+        slots[idx] = Slot::Decided(d);
+    }
+}
+
+async fn settle_front(ctx: &Ctx, front: &mut u64, slots: &mut VecDeque<Slot>) {
+    let mut run: Option<(Acker, u32, u64)> = None; // last acker, epoch, count
+    while let Some(slot) = slots.front() {
+        if matches!(slot, Slot::Undecided) {
+            break;
+        }
+        let Some(slot) = slots.pop_front() else { break };
+        *front += 1;
+        match slot {
+            Slot::Undecided => unreachable!(),
+            Slot::Done => {
+                flush_run(ctx, run.take()).await;
+            }
+            Slot::Decided(d) if d.action == Action::Ack => {
+                // A recovered channel restarts its delivery tags: never span two epochs.
+                run = match run.take() {
+                    Some((_, epoch, n)) if epoch == d.epoch => Some((d.acker, epoch, n + 1)),
+                    other => {
+                        flush_run(ctx, other).await;
+                        Some((d.acker, d.epoch, 1))
+                    }
+                };
+            }
+            Slot::Decided(d) => {
+                flush_run(ctx, run.take()).await;
+                send_one(ctx, &d.acker, d.action).await;
+            }
+        }
+    }
+    flush_run(ctx, run).await;
+}
+
+async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
+    for slot in slots.iter_mut() {
+        if matches!(slot, Slot::Decided(_))
+            && let Slot::Decided(d) = std::mem::replace(slot, Slot::Done)
+        {
+            send_one(ctx, &d.acker, d.action).await;
+        }
+    }
+}
+
+async fn flush_run(ctx: &Ctx, run: Option<(Acker, u32, u64)>) {
+    let Some((acker, _, n)) = run else { return };
+    let result = acker.ack(BasicAckOptions { multiple: n > 1 }).await;
+    ctx.stats.ack_frames.fetch_add(1, Ordering::Relaxed);
+    record(ctx, result, Action::Ack, n);
+}
+
+async fn send_one(ctx: &Ctx, acker: &Acker, action: Action) {
+    let result = match action {
+        Action::Ack => acker.ack(BasicAckOptions { multiple: false }).await,
+        Action::Reject => acker.reject(BasicRejectOptions { requeue: false }).await,
+        // basic.reject (not nack) so quorum queues on RabbitMQ 4.3+ count the redelivery.
+        Action::Requeue => acker.reject(BasicRejectOptions { requeue: true }).await,
+    };
+    if action == Action::Ack {
+        ctx.stats.ack_frames.fetch_add(1, Ordering::Relaxed);
+    }
+    record(ctx, result, action, 1);
+}
+
+fn record(ctx: &Ctx, result: lapin::Result<bool>, action: Action, n: u64) {
+    match result {
+        Ok(true) => {
+            let counter = match action {
+                Action::Ack => &ctx.stats.acked,
+                Action::Reject => &ctx.stats.rejected,
+                Action::Requeue => &ctx.stats.requeued,
+            };
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+        Ok(false) => {
+            ctx.stats.lost.fetch_add(n, Ordering::Relaxed);
+            tracing::warn!(
+                route = %ctx.route,
+                queue = %ctx.queue,
+                %action,
+                messages = n,
+                "channel was closed or recovered before the settlement; the broker will redeliver these messages"
+            );
+        }
+        Err(error) => {
+            ctx.stats.lost.fetch_add(n, Ordering::Relaxed);
+            tracing::warn!(
+                route = %ctx.route,
+                queue = %ctx.queue,
+                %action,
+                messages = n,
+                %error,
+                "settlement failed; the broker will redeliver these messages"
+            );
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The consumer side of a (route, queue) pair: one channel, `basic.qos`, `basic.consume`,
+//! deliveries forwarded to the route's dispatcher, and a supervisor that rebuilds the channel
+//! or the connection whenever lapin's own recovery cannot.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Consumer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::ConnectionManager;
+use super::message::Envelope;
+use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
+use super::status::RouteStatus;
+use crate::backoff::Backoff;
+use crate::dispatch::Inbound;
+
+pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
+
+pub(crate) struct Source {
+    pub(crate) route: Arc<str>,
+    pub(crate) queue: Arc<str>,
+    pub(crate) prefetch: u16,
+    pub(crate) connection: Arc<ConnectionManager>,
+    pub(crate) stats: Arc<SettleStats>,
+    pub(crate) status: Arc<RouteStatus>,
+}
+
+enum End {
+    /// Shutdown asked: stop for good.
+    Stop,
+    /// Something broke: rebuild after a backoff.
+    Retry(String),
+}
+
+impl Source {
+    /// Consumes until `stop` is cancelled. Deliveries are forwarded on `tx`, which is dropped
+    /// as soon as intake stops so the dispatcher can drain.
+    pub(crate) async fn run(self, tx: Tx, stop: CancellationToken) {
+        let mut tx = Some(tx);
+        let mut attempt: u32 = 0;
+        loop {
+            match self.consume_once(&mut tx, &stop, &mut attempt).await {
+                End::Stop => break,
+                End::Retry(reason) => {
+                    attempt += 1;
+                    let delay = Backoff::RECONNECT.delay(attempt);
+                    tracing::warn!(
+                        route = %self.route,
+                        queue = %self.queue,
+                        attempt,
+                        retry_in = ?delay,
+                        reason = %reason,
+                        "consumer is down; retrying"
+                    );
+                    tokio::select! {
+                        biased;
+                        () = stop.cancelled() => break,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn consume_once(
+        &self,
+        tx: &mut Option<Tx>,
+        stop: &CancellationToken,
+        attempt: &mut u32,
+    ) -> End {
+        let Some(conn) = self.connection.get(stop).await else {
+            return End::Stop;
+        };
+        let channel = match conn.create_channel().await {
+            Ok(c) => c,
+            Err(e) => return End::Retry(format!("cannot open a channel: {e}")),
+        };
+        if let Err(e) = channel
+            .basic_qos(self.prefetch, BasicQosOptions { global: false })
+            .await
+        {
+            return End::Retry(format!("basic.qos failed: {e}"));
+        }
+        let tag = format!(
+            "asyncworker:{}:{}:{}",
+            self.route,
+            std::process::id(),
+            fastrand::u32(..)
+        );
+        let consumer = match channel
+            .basic_consume(
+                self.queue.as_ref().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let reason = if e.to_string().contains("NOT_FOUND") {
+                    format!("queue `{}` does not exist (yet): {e}", self.queue)
+                } else {
+                    format!("basic.consume failed: {e}")
+                };
+                return End::Retry(reason);
+            }
+        };
+        *attempt = 0;
+        tracing::info!(route = %self.route, queue = %self.queue, prefetch = self.prefetch, "consuming");
+        self.status.attached.fetch_add(1, Ordering::Relaxed);
+        let (settler, settler_task) = spawn_settler(
+            Arc::clone(&self.route),
+            Arc::clone(&self.queue),
+            Arc::clone(&self.stats),
+        );
+        let end = self
+            .pump(&channel, consumer, tx, stop, &settler, tag.as_str())
+            .await;
+        self.status.attached.fetch_sub(1, Ordering::Relaxed);
+        if matches!(end, End::Stop) {
+            // Intake is over: let the dispatcher drain, then wait until every decision on this
+            // channel has been sent before closing it.
+            tx.take();
+            drop(settler);
+            let _ = settler_task.await;
+            close_channel(&channel).await;
+        } else {
+            drop(settler);
+            // The channel is broken; its ackers are poisoned and the broker requeues its
+            // unacked messages. Do not wait for the dispatcher here.
+            settler_task.abort();
+            close_channel(&channel).await;
+        }
+        end
+    }
+
+    async fn pump(
+        &self,
+        channel: &Channel,
+        mut consumer: Consumer,
+        tx: &mut Option<Tx>,
+        stop: &CancellationToken,
+        settler: &Arc<super::settle::SettlerHandle>,
+        tag: &str,
+    ) -> End {
+        let mut seq: u64 = 0;
+        let mut epoch: u32 = 0;
+        let mut last_tag: u64 = 0;
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = stop.cancelled() => {
+                    // Stop deliveries; anything prefetched but not forwarded stays unacked.
+                    let cancel = channel.basic_cancel(tag.into(), BasicCancelOptions::default());
+                    if let Err(e) = tokio::time::timeout(Duration::from_secs(5), cancel).await.unwrap_or(Ok(())) {
+                        tracing::debug!(route = %self.route, queue = %self.queue, error = %e, "basic.cancel failed");
+                    }
+                    return End::Stop;
+                }
+                next = consumer.next() => next,
+            };
+            match next {
+                Some(Ok(delivery)) => {
+                    // lapin's transparent recovery restarts tags on the new channel.
+                    if delivery.delivery_tag <= last_tag {
+                        epoch += 1;
+                    }
+                    last_tag = delivery.delivery_tag;
+                    let receipt = AmqpReceipt {
+                        settler: Arc::clone(settler),
+                        seq,
+                        epoch,
+                        acker: delivery.acker,
+                    };
+                    seq += 1;
+                    let envelope = Envelope {
+                        queue: Arc::clone(&self.queue),
+                        exchange: delivery.exchange,
+                        routing_key: delivery.routing_key,
+                        redelivered: delivery.redelivered,
+                        delivery_tag: delivery.delivery_tag,
+                        properties: delivery.properties,
+                        data: delivery.data,
+                    };
+                    let Some(sender) = tx.as_ref() else {
+                        return End::Stop;
+                    };
+                    let inbound = Inbound { envelope, receipt };
+                    tokio::select! {
+                        biased;
+                        r = sender.send(inbound) => if r.is_err() { return End::Stop },
+                        () = stop.cancelled() => {}
+                    }
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(route = %self.route, queue = %self.queue, %error, "consumer error; waiting for recovery");
+                    let recovered = tokio::select! {
+                        biased;
+                        () = stop.cancelled() => continue,
+                        r = channel.wait_for_recovery(error) => r,
+                    };
+                    match recovered {
+                        Ok(()) if channel.status().connected() => {
+                            epoch += 1;
+                            tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
+                        }
+                        Ok(()) => return End::Retry("channel not usable after recovery".into()),
+                        Err(e) => return End::Retry(format!("channel lost: {e}")),
+                    }
+                }
+                None => {
+                    return End::Retry("the broker cancelled the consumer (queue deleted?)".into());
+                }
+            }
+        }
+    }
+}
+
+async fn close_channel(channel: &Channel) {
+    if channel.status().connected() {
+        let close = channel.close(200, "bye".into());
+        let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
+    }
+}

@@ -1,0 +1,242 @@
+//! The application handle shared by hooks and handlers.
+
+use std::any::{Any, TypeId, type_name};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::Settings;
+
+/// A cheap, cloneable handle to the running worker: typed state, settings and shutdown.
+///
+/// Startup hooks receive `&App` and [`insert`](App::insert) the state that handlers need;
+/// handlers ask for it with the [`State<T>`] extractor or [`App::state`]. When startup ends the
+/// state is frozen: later inserts return [`StateError::Frozen`].
+///
+/// ```
+/// use asyncworker::App;
+///
+/// struct Pool(&'static str);
+///
+/// let app = App::for_tests();
+/// app.insert(Pool("postgres://127.0.0.1/test")).unwrap();
+/// assert_eq!(app.state::<Pool>().0, "postgres://127.0.0.1/test");
+/// ```
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    state: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    frozen: AtomicBool,
+    settings: Settings,
+    shutdown: CancellationToken,
+}
+
+/// Why [`App::insert`] or [`App::try_state`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    /// `insert` was called after startup ended; state is read-only from then on.
+    Frozen {
+        /// The type that was being inserted.
+        type_name: &'static str,
+    },
+    /// No startup hook inserted a value of this type.
+    Missing {
+        /// The type that was asked for.
+        type_name: &'static str,
+    },
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Frozen { type_name } => write!(
+                f,
+                "cannot insert `{type_name}`: state is frozen once startup hooks have run; insert it from an #[on_startup] hook"
+            ),
+            StateError::Missing { type_name } => write!(
+                f,
+                "no state of type `{type_name}`: insert it with `app.insert(...)` in an #[on_startup] hook"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+impl App {
+    pub(crate) fn new(settings: Settings) -> Self {
+        App {
+            inner: Arc::new(AppInner {
+                state: RwLock::new(HashMap::new()),
+                frozen: AtomicBool::new(false),
+                settings,
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// An `App` with default settings, for unit tests of code that takes `&App`.
+    pub fn for_tests() -> Self {
+        App::new(Settings::default())
+    }
+
+    /// Stores `value` as shared state of type `T`, replacing any earlier value of that type.
+    ///
+    /// Only allowed while startup hooks run (or before the worker starts).
+    pub fn insert<T: Send + Sync + 'static>(&self, value: T) -> Result<(), StateError> {
+        if self.inner.frozen.load(Ordering::Acquire) {
+            return Err(StateError::Frozen {
+                type_name: type_name::<T>(),
+            });
+        }
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(TypeId::of::<T>(), Arc::new(value));
+        Ok(())
+    }
+
+    /// The state of type `T`, or an error naming the type if no hook inserted it.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Result<State<T>, StateError> {
+        let any = self
+            .inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&TypeId::of::<T>())
+            .cloned()
+            .ok_or(StateError::Missing {
+                type_name: type_name::<T>(),
+            })?;
+        let typed = any
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("state map is keyed by TypeId"));
+        Ok(State(typed))
+    }
+
+    /// The state of type `T`.
+    ///
+    /// # Panics
+    /// If no hook inserted a `T`. Routes that take `State<T>` are checked at startup, so prefer
+    /// the extractor; use [`App::try_state`] where absence is expected.
+    pub fn state<T: Send + Sync + 'static>(&self) -> State<T> {
+        match self.try_state() {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    pub(crate) fn has_state(&self, id: TypeId) -> bool {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&id)
+    }
+
+    pub(crate) fn freeze(&self) {
+        self.inner.frozen.store(true, Ordering::Release);
+    }
+
+    /// The settings the worker runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Asks the worker to shut down gracefully, as SIGTERM would.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// Resolves when shutdown has begun; useful in long-running handlers that want to stop early.
+    pub async fn shutdown_requested(&self) {
+        self.inner.shutdown.cancelled().await;
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
+    pub(crate) fn shutdown_token(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("frozen", &self.inner.frozen.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Extractor for shared state inserted by a startup hook.
+///
+/// Derefs to `T`. A route that takes `State<T>` when no hook inserted a `T` is reported when
+/// the worker starts, before any message is consumed.
+///
+/// ```
+/// use asyncworker::prelude::*;
+///
+/// struct Totals(std::sync::atomic::AtomicUsize);
+///
+/// #[route(amqp = ["counts"], bulk_size = 10)]
+/// async fn count(totals: State<Totals>, messages: Vec<Message<u64>>) {
+///     totals.0.fetch_add(messages.len(), std::sync::atomic::Ordering::Relaxed);
+/// }
+/// # fn main() {}
+/// ```
+pub struct State<T: ?Sized>(pub Arc<T>);
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(Arc::clone(&self.0))
+    }
+}
+
+impl<T: ?Sized> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("State").field(&&*self.0).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_then_freeze() {
+        let app = App::for_tests();
+        app.insert(5u32).unwrap();
+        assert_eq!(*app.state::<u32>(), 5);
+        app.freeze();
+        assert_eq!(
+            app.insert(6u32),
+            Err(StateError::Frozen { type_name: "u32" })
+        );
+        assert_eq!(*app.state::<u32>(), 5);
+    }
+
+    #[test]
+    fn missing_state_names_the_type() {
+        let app = App::for_tests();
+        let err = app.try_state::<String>().unwrap_err();
+        assert!(err.to_string().contains("alloc::string::String"), "{err}");
+    }
+}

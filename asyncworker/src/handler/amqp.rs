@@ -1,0 +1,113 @@
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use super::extract::{FromApp, StateRequirement};
+use super::result::{BoxError, IntoHandlerResult};
+use crate::amqp::Message;
+use crate::app::App;
+
+/// The future a handler call returns once boxed.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
+
+/// A function that can handle AMQP messages of a route with `bulk_size = BULK`.
+///
+/// Implemented for `async fn(E1, ..., En, Vec<Message<T>>)` (any bulk size) and
+/// `async fn(E1, ..., En, Message<T>)` (only `bulk_size = 1`), where each `Ei` is a
+/// [`FromApp`] extractor (`State<T>`, `App`), `T: DeserializeOwned`, and the return type is
+/// `()` or `Result<(), E>`. The future must be `Send`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid asyncworker AMQP handler for this route",
+    label = "not an AMQP handler",
+    note = "an AMQP handler is `async fn(<extractors>..., messages: Vec<Message<T>>)`, or `async fn(<extractors>..., message: Message<T>)` when `bulk_size = 1`",
+    note = "extractors are `State<T>` and `App`; `T` must implement `serde::Deserialize`; the return type must be `()` or `Result<(), E>`; the future must be `Send`"
+)]
+pub trait AmqpHandler<Args, const BULK: u16>: Clone + Send + Sync + 'static {
+    /// The message body type.
+    type Body: DeserializeOwned + Send + 'static;
+
+    /// True when the handler takes one `Message<T>` rather than a `Vec`.
+    const TAKES_ONE: bool;
+
+    /// Calls the handler with one bulk (never empty; exactly one message for `Message<T>`).
+    fn call(&self, app: &App, messages: Vec<Message<Self::Body>>) -> HandlerFuture;
+
+    /// The state the extractors need.
+    fn required_state(out: &mut Vec<StateRequirement>);
+}
+
+macro_rules! impl_amqp_handler {
+    ($($e:ident),*) => {
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        #[diagnostic::do_not_recommend]
+        impl<F, Fut, R, T, $($e,)* const BULK: u16> AmqpHandler<($($e,)* Vec<Message<T>>,), BULK> for F
+        where
+            F: Fn($($e,)* Vec<Message<T>>) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: IntoHandlerResult,
+            T: DeserializeOwned + Send + 'static,
+            $($e: FromApp,)*
+        {
+            type Body = T;
+            const TAKES_ONE: bool = false;
+
+            fn call(&self, app: &App, messages: Vec<Message<T>>) -> HandlerFuture {
+                $(
+                    let $e = match $e::from_app(app) {
+                        Ok(v) => v,
+                        Err(e) => return Box::pin(async move { Err(e.into()) }),
+                    };
+                )*
+                let fut = (self)($($e,)* messages);
+                Box::pin(async move { fut.await.into_handler_result() })
+            }
+
+            fn required_state(out: &mut Vec<StateRequirement>) {
+                $($e::required_state(out);)*
+            }
+        }
+
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        #[diagnostic::do_not_recommend]
+        impl<F, Fut, R, T, $($e,)*> AmqpHandler<($($e,)* Message<T>,), 1> for F
+        where
+            F: Fn($($e,)* Message<T>) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: IntoHandlerResult,
+            T: DeserializeOwned + Send + 'static,
+            $($e: FromApp,)*
+        {
+            type Body = T;
+            const TAKES_ONE: bool = true;
+
+            fn call(&self, app: &App, messages: Vec<Message<T>>) -> HandlerFuture {
+                let Some(message) = messages.into_iter().next() else {
+                    return Box::pin(async { Ok(()) });
+                };
+                $(
+                    let $e = match $e::from_app(app) {
+                        Ok(v) => v,
+                        Err(e) => return Box::pin(async move { Err(e.into()) }),
+                    };
+                )*
+                let fut = (self)($($e,)* message);
+                Box::pin(async move { fut.await.into_handler_result() })
+            }
+
+            fn required_state(out: &mut Vec<StateRequirement>) {
+                $($e::required_state(out);)*
+            }
+        }
+    };
+}
+
+impl_amqp_handler!();
+impl_amqp_handler!(E1);
+impl_amqp_handler!(E1, E2);
+impl_amqp_handler!(E1, E2, E3);
+impl_amqp_handler!(E1, E2, E3, E4);
+impl_amqp_handler!(E1, E2, E3, E4, E5);
+impl_amqp_handler!(E1, E2, E3, E4, E5, E6);
+impl_amqp_handler!(E1, E2, E3, E4, E5, E6, E7);
+impl_amqp_handler!(E1, E2, E3, E4, E5, E6, E7, E8);

@@ -1,0 +1,34 @@
+use std::future::Future;
+use std::pin::Pin;
+
+use super::result::{BoxError, IntoHandlerResult};
+
+/// What a hook produced.
+pub type HookResult = Result<(), BoxError>;
+
+/// What a hook may return: `()` or `Result<(), E>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid return type for an asyncworker hook",
+    label = "return `()` or `Result<(), E>` here",
+    note = "a hook is `async fn name(app: &App)` returning `()` or `Result<(), E>` with `E: Into<Box<dyn Error + Send + Sync>>`"
+)]
+pub trait IntoHookResult {
+    /// `Ok` if the hook succeeded.
+    fn into_hook_result(self) -> HookResult;
+}
+
+impl<T: IntoHandlerResult> IntoHookResult for T {
+    fn into_hook_result(self) -> HookResult {
+        self.into_handler_result()
+    }
+}
+
+/// Boxes a hook's future; used by the code `#[on_startup]` and `#[on_shutdown]` generate.
+#[doc(hidden)]
+pub fn box_hook<'a, F>(fut: F) -> Pin<Box<dyn Future<Output = HookResult> + Send + 'a>>
+where
+    F: Future + Send + 'a,
+    F::Output: IntoHookResult,
+{
+    Box::pin(async move { fut.await.into_hook_result() })
+}

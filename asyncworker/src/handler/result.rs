@@ -1,0 +1,33 @@
+/// The error type handlers' errors are converted into.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a handler may return: `()` or `Result<(), E>` with `E: Into<BoxError>`
+/// (`anyhow::Error`, `std::io::Error`, `String`, ...).
+///
+/// ```
+/// use asyncworker::IntoHandlerResult;
+///
+/// assert!(().into_handler_result().is_ok());
+/// assert!(Err::<(), _>("boom").into_handler_result().is_err());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid return type for an asyncworker handler",
+    label = "return `()` or `Result<(), E>` here",
+    note = "the error type must convert into `Box<dyn Error + Send + Sync>` (anyhow::Error, std::io::Error, String, ...)"
+)]
+pub trait IntoHandlerResult {
+    /// `Ok` if the handler succeeded.
+    fn into_handler_result(self) -> Result<(), BoxError>;
+}
+
+impl IntoHandlerResult for () {
+    fn into_handler_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError>> IntoHandlerResult for Result<(), E> {
+    fn into_handler_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}

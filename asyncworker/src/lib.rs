@@ -1,0 +1,107 @@
+//! # asyncworker
+//!
+//! Asynchronous workers from annotated `async fn`s. Annotate handlers with
+//! [`#[route]`](route), add startup and shutdown hooks, call [`main!`], and get a worker that
+//! consumes RabbitMQ queues in bulk with at-least-once delivery, reconnection and graceful
+//! shutdown.
+//!
+//! ```no_run
+//! use asyncworker::prelude::*;
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Order { id: u64 }
+//!
+//! struct Db;
+//!
+//! /// Called with up to 100 messages at a time from either queue.
+//! #[route(amqp = ["orders", "orders.retry"], bulk_size = 100)]
+//! async fn drain(db: State<Db>, messages: Vec<Message<Order>>) -> Result<(), std::io::Error> {
+//!     for m in &messages {
+//!         if m.body().id == 0 {
+//!             m.reject(); // this one is dropped (dead-lettered if the queue has a DLX)
+//!         }
+//!     }
+//!     Ok(()) // every unmarked message is acked
+//! }
+//!
+//! #[on_startup]
+//! async fn connect(app: &App) -> Result<(), asyncworker::StateError> {
+//!     app.insert(Db)
+//! }
+//!
+//! asyncworker::main!();
+//! ```
+//!
+//! ## Delivery semantics
+//! - A message is acked only after its handler returned and its action is `ack`: nothing is
+//!   acked early, so a crash, a lost connection or a shutdown never loses a message. Handlers
+//!   must be idempotent: a message can be delivered more than once.
+//! - A bulk is handed over when it holds `bulk_size` messages, when its oldest message has
+//!   waited `bulk_flush`, or at shutdown; never empty. All queues of a route share its bucket.
+//! - A body that does not decode into `T` never reaches the handler: it is settled with
+//!   `on_decode_error` (reject by default) and logged. A panic is caught and handled like an
+//!   error (`on_exception`, requeue by default).
+//! - Consecutive acks on a channel are coalesced into one `basic.ack(multiple = true)`.
+
+#![warn(missing_docs)]
+
+mod action;
+pub mod amqp;
+mod app;
+mod backoff;
+mod bulk;
+mod dispatch;
+mod handler;
+mod hooks;
+pub mod prelude;
+mod registry;
+mod runtime;
+mod settings;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use action::Action;
+pub use amqp::Message;
+pub use app::{App, State, StateError};
+pub use handler::{
+    AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, StateRequirement,
+};
+pub use runtime::{Worker, WorkerError, run_with};
+pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
+
+pub use asyncworker_macros::{on_shutdown, on_startup, route};
+
+/// Generates `fn main()` for a worker binary: reads settings, runs startup hooks, consumes
+/// every registered route until SIGINT/SIGTERM, drains, runs shutdown hooks.
+///
+/// Options override the `ASYNCWORKER_*` environment; each key is a field of
+/// [`MainOptions`], and an unknown key is a compile error at the key.
+///
+/// ```
+/// # use asyncworker::prelude::*;
+/// # #[route(amqp = ["q"])] async fn h(_m: Vec<Message<u8>>) {}
+/// asyncworker::main!(shutdown_timeout = "10s", log_format = "json");
+/// ```
+///
+/// `main!` must sit at the root of a binary crate. If the handlers live in another crate,
+/// reference it (`use my_handlers as _;`) or the linker drops its registrations.
+#[macro_export]
+macro_rules! main {
+    () => {
+        $crate::main!(@emit $crate::__private::MainOptions::DEFAULT);
+    };
+    ($($key:ident = $value:expr),+ $(,)?) => {
+        $crate::main!(@emit {
+            let mut options = $crate::__private::MainOptions::DEFAULT;
+            $( options.$key = $crate::__private::some($value); )+
+            options
+        });
+    };
+    (@emit $options:expr) => {
+        fn main() -> $crate::__private::ExitCode {
+            $crate::__private::run_main($options)
+        }
+    };
+}

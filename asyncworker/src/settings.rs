@@ -1,0 +1,430 @@
+//! Settings read from `ASYNCWORKER_*` environment variables, overridable with `main!(key = value)`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Overrides passed to [`main!`](crate::main); every field left `None` falls back to the
+/// environment, then to the default.
+///
+/// A key that is not a field here is a compile error at the key:
+///
+/// ```
+/// # use asyncworker::prelude::*;
+/// # #[route(amqp = ["q"])] async fn h(_m: Vec<Message<u8>>) {}
+/// asyncworker::main!(shutdown_timeout = "10s", amqp_prefetch = 256);
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct MainOptions {
+    /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list tried in turn.
+    pub amqp_url: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
+    pub amqp_prefetch: Option<u16>,
+    /// `ASYNCWORKER_AMQP_HEARTBEAT`: heartbeat in seconds asked of the broker.
+    pub amqp_heartbeat: Option<u16>,
+    /// `ASYNCWORKER_AMQP_QUEUE_PREFIX`: prepended to every queue name (one broker, several
+    /// environments).
+    pub amqp_queue_prefix: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_HOST`.
+    pub http_host: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_PORT`.
+    pub http_port: Option<u16>,
+    /// `ASYNCWORKER_SSE_URL`.
+    pub sse_url: Option<&'static str>,
+    /// `ASYNCWORKER_SHUTDOWN_TIMEOUT`: how long in-flight work may take to finish, e.g. `"30s"`.
+    pub shutdown_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_LOG`: a tracing filter such as `"info,asyncworker=debug"`.
+    pub log: Option<&'static str>,
+    /// `ASYNCWORKER_LOG_FORMAT`: `"pretty"` or `"json"`.
+    pub log_format: Option<&'static str>,
+    /// Install asyncworker's tracing subscriber (default `true`; set `false` to keep your own).
+    pub init_tracing: Option<bool>,
+}
+
+impl MainOptions {
+    /// No overrides.
+    pub const DEFAULT: MainOptions = MainOptions {
+        amqp_url: None,
+        amqp_prefetch: None,
+        amqp_heartbeat: None,
+        amqp_queue_prefix: None,
+        http_host: None,
+        http_port: None,
+        sse_url: None,
+        shutdown_timeout: None,
+        log: None,
+        log_format: None,
+        init_tracing: None,
+    };
+}
+
+impl Default for MainOptions {
+    fn default() -> Self {
+        MainOptions::DEFAULT
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The resolved settings of a worker.
+///
+/// ```
+/// let s = asyncworker::Settings::default();
+/// assert_eq!(s.amqp_prefetch, 128);
+/// assert_eq!(s.shutdown_timeout, std::time::Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Broker URLs, tried in order when connecting.
+    pub amqp_urls: Vec<String>,
+    /// Default prefetch per consumer channel.
+    pub amqp_prefetch: u16,
+    /// Heartbeat in seconds.
+    pub amqp_heartbeat: u16,
+    /// Prepended to every queue name.
+    pub amqp_queue_prefix: String,
+    /// Address the HTTP server binds.
+    pub http_host: String,
+    /// Port the HTTP server binds.
+    pub http_port: u16,
+    /// Base URL of SSE routes without their own `url`.
+    pub sse_url: Option<String>,
+    /// Deadline for in-flight work at shutdown.
+    pub shutdown_timeout: Duration,
+    /// Tracing filter.
+    pub log: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Whether asyncworker installs its tracing subscriber.
+    pub init_tracing: bool,
+    /// Per-route overrides set in code, keyed by route name. The environment offers the same
+    /// as `ASYNCWORKER_ROUTE_<NAME>_<OPTION>` (e.g. `ASYNCWORKER_ROUTE_DRAIN_BULK_SIZE=500`);
+    /// values set here win over it.
+    pub routes: std::collections::BTreeMap<String, RouteOverride>,
+}
+
+/// Deployment-time changes to one route's options, without recompiling.
+///
+/// ```
+/// use asyncworker::{RouteOverride, Settings};
+///
+/// let mut settings = Settings::default();
+/// settings.routes.insert("drain".into(), RouteOverride {
+///     queues: Some(vec!["orders-staging".into()]),
+///     bulk_size: Some(500),
+///     ..RouteOverride::default()
+/// });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteOverride {
+    /// Replaces the queue list (`_QUEUES`, comma-separated).
+    pub queues: Option<Vec<String>>,
+    /// Replaces `bulk_size` (`_BULK_SIZE`); only for handlers taking `Vec<Message<T>>`.
+    pub bulk_size: Option<u16>,
+    /// Replaces `bulk_flush` (`_BULK_FLUSH`, e.g. `250ms`).
+    pub bulk_flush: Option<Duration>,
+    /// Replaces `prefetch` (`_PREFETCH`).
+    pub prefetch: Option<u16>,
+    /// Replaces `concurrency` (`_CONCURRENCY`).
+    pub concurrency: Option<u16>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            amqp_urls: vec!["amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()],
+            amqp_prefetch: 128,
+            amqp_heartbeat: 60,
+            amqp_queue_prefix: String::new(),
+            http_host: "127.0.0.1".to_owned(),
+            http_port: 8080,
+            sse_url: None,
+            shutdown_timeout: Duration::from_secs(30),
+            log: None,
+            log_format: LogFormat::Pretty,
+            init_tracing: true,
+            routes: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// A setting whose value could not be used; names the variable and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// Where the value came from, e.g. `ASYNCWORKER_AMQP_PREFETCH` or `main!(amqp_prefetch)`.
+    pub source: String,
+    /// The rejected value.
+    pub value: String,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value {:?} for {}: expected {}",
+            self.value, self.source, self.expected
+        )
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+impl Settings {
+    /// Reads the process environment, then applies `overrides` (which win over the environment).
+    pub fn from_env(overrides: &MainOptions) -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|k| std::env::var(k).ok(), overrides)
+    }
+
+    /// Like [`Settings::from_env`] with an arbitrary variable lookup (used by tests).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        overrides: &MainOptions,
+    ) -> Result<Settings, SettingsError> {
+        let mut s = Settings::default();
+        // Each setting: the main! override wins, else the variable, else the default.
+        let pick = |var: &'static str, key: &'static str, over: Option<String>| {
+            over.map(|v| (format!("main!({key})"), v))
+                .or_else(|| lookup(var).map(|v| (var.to_owned(), v)))
+        };
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_AMQP_URL",
+            "amqp_url",
+            overrides.amqp_url.map(str::to_owned),
+        ) {
+            let urls: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if urls.is_empty() || urls.iter().any(|u| !u.starts_with("amqp")) {
+                return Err(err(
+                    src,
+                    v,
+                    "one or more comma-separated amqp:// or amqps:// URLs",
+                ));
+            }
+            s.amqp_urls = urls;
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_AMQP_PREFETCH",
+            "amqp_prefetch",
+            overrides.amqp_prefetch.map(|n| n.to_string()),
+        ) {
+            s.amqp_prefetch = match v.trim().parse::<u16>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(err(src, v, "an integer from 1 to 65535")),
+            };
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_AMQP_HEARTBEAT",
+            "amqp_heartbeat",
+            overrides.amqp_heartbeat.map(|n| n.to_string()),
+        ) {
+            s.amqp_heartbeat = v
+                .trim()
+                .parse()
+                .map_err(|_| err(src, v, "seconds, an integer from 0 to 65535"))?;
+        }
+        if let Some((_, v)) = pick(
+            "ASYNCWORKER_AMQP_QUEUE_PREFIX",
+            "amqp_queue_prefix",
+            overrides.amqp_queue_prefix.map(str::to_owned),
+        ) {
+            s.amqp_queue_prefix = v;
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_HTTP_HOST",
+            "http_host",
+            overrides.http_host.map(str::to_owned),
+        ) {
+            if v.trim().is_empty() {
+                return Err(err(src, v, "a host name or IP address"));
+            }
+            s.http_host = v;
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_HTTP_PORT",
+            "http_port",
+            overrides.http_port.map(|n| n.to_string()),
+        ) {
+            s.http_port = v
+                .trim()
+                .parse()
+                .map_err(|_| err(src, v, "a port number from 0 to 65535"))?;
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_SSE_URL",
+            "sse_url",
+            overrides.sse_url.map(str::to_owned),
+        ) {
+            if !(v.starts_with("http://") || v.starts_with("https://")) {
+                return Err(err(src, v, "an http:// or https:// URL"));
+            }
+            s.sse_url = Some(v);
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_SHUTDOWN_TIMEOUT",
+            "shutdown_timeout",
+            overrides.shutdown_timeout.map(str::to_owned),
+        ) {
+            s.shutdown_timeout = parse_duration(&v)
+                .ok_or_else(|| err(src, v, "a duration such as \"30s\", \"500ms\" or \"2m\""))?;
+        }
+        s.log = pick("ASYNCWORKER_LOG", "log", overrides.log.map(str::to_owned))
+            .map(|(_, v)| v)
+            .or_else(|| lookup("RUST_LOG"));
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_LOG_FORMAT",
+            "log_format",
+            overrides.log_format.map(str::to_owned),
+        ) {
+            s.log_format = match v.trim() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                _ => return Err(err(src, v, "`pretty` or `json`")),
+            };
+        }
+        s.init_tracing = overrides.init_tracing.unwrap_or(true);
+        Ok(s)
+    }
+}
+
+fn err(source: String, value: String, expected: &'static str) -> SettingsError {
+    SettingsError {
+        source,
+        value,
+        expected,
+    }
+}
+
+/// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h30m"` or a bare number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.checked_mul(60)?),
+            "h" => Duration::from_secs(n.checked_mul(3600)?),
+            _ => return None,
+        };
+        total = total.checked_add(unit)?;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)], o: MainOptions) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned(), &o)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = with(&[], MainOptions::DEFAULT).unwrap();
+        assert_eq!(s.amqp_urls, ["amqp://guest:guest@127.0.0.1:5672/%2f"]);
+        assert_eq!(s.http_port, 8080);
+    }
+
+    #[test]
+    fn bad_value_names_variable_and_value() {
+        let e = with(
+            &[("ASYNCWORKER_AMQP_PREFETCH", "lots")],
+            MainOptions::DEFAULT,
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "ASYNCWORKER_AMQP_PREFETCH");
+        assert_eq!(
+            e.to_string(),
+            "invalid value \"lots\" for ASYNCWORKER_AMQP_PREFETCH: expected an integer from 1 to 65535"
+        );
+        let e = with(
+            &[("ASYNCWORKER_SHUTDOWN_TIMEOUT", "soon")],
+            MainOptions::DEFAULT,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("ASYNCWORKER_SHUTDOWN_TIMEOUT"),
+            "{e}"
+        );
+        let e = with(&[("ASYNCWORKER_LOG_FORMAT", "xml")], MainOptions::DEFAULT).unwrap_err();
+        assert!(e.to_string().contains("\"xml\""), "{e}");
+    }
+
+    #[test]
+    fn main_options_win_over_environment() {
+        let mut o = MainOptions::DEFAULT;
+        o.shutdown_timeout = Some("5s");
+        let s = with(&[("ASYNCWORKER_SHUTDOWN_TIMEOUT", "60s")], o).unwrap();
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(5));
+        let mut o = MainOptions::DEFAULT;
+        o.shutdown_timeout = Some("never");
+        let e = with(&[], o).unwrap_err();
+        assert_eq!(e.source, "main!(shutdown_timeout)");
+    }
+
+    #[test]
+    fn url_list_fails_over() {
+        let s = with(
+            &[("ASYNCWORKER_AMQP_URL", "amqp://a:5672, amqp://b:5672")],
+            MainOptions::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(s.amqp_urls, ["amqp://a:5672", "amqp://b:5672"]);
+        assert!(
+            with(
+                &[("ASYNCWORKER_AMQP_URL", "http://x")],
+                MainOptions::DEFAULT
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("1x"), None);
+        assert_eq!(parse_duration("s"), None);
+    }
+}
