@@ -87,6 +87,21 @@ impl Broker {
             .expect("queue_declare");
     }
 
+    /// Declares a durable queue, keeping it (and its messages) if it exists.
+    pub async fn declare_keep(&self, queue: &str) {
+        self.channel
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("queue_declare");
+    }
+
     pub async fn delete(&self, queue: &str) {
         let _ = self
             .channel
@@ -338,5 +353,173 @@ impl Job {
                 tag: String::new(),
             })
             .collect()
+    }
+}
+
+/// Like [`wait_until`], but returns whether `cond` held within `limit` instead of panicking,
+/// so that a test can go on to report exactly what state it found.
+pub async fn wait_for<F, Fut>(limit: Duration, mut cond: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if cond().await {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The sorted ids of raw [`Job`] bodies (e.g. what [`Broker::drain`] returned); a body that is
+/// not a `Job` panics with its text.
+pub fn job_ids(bodies: &[Vec<u8>]) -> Vec<u64> {
+    let mut ids: Vec<u64> = bodies
+        .iter()
+        .map(|b| {
+            serde_json::from_slice::<Job>(b)
+                .unwrap_or_else(|e| panic!("not a Job ({e}): {:?}", String::from_utf8_lossy(b)))
+                .id
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// [`broker_counts`] run on the blocking pool, so that polling it does not stall the runtime
+/// the worker under test shares.
+pub async fn broker_counts_async(queue: &str) -> Option<(u64, u64, u64)> {
+    let queue = queue.to_owned();
+    tokio::task::spawn_blocking(move || broker_counts(&queue))
+        .await
+        .expect("rabbitmqctl task panicked")
+}
+
+/// Waits until the broker shows `queue` with no consumer and nothing unacked (every channel
+/// of the worker is gone and whatever it held is back in the queue), then returns how many
+/// messages are ready. Panics after `limit`, naming the last counts seen.
+pub async fn settled_ready(queue: &str, limit: Duration) -> u64 {
+    let start = Instant::now();
+    loop {
+        let counts = broker_counts_async(queue).await;
+        if let Some((ready, 0, 0)) = counts {
+            return ready;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {queue} to have no consumer and nothing \
+             unacked; last (ready, unacked, consumers) = {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A worker binary run as a child process: stdout lines and stderr text are collected by two
+/// threads; the child is killed (and reaped) on drop if it is still running.
+pub struct Proc {
+    child: std::process::Child,
+    stdout: std::sync::Arc<Mutex<Vec<String>>>,
+    stderr: std::sync::Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Proc {
+    /// Spawns `cmd` with piped stdout and stderr (and no stdin).
+    pub fn spawn(mut cmd: std::process::Command) -> Proc {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        let stdout = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let stderr = std::sync::Arc::new(Mutex::new(String::new()));
+        let out_pipe = child.stdout.take().expect("stdout");
+        let err_pipe = child.stderr.take().expect("stderr");
+        let out = std::sync::Arc::clone(&stdout);
+        let err = std::sync::Arc::clone(&stderr);
+        let readers = vec![
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(out_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    out.lock().unwrap().push(line);
+                }
+            }),
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(err_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut e = err.lock().unwrap();
+                    e.push_str(&line);
+                    e.push('\n');
+                }
+            }),
+        ];
+        Proc {
+            child,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Every stdout line so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Everything on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a signal by name (`"TERM"`, `"INT"`, ...) with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill -{name} {} failed", self.pid());
+    }
+
+    /// Waits (polling, bounded) for the child to exit, then for its output to be read to the
+    /// end. Panics after `limit` (the child is then killed by `Drop`).
+    pub async fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the worker process did not exit within {limit:?}; stdout: {:?}; stderr: {}",
+                self.stdout(),
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        status
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

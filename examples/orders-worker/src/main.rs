@@ -1,1 +1,73 @@
-fn main() {}
+//! The README worker: two queues drained in bulks of up to 100, shared state built by a
+//! startup hook, and a shutdown hook that reports what was done.
+//!
+//! ```sh
+//! cargo run -q -p asyncworker-tests --bin amqp-tool -- declare orders orders.retry
+//! cargo run -p orders-worker
+//! # in another shell:
+//! cargo run -q -p asyncworker-tests --bin amqp-tool -- publish orders '{"id": 1, "amount_cents": 1250}'
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use asyncworker::prelude::*;
+use serde::Deserialize;
+
+/// One order as producers publish it.
+#[derive(Debug, Deserialize)]
+struct Order {
+    id: u64,
+    amount_cents: u64,
+}
+
+/// Running totals, shared by every handler call.
+#[derive(Default)]
+struct Totals {
+    orders: AtomicU64,
+    cents: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// Called with up to 100 orders at a time from either queue (or fewer after 1 s).
+#[route(amqp = ["orders", "orders.retry"], bulk_size = 100, bulk_flush = "1s")]
+async fn drain(totals: State<Totals>, orders: Vec<Message<Order>>) -> Result<(), String> {
+    for m in &orders {
+        let order = m.body();
+        if order.amount_cents == 0 {
+            println!("order {} has nothing to bill; rejecting it", order.id);
+            // Nothing to bill: drop it (or dead-letter it, if the queue has a DLX).
+            m.reject();
+            totals.refused.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        totals.orders.fetch_add(1, Ordering::Relaxed);
+        totals.cents.fetch_add(order.amount_cents, Ordering::Relaxed);
+    }
+    println!(
+        "bulk of {} from {:?}: {} orders, {} cents so far",
+        orders.len(),
+        orders.first().map(|m| m.queue()),
+        totals.orders.load(Ordering::Relaxed),
+        totals.cents.load(Ordering::Relaxed),
+    );
+    // Unmarked messages are acked because we return Ok; an Err would requeue them.
+    Ok(())
+}
+
+#[on_startup]
+async fn init(app: &App) -> Result<(), asyncworker::StateError> {
+    app.insert(Totals::default())
+}
+
+#[on_shutdown]
+async fn report(app: &App) {
+    let totals = app.state::<Totals>();
+    println!(
+        "stopping: {} orders for {} cents, {} refused",
+        totals.orders.load(Ordering::Relaxed),
+        totals.cents.load(Ordering::Relaxed),
+        totals.refused.load(Ordering::Relaxed),
+    );
+}
+
+asyncworker::main!();
