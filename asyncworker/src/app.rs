@@ -20,11 +20,13 @@ use crate::settings::Settings;
 /// ```
 /// use asyncworker::App;
 ///
-/// struct Pool(&'static str);
+/// struct Pool {
+///     url: &'static str,
+/// }
 ///
 /// let app = App::for_tests();
-/// app.insert(Pool("postgres://127.0.0.1/test")).unwrap();
-/// assert_eq!(app.state::<Pool>().0, "postgres://127.0.0.1/test");
+/// app.insert(Pool { url: "postgres://127.0.0.1/test" }).unwrap();
+/// assert_eq!(app.state::<Pool>().url, "postgres://127.0.0.1/test");
 /// ```
 #[derive(Clone)]
 pub struct App {
@@ -187,15 +189,24 @@ impl fmt::Debug for App {
 /// ```
 /// use asyncworker::prelude::*;
 ///
-/// struct Totals(std::sync::atomic::AtomicUsize);
+/// struct Totals {
+///     seen: std::sync::atomic::AtomicUsize,
+/// }
 ///
 /// #[route(amqp = ["counts"], bulk_size = 10)]
 /// async fn count(totals: State<Totals>, messages: Vec<Message<u64>>) {
-///     totals.0.fetch_add(messages.len(), std::sync::atomic::Ordering::Relaxed);
+///     totals.seen.fetch_add(messages.len(), std::sync::atomic::Ordering::Relaxed);
 /// }
 /// # fn main() {}
 /// ```
-pub struct State<T: ?Sized>(pub Arc<T>);
+pub struct State<T: ?Sized>(Arc<T>);
+
+impl<T: ?Sized> State<T> {
+    /// The shared pointer behind this state.
+    pub fn arc(&self) -> &Arc<T> {
+        &self.0
+    }
+}
 
 impl<T: ?Sized> Clone for State<T> {
     fn clone(&self) -> Self {

@@ -97,8 +97,18 @@ pub(crate) async fn run<Rt, Rc>(
     // Dropping the JoinSet (when the backend gives up at the shutdown deadline) aborts the
     // handler calls, leaving their messages unacked for the broker to redeliver.
     let mut running: JoinSet<()> = JoinSet::new();
+    // One timer re-armed when the bucket's deadline changes, rather than one per message.
+    let timer = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     loop {
         let deadline = bucket.deadline();
+        if let Some(d) = deadline
+            && armed != Some(d)
+        {
+            timer.as_mut().reset(d);
+            armed = Some(d);
+        }
         tokio::select! {
             biased;
             Some(_) = running.join_next(), if !running.is_empty() => {}
@@ -112,7 +122,7 @@ pub(crate) async fn run<Rt, Rc>(
                 }
                 None => break,
             },
-            () = sleep_until_opt(deadline), if deadline.is_some() => {
+            () = &mut timer, if deadline.is_some() => {
                 flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Deadline).await;
             }
         }
@@ -127,13 +137,6 @@ pub(crate) async fn run<Rt, Rc>(
     )
     .await;
     while running.join_next().await.is_some() {}
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Decodes an item; an undecodable one is settled at once and never reaches the bucket.

@@ -124,7 +124,6 @@ pub struct Settings {
 /// });
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct RouteOverride {
     /// Replaces the queue list (`_QUEUES`, comma-separated).
     pub queues: Option<Vec<String>>,
