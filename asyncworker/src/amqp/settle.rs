@@ -106,18 +106,28 @@ async fn settler(
         queue,
         stats,
     };
+    // When the oldest decision still held behind an undecided delivery was held: the wait is
+    // counted from it, so a steady stream of new decisions cannot hold it forever.
+    let mut held_since: Option<tokio::time::Instant> = None;
     loop {
         let held = slots.iter().any(|s| matches!(s, Slot::Decided(_)));
-        let received = if held {
-            match tokio::time::timeout(HOLD_BEHIND_GAP, rx.recv()).await {
-                Ok(r) => r,
-                Err(_) => {
-                    settle_behind_gap(&ctx, &mut slots).await;
-                    continue;
+        if !held {
+            held_since = None;
+        } else if held_since.is_none() {
+            held_since = Some(tokio::time::Instant::now());
+        }
+        let received = match held_since {
+            Some(since) => {
+                match tokio::time::timeout_at(since + HOLD_BEHIND_GAP, rx.recv()).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        settle_behind_gap(&ctx, &mut slots).await;
+                        held_since = None;
+                        continue;
+                    }
                 }
             }
-        } else {
-            rx.recv().await
+            None => rx.recv().await,
         };
         let Some(first) = received else { break };
         place(&mut front, &mut slots, first);

@@ -33,7 +33,8 @@ async fn main() -> ExitCode {
                 eprintln!("N must be a number");
                 return ExitCode::from(2);
             };
-            let bodies = (0..n).map(|i| format!("{{\"id\":{i},\"amount_cents\":{i}}}").into_bytes());
+            let bodies =
+                (0..n).map(|i| format!("{{\"id\":{i},\"amount_cents\":{i}}}").into_bytes());
             broker.publish_raw(&args[1], bodies).await;
             println!("published {n} message(s) to {}", args[1]);
         }
