@@ -267,36 +267,65 @@ pub fn run_with(settings: Settings) -> ExitCode {
 
 /// First SIGINT/SIGTERM: graceful shutdown. Second: exit at once.
 async fn watch_signals(stop: CancellationToken) {
-    signal().await;
+    // The listeners are installed once, so a second signal arriving right after the first
+    // is not lost between two registrations.
+    let mut signals = Signals::install();
+    signals.recv().await;
     tracing::info!("signal received: shutting down gracefully (send it again to exit at once)");
     stop.cancel();
-    signal().await;
+    signals.recv().await;
     tracing::warn!("second signal: exiting now; unacked messages will be redelivered");
     std::process::exit(130);
 }
 
 #[cfg(unix)]
-async fn signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-        _ => {
+        if self.int.is_none() && self.term.is_none() {
             let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+        tokio::select! {
+            () = next(&mut self.int) => {}
+            () = next(&mut self.term) => {}
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Signals {
+        Signals
+    }
+
+    async fn recv(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn init_tracing(settings: &Settings) {

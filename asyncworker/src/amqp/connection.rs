@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lapin::uri::AMQPUri;
 use lapin::{Connection, ConnectionProperties};
@@ -60,8 +61,16 @@ impl ConnectionManager {
         loop {
             let uri = &self.uris[attempt as usize % self.uris.len()];
             attempt += 1;
+            // lapin's own TCP retries are kept short: past a blip, our loop takes over, so every
+            // attempt is logged with its count and the next URL of the list gets its turn
+            // (lapin's default, 16 tries up to 60 s apart, hides a dead broker for minutes).
             let props = ConnectionProperties::default()
                 .enable_auto_recover()
+                .configure_backoff(|b| {
+                    b.with_min_delay(Duration::from_millis(100))
+                        .with_max_delay(Duration::from_secs(1))
+                        .with_max_times(2)
+                })
                 .with_connection_name(self.label.clone().into());
             let connect = Connection::connect_uri(uri.clone(), props);
             let result = tokio::select! {

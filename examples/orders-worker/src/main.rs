@@ -41,7 +41,9 @@ async fn drain(totals: State<Totals>, orders: Vec<Message<Order>>) -> Result<(),
             continue;
         }
         totals.orders.fetch_add(1, Ordering::Relaxed);
-        totals.cents.fetch_add(order.amount_cents, Ordering::Relaxed);
+        totals
+            .cents
+            .fetch_add(order.amount_cents, Ordering::Relaxed);
     }
     println!(
         "bulk of {} from {:?}: {} orders, {} cents so far",

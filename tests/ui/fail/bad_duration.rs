@@ -1,0 +1,8 @@
+use asyncworker::prelude::*;
+
+#[route(amqp = ["q"], bulk_size = 10, bulk_flush = "1sec")]
+async fn handle(messages: Vec<Message<u8>>) {
+    let _ = messages;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use asyncworker::prelude::*;
+
+#[on_startup]
+async fn start() {}
+
+fn main() {}

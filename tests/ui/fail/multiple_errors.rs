@@ -1,0 +1,16 @@
+use asyncworker::prelude::*;
+
+// Every mistake is reported in one go, each at its own token.
+#[route(
+    amqp = ["orders", ""],
+    bulk_sise = 10,
+    bulk_size = 0,
+    bulk_flush = "soon",
+    on_success = "drop",
+    retries = 3
+)]
+fn handle(messages: Vec<Message<u8>>) {
+    let _ = messages;
+}
+
+fn main() {}

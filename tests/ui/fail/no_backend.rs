@@ -1,0 +1,8 @@
+use asyncworker::prelude::*;
+
+#[route(bulk_size = 10)]
+async fn handle(messages: Vec<Message<u8>>) {
+    let _ = messages;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use asyncworker::prelude::*;
+
+#[route(amqp = ["q"])]
+struct Handler;
+
+fn main() {}
