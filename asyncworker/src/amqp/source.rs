@@ -77,15 +77,18 @@ impl Source {
         let Some(conn) = self.connection.get(stop).await else {
             return End::Stop;
         };
-        let channel = match conn.create_channel().await {
-            Ok(c) => c,
-            Err(e) => return End::Retry(format!("cannot open a channel: {e}")),
+        // Each broker round trip yields to shutdown: a broker that stopped answering must not
+        // hold the worker past its deadline.
+        let channel = match until_stopped(stop, conn.create_channel()).await {
+            None => return End::Stop,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return End::Retry(format!("cannot open a channel: {e}")),
         };
-        if let Err(e) = channel
-            .basic_qos(self.prefetch, BasicQosOptions { global: false })
-            .await
-        {
-            return End::Retry(format!("basic.qos failed: {e}"));
+        let qos = channel.basic_qos(self.prefetch, BasicQosOptions { global: false });
+        match until_stopped(stop, qos).await {
+            None => return End::Stop,
+            Some(Ok(())) => {}
+            Some(Err(e)) => return End::Retry(format!("basic.qos failed: {e}")),
         }
         let tag = format!(
             "asyncworker:{}:{}:{}",
@@ -93,17 +96,16 @@ impl Source {
             std::process::id(),
             fastrand::u32(..)
         );
-        let consumer = match channel
-            .basic_consume(
-                self.queue.as_ref().into(),
-                tag.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
+        let consume = channel.basic_consume(
+            self.queue.as_ref().into(),
+            tag.as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let consumer = match until_stopped(stop, consume).await {
+            None => return End::Stop,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
                 let reason = if e.to_string().contains("NOT_FOUND") {
                     format!("queue `{}` does not exist (yet): {e}", self.queue)
                 } else {
@@ -220,6 +222,17 @@ impl Source {
                 }
             }
         }
+    }
+}
+
+async fn until_stopped<T>(
+    stop: &CancellationToken,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => None,
+        r = fut => Some(r),
     }
 }
 
