@@ -5,11 +5,11 @@ use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType};
+use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
 
 use crate::errors::Errors;
 use crate::item::{self, Kind};
-use crate::route::args::{Arg, field, parse_list};
+use crate::route::args::{Arg, field, parse_list, unknown_argument};
 
 mod kw {
     syn::custom_keyword!(order);
@@ -41,11 +41,10 @@ impl Parse for HookArgs {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut args = HookArgs::default();
         let errors = parse_list(input, |input| {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::order) {
+            if input.peek(kw::order) {
                 field(&mut args.order, "order", input, &mut args.errors)
             } else {
-                Err(lookahead.error())
+                Err(unknown_argument(input, &["order"]))
             }
         })?;
         args.errors.extend(errors);
@@ -112,6 +111,17 @@ fn check_arity(func: &ItemFn, errors: &mut Errors) {
         0 => errors.push(syn::Error::new(func.sig.paren_token.span.join(), message)),
         _ => errors.push(syn::Error::new_spanned(inputs, message)),
     }
+    // The type itself (`&App`, `&'a App`, `&asyncworker::App`, an alias) is left to the
+    // compiler; by value, its "expected `App`, found `&App`" would suggest `App.clone()`.
+    if inputs.len() == 1
+        && let Some(FnArg::Typed(pat)) = inputs.first()
+        && !matches!(&*pat.ty, Type::Reference(_))
+    {
+        errors.push(syn::Error::new_spanned(
+            &pat.ty,
+            "a hook takes the app by reference: `app: &App`",
+        ));
+    }
 }
 
 fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
@@ -123,13 +133,16 @@ fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
         Some(FnArg::Typed(pat)) => pat.ty.span(),
         _ => span,
     };
-    let output_span = match &func.sig.output {
-        ReturnType::Type(_, ty) => ty.span(),
-        ReturnType::Default => span,
-    };
     let app = quote_spanned!(arg_span=> __asyncworker_app);
     let call = quote_spanned!(span=> #ident(#app));
-    let boxed = quote_spanned!(output_span=> ::asyncworker::__private::box_hook(#call));
+    // Naming the output type makes the `IntoHookResult` bound fail at that type argument, i.e.
+    // at the user's return type; unnamed, the error would land on the function name.
+    let boxed = match &func.sig.output {
+        ReturnType::Type(_, ty) if item::nameable(ty) => {
+            quote_spanned!(ty.span()=> ::asyncworker::__private::box_hook::<#ty, _>(#call))
+        }
+        _ => quote_spanned!(span=> ::asyncworker::__private::box_hook(#call)),
+    };
     let line = quote_spanned!(span=> ::core::line!());
     let variant = match kind {
         HookKind::Startup => quote!(Startup),

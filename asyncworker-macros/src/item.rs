@@ -1,7 +1,8 @@
 //! Checks on the annotated function shared by `#[route]` and the hooks.
 
-use proc_macro2::TokenStream;
-use syn::{FnArg, ItemFn};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{FnArg, ItemFn, Type};
 
 use crate::errors::Errors;
 
@@ -82,4 +83,17 @@ pub(crate) fn check(func: &ItemFn, kind: Kind, errors: &mut Errors) {
             format!("asyncworker {what} cannot be variadic"),
         ));
     }
+}
+
+/// Whether the generated code can name `ty` in a turbofish: not when it holds an `impl Trait`
+/// (or a `_`, which the compiler rejects in the signature already).
+pub(crate) fn nameable(ty: &Type) -> bool {
+    fn walk(tokens: TokenStream) -> bool {
+        tokens.into_iter().all(|tt| match tt {
+            TokenTree::Ident(ident) => ident != "impl" && ident != "_",
+            TokenTree::Group(group) => walk(group.stream()),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => true,
+        })
+    }
+    walk(ty.to_token_stream())
 }

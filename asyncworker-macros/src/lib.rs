@@ -55,8 +55,9 @@ use proc_macro::TokenStream;
 /// `"250ms"`, `"1s"`, `"1m30s"`. `retries`, `retry_delay`, `dead_letter`, `declare` and
 /// `queue_type` are reserved and rejected until the runtime implements them.
 ///
-/// The function must be a free, non-generic `async fn`. Its argument and return types are
-/// checked by the runtime's handler traits, and its future must be `Send`.
+/// The function must be a free, non-generic `async fn` taking at least its messages. Its
+/// argument and return types are checked by the runtime's handler traits, each at its own type,
+/// and its future must be `Send`.
 ///
 /// # Expansion
 ///
@@ -66,6 +67,13 @@ use proc_macro::TokenStream;
 /// ```ignore
 /// #[doc(hidden)]
 /// const _: () = {
+///     // Each part of the signature checked at its own type, so that a mistake is reported
+///     // there with a targeted message ("`Arc<Db>` cannot be a handler argument", ...).
+///     fn __asyncworker_check_signature() {
+///         ::asyncworker::__private::assert_extractor::<State<Db>>();
+///         ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 100u16>();
+///         ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
+///     }
 ///     // Names the value held across an `.await` when the future is not `Send`.
 ///     fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
 ///         ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
@@ -120,7 +128,8 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     fn __asyncworker_hook<'a>(
 ///         __asyncworker_app: &'a ::asyncworker::__private::App,
 ///     ) -> ::asyncworker::__private::BoxFuture<'a, ::asyncworker::__private::HookResult> {
-///         ::asyncworker::__private::box_hook(connect(__asyncworker_app))
+///         // The output type is named (when written) so that a wrong one is reported at it.
+///         ::asyncworker::__private::box_hook::<anyhow::Result<()>, _>(connect(__asyncworker_app))
 ///     }
 ///     ::asyncworker::__private::inventory::submit! {
 ///         ::asyncworker::__private::HookDef {

@@ -63,11 +63,6 @@ impl<T> Bucket<T> {
         self.items.is_empty()
     }
 
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// Takes everything out; the bucket is empty afterwards (never hands out an empty bulk).
     pub(crate) fn take(&mut self) -> Option<Vec<T>> {
         if self.items.is_empty() {

@@ -66,7 +66,8 @@ pub use action::Action;
 pub use amqp::Message;
 pub use app::{App, State, StateError};
 pub use handler::{
-    AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, StateRequirement,
+    AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, MessagesArg,
+    StateRequirement,
 };
 pub use runtime::{Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};

@@ -2,11 +2,13 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn, LitInt, LitStr};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
 
 use super::args::{Arg, Queues, RouteArgs};
 use crate::duration;
 use crate::errors::Errors;
+use crate::item;
 
 /// AMQP short strings carry a one-byte length.
 const MAX_QUEUE_NAME_BYTES: usize = 255;
@@ -195,11 +197,66 @@ fn action_arg<K>(arg: Option<&Arg<K, LitStr>>, key: &str, errors: &mut Errors) -
     })
 }
 
+/// What the macro can tell about the handler's signature without types: the messages come last,
+/// so there must be at least one argument. Everything else is left to `check_signature`.
+pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
+    if func.sig.inputs.is_empty() {
+        errors.push(syn::Error::new(
+            func.sig.paren_token.span.join(),
+            "an AMQP handler takes the messages as its last argument: \
+             `messages: Vec<Message<T>>`",
+        ));
+    }
+}
+
+/// One assertion per part of the signature, each spanned at the user's type, so a wrong
+/// argument or return type is reported there, with the message of the trait it misses, before
+/// the catch-all "not a valid AMQP handler" of the factory's bound.
+fn check_signature(func: &ItemFn, bulk_size: &Literal) -> TokenStream {
+    let types: Vec<&Type> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(pat) => Some(&*pat.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let mut checks = Vec::new();
+    if let Some((messages, extractors)) = types.split_last() {
+        for ty in extractors.iter().filter(|ty| item::nameable(ty)) {
+            checks.push(quote_spanned! {ty.span()=>
+                ::asyncworker::__private::assert_extractor::<#ty>();
+            });
+        }
+        if item::nameable(messages) {
+            let mut bulk_size = bulk_size.clone();
+            bulk_size.set_span(messages.span());
+            checks.push(quote_spanned! {messages.span()=>
+                ::asyncworker::__private::assert_messages::<#messages, #bulk_size>();
+            });
+        }
+    }
+    if let ReturnType::Type(_, ty) = &func.sig.output
+        && item::nameable(ty)
+    {
+        checks.push(quote_spanned! {ty.span()=>
+            ::asyncworker::__private::assert_handler_return::<#ty>();
+        });
+    }
+    quote! {
+        fn __asyncworker_check_signature() {
+            #(#checks)*
+        }
+    }
+}
+
 /// The `const _: () = { ... };` block registering `func` as an AMQP route named `name`.
 pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream {
     let ident = &func.sig.ident;
     let span = ident.span();
     let bulk_size = Literal::u16_suffixed(route.bulk_size);
+    let check_signature = check_signature(func, &bulk_size);
 
     let params: Vec<_> = func
         .sig
@@ -237,6 +294,7 @@ pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream 
             clippy::nursery
         )]
         const _: () = {
+            #check_signature
             #assert_send
             fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
                 #factory_call

@@ -1,12 +1,30 @@
 //! Syntax of the `#[route(...)]` arguments. Meaning (ranges, combinations) is checked later, so
 //! that a syntax error in one argument does not hide a semantic error in another.
 
-use proc_macro2::{Span, TokenTree};
+use proc_macro2::{Ident, Span, TokenTree};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{LitBool, LitInt, LitStr, Token, bracketed, token};
 
-/// Every key `#[route]` knows; `lookahead1` lists them all when it meets another one.
+/// The keys an AMQP route accepts, as listed when another one is met. The unimplemented
+/// backends and options below are recognised (to say "not implemented yet") but not offered.
+pub(crate) const AMQP_KEYS: &[&str] = &[
+    "amqp",
+    "name",
+    "vhost",
+    "connection",
+    "bulk_size",
+    "bulk_flush",
+    "prefetch",
+    "concurrency",
+    "on_success",
+    "on_exception",
+    "on_decode_error",
+    "timeout",
+];
+
+/// Every key `#[route]` knows.
 pub(crate) mod kw {
     syn::custom_keyword!(amqp);
     syn::custom_keyword!(http);
@@ -117,54 +135,36 @@ impl Parse for RouteArgs {
 impl RouteArgs {
     fn parse_one(&mut self, input: ParseStream) -> syn::Result<()> {
         let errors = &mut self.errors;
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::amqp) {
-            let key: kw::amqp = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let value = input.parse()?;
-            self.set_backend(Backend::Amqp(Arg { key, value }), key.span);
-        } else if lookahead.peek(kw::http) {
-            self.unimplemented_backend::<kw::http>(input, "http")?;
-        } else if lookahead.peek(kw::sse) {
-            self.unimplemented_backend::<kw::sse>(input, "sse")?;
-        } else if lookahead.peek(kw::every) {
-            self.unimplemented_backend::<kw::every>(input, "every")?;
-        } else if lookahead.peek(kw::cron) {
-            self.unimplemented_backend::<kw::cron>(input, "cron")?;
-        } else if lookahead.peek(kw::name) {
-            field(&mut self.name, "name", input, errors)?;
-        } else if lookahead.peek(kw::vhost) {
-            field(&mut self.vhost, "vhost", input, errors)?;
-        } else if lookahead.peek(kw::connection) {
-            field(&mut self.connection, "connection", input, errors)?;
-        } else if lookahead.peek(kw::bulk_size) {
-            field(&mut self.bulk_size, "bulk_size", input, errors)?;
-        } else if lookahead.peek(kw::bulk_flush) {
-            field(&mut self.bulk_flush, "bulk_flush", input, errors)?;
-        } else if lookahead.peek(kw::prefetch) {
-            field(&mut self.prefetch, "prefetch", input, errors)?;
-        } else if lookahead.peek(kw::concurrency) {
-            field(&mut self.concurrency, "concurrency", input, errors)?;
-        } else if lookahead.peek(kw::on_success) {
-            field(&mut self.on_success, "on_success", input, errors)?;
-        } else if lookahead.peek(kw::on_exception) {
-            field(&mut self.on_exception, "on_exception", input, errors)?;
-        } else if lookahead.peek(kw::on_decode_error) {
-            field(&mut self.on_decode_error, "on_decode_error", input, errors)?;
-        } else if lookahead.peek(kw::timeout) {
-            field(&mut self.timeout, "timeout", input, errors)?;
-        } else if lookahead.peek(kw::retries) {
-            field(&mut self.retries, "retries", input, errors)?;
-        } else if lookahead.peek(kw::retry_delay) {
-            field(&mut self.retry_delay, "retry_delay", input, errors)?;
-        } else if lookahead.peek(kw::dead_letter) {
-            field(&mut self.dead_letter, "dead_letter", input, errors)?;
-        } else if lookahead.peek(kw::declare) {
-            field(&mut self.declare, "declare", input, errors)?;
-        } else if lookahead.peek(kw::queue_type) {
-            field(&mut self.queue_type, "queue_type", input, errors)?;
-        } else {
-            return Err(lookahead.error());
+        match peek_key(input).as_deref() {
+            Some("amqp") => {
+                let key: kw::amqp = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                self.set_backend(Backend::Amqp(Arg { key, value }), key.span);
+            }
+            Some("http") => self.unimplemented_backend::<kw::http>(input, "http")?,
+            Some("sse") => self.unimplemented_backend::<kw::sse>(input, "sse")?,
+            Some("every") => self.unimplemented_backend::<kw::every>(input, "every")?,
+            Some("cron") => self.unimplemented_backend::<kw::cron>(input, "cron")?,
+            Some("name") => field(&mut self.name, "name", input, errors)?,
+            Some("vhost") => field(&mut self.vhost, "vhost", input, errors)?,
+            Some("connection") => field(&mut self.connection, "connection", input, errors)?,
+            Some("bulk_size") => field(&mut self.bulk_size, "bulk_size", input, errors)?,
+            Some("bulk_flush") => field(&mut self.bulk_flush, "bulk_flush", input, errors)?,
+            Some("prefetch") => field(&mut self.prefetch, "prefetch", input, errors)?,
+            Some("concurrency") => field(&mut self.concurrency, "concurrency", input, errors)?,
+            Some("on_success") => field(&mut self.on_success, "on_success", input, errors)?,
+            Some("on_exception") => field(&mut self.on_exception, "on_exception", input, errors)?,
+            Some("on_decode_error") => {
+                field(&mut self.on_decode_error, "on_decode_error", input, errors)?;
+            }
+            Some("timeout") => field(&mut self.timeout, "timeout", input, errors)?,
+            Some("retries") => field(&mut self.retries, "retries", input, errors)?,
+            Some("retry_delay") => field(&mut self.retry_delay, "retry_delay", input, errors)?,
+            Some("dead_letter") => field(&mut self.dead_letter, "dead_letter", input, errors)?,
+            Some("declare") => field(&mut self.declare, "declare", input, errors)?,
+            Some("queue_type") => field(&mut self.queue_type, "queue_type", input, errors)?,
+            _ => return Err(unknown_argument(input, AMQP_KEYS)),
         }
         Ok(())
     }
@@ -222,6 +222,70 @@ pub(crate) fn field<K: Parse, V: Parse>(
         *slot = Some(Arg { key, value });
     }
     Ok(())
+}
+
+/// The next token as a key name, if it is an identifier (keywords included, `r#` stripped).
+fn peek_key(input: ParseStream) -> Option<String> {
+    input
+        .fork()
+        .call(Ident::parse_any)
+        .ok()
+        .map(|ident| ident.unraw().to_string())
+}
+
+/// The error for a key that is not one of `valid`, at that key: the closest valid key when it is
+/// a likely typo, then the whole list.
+pub(crate) fn unknown_argument(input: ParseStream, valid: &[&str]) -> syn::Error {
+    let list = format!("valid arguments: {}", valid.join(", "));
+    match input.fork().call(Ident::parse_any) {
+        Ok(ident) => {
+            let name = ident.unraw().to_string();
+            let suggestion = closest(&name, valid)
+                .map(|key| format!("; did you mean `{key}`?"))
+                .unwrap_or_default();
+            syn::Error::new(
+                ident.span(),
+                format!("unknown argument `{name}`{suggestion}\n{list}"),
+            )
+        }
+        Err(_) => input.error(format!("expected an argument name\n{list}")),
+    }
+}
+
+/// The valid key nearest to `name`, if near enough to be a typo: at most one edit for short
+/// names, a third of the length for longer ones.
+fn closest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (lower.chars().count() / 3).max(1);
+    valid
+        .iter()
+        .map(|key| (edit_distance(&lower, key), *key))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, key)| key)
+}
+
+/// Levenshtein distance, with a swap of two adjacent characters counting as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Three rows of the dynamic-programming table: two back (for swaps), previous, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            current[j] = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                current[j] = current[j].min(before[j - 2] + 1);
+            }
+        }
+        before = std::mem::replace(&mut previous, current);
+    }
+    previous[b.len()]
 }
 
 /// Comma-separated arguments (trailing comma allowed). An argument that fails to parse is

@@ -34,6 +34,9 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
         item::check(func, Kind::Handler, &mut errors);
     }
     let route = args.and_then(|args| validate(args, &mut errors));
+    if let (Some(func), Some(_)) = (&func, &route) {
+        amqp::check_handler(func, &mut errors);
+    }
     errors.finish()?;
     let (Some(func), Some(route)) = (func, route) else {
         return Err(syn::Error::new(

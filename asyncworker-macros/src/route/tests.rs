@@ -4,10 +4,16 @@ use quote::ToTokens;
 
 const HANDLER: &str = "async fn handle(m: Vec<Message<T>>) {}";
 
-const KEYS: &str = "expected one of: `amqp`, `http`, `sse`, `every`, `cron`, `name`, `vhost`, \
-    `connection`, `bulk_size`, `bulk_flush`, `prefetch`, `concurrency`, `on_success`, \
-    `on_exception`, `on_decode_error`, `timeout`, `retries`, `retry_delay`, `dead_letter`, \
-    `declare`, `queue_type`";
+const VALID: &str = "valid arguments: amqp, name, vhost, connection, bulk_size, bulk_flush, \
+    prefetch, concurrency, on_success, on_exception, on_decode_error, timeout";
+
+/// The message for an unknown key, with the suggestion if any.
+fn unknown(key: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        Some(valid) => format!("unknown argument `{key}`; did you mean `{valid}`?\n{VALID}"),
+        None => format!("unknown argument `{key}`\n{VALID}"),
+    }
+}
 
 /// Asserts the errors of `#[route(attr)]` on `item`.
 fn check_with(attr: &str, item: &str, expected: &[(At, &str)]) {
@@ -34,8 +40,51 @@ fn accepts(attr: &str) -> TokenStream {
 
 #[test]
 fn unknown_key_lists_the_valid_ones() {
-    check1(r#"amqp = ["a"], /*1*/bulk = 3"#, KEYS);
-    check1(r#"/*1*/"amqp" = ["a"]"#, KEYS);
+    check1(r#"amqp = ["a"], /*1*/bulk = 3"#, &unknown("bulk", None));
+    check1(r#"amqp = ["a"], /*1*/nope = 3"#, &unknown("nope", None));
+    check1(
+        r#"/*1*/"amqp" = ["a"]"#,
+        &format!("expected an argument name\n{VALID}"),
+    );
+    check1(
+        r#"amqp = ["a"], /*1*/5"#,
+        &format!("expected an argument name\n{VALID}"),
+    );
+    // Keywords and raw identifiers are keys too, named without `r#`.
+    check1(r#"amqp = ["a"], /*1*/type = 3"#, &unknown("type", None));
+    check1(
+        r#"amqp = ["a"], /*1*/r#queue = "q""#,
+        &unknown("queue", None),
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest_valid_one() {
+    for (typo, valid) in [
+        ("bulk_sise", "bulk_size"),
+        ("bulksize", "bulk_size"),
+        ("bulk_flsuh", "bulk_flush"),
+        ("prefech", "prefetch"),
+        ("Prefetch", "prefetch"),
+        ("on_sucess", "on_success"),
+        ("on_exceptions", "on_exception"),
+        ("timout", "timeout"),
+        ("vhots", "vhost"),
+        ("nam", "name"),
+        ("amq", "amqp"),
+    ] {
+        check1(
+            &format!(r#"amqp = ["a"], /*1*/{typo} = 1"#),
+            &unknown(typo, Some(valid)),
+        );
+    }
+    // Too far from any key for a guess; the recognised but unimplemented keys are not offered.
+    for far in ["bulk", "queue", "retry", "ttl", "x"] {
+        check1(
+            &format!(r#"amqp = ["a"], /*1*/{far} = 1"#),
+            &unknown(far, None),
+        );
+    }
 }
 
 #[test]
@@ -265,7 +314,7 @@ fn every_error_is_reported_at_once() {
         &[
             (At::Marker(1), "`amqp` needs at least one queue"),
             (At::Marker(2), "`bulk_size` must be at least 1"),
-            (At::Marker(3), KEYS),
+            (At::Marker(3), &unknown("bulk", None)),
             (
                 At::Marker(4),
                 "invalid duration `1x`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
@@ -293,7 +342,7 @@ fn every_error_is_reported_at_once() {
         attr,
         &[
             (At::Marker(1), "duplicate `vhost` argument"),
-            (At::Marker(2), KEYS),
+            (At::Marker(2), &unknown("nope", None)),
         ],
     );
 }
@@ -303,7 +352,7 @@ fn item_checks() {
     let attr = r#"amqp = ["a"]"#;
     let cases = [
         (
-            "/*1*/fn handle() {}",
+            "/*1*/fn handle(m: M) {}",
             "asyncworker handlers must be `async fn`",
         ),
         (
@@ -319,23 +368,23 @@ fn item_checks() {
             "handlers cannot be generic",
         ),
         (
-            "async fn handle/*1*/<const N: usize>() {}",
+            "async fn handle/*1*/<const N: usize>(m: M) {}",
             "handlers cannot be generic",
         ),
         (
-            "async fn handle() /*1*/where u8: Copy {}",
+            "async fn handle(m: M) /*1*/where u8: Copy {}",
             "handlers cannot be generic",
         ),
         (
-            "/*1*/const async fn handle() {}",
+            "/*1*/const async fn handle(m: M) {}",
             "asyncworker handlers cannot be `const fn`",
         ),
         (
-            "async /*1*/unsafe fn handle() {}",
+            "async /*1*/unsafe fn handle(m: M) {}",
             "asyncworker handlers cannot be `unsafe fn`",
         ),
         (
-            "async /*1*/extern \"C\" fn handle() {}",
+            "async /*1*/extern \"C\" fn handle(m: M) {}",
             "asyncworker handlers cannot be `extern` functions",
         ),
         (
@@ -379,6 +428,11 @@ fn expansion_of_an_amqp_route() {
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case, unused_qualifications, clippy::all, clippy::pedantic, clippy::nursery)]
         const _: () = {
+            fn __asyncworker_check_signature() {
+                ::asyncworker::__private::assert_extractor::<State<Db>>();
+                ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 10u16>();
+                ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
+            }
             fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
                 ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
             }
@@ -455,7 +509,11 @@ fn defaults_emit_only_bulk_size() {
 
 #[test]
 fn raw_identifiers_are_named_without_prefix() {
-    let out = try_expand(tokens(r#"amqp = ["q"]"#), tokens("async fn r#type() {}")).unwrap();
+    let out = try_expand(
+        tokens(r#"amqp = ["q"]"#),
+        tokens("async fn r#type(m: M) {}"),
+    )
+    .unwrap();
     let out = compact(&out);
     assert!(out.contains(r#"name:"type""#), "{out}");
     assert!(out.contains("amqp_factory::<1u16,_,_>(r#type)"), "{out}");
@@ -475,7 +533,9 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
     let ident_pos = marker(item, 1);
     let mut spanned_at_ident = 0;
     for stmt in &body.block.stmts {
-        if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt {
+        if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt
+            && f.sig.ident != "__asyncworker_check_signature"
+        {
             // `::asyncworker` in the call: the first token of the only statement.
             let first = f.block.stmts[0]
                 .to_token_stream()
@@ -487,4 +547,132 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
         }
     }
     assert_eq!(spanned_at_ident, 2);
+}
+
+/// The statements of `__asyncworker_check_signature` in the expansion of `item`.
+fn signature_checks(attr: &str, item: &str) -> Vec<syn::Stmt> {
+    let out = try_expand(tokens(attr), tokens(item)).unwrap();
+    let file: syn::File = syn::parse2(out).unwrap();
+    let syn::Item::Const(block) = &file.items[1] else {
+        panic!("no const _ block");
+    };
+    let syn::Expr::Block(body) = &*block.expr else {
+        panic!("const _ is not a block");
+    };
+    body.block
+        .stmts
+        .iter()
+        .find_map(|stmt| match stmt {
+            syn::Stmt::Item(syn::Item::Fn(f)) if f.sig.ident == "__asyncworker_check_signature" => {
+                Some(f.block.stmts.clone())
+            }
+            _ => None,
+        })
+        .expect("no __asyncworker_check_signature")
+}
+
+#[test]
+fn each_part_of_the_signature_is_checked_at_its_type() {
+    let item = "async fn handle(s: /*1*/State<Db>, _: /*2*/App, m: /*3*/Vec<Message<T>>) \
+                -> /*4*/Result<(), E> {}";
+    let stmts = signature_checks(r#"amqp = ["q"], bulk_size = 7"#, item);
+    let expected = [
+        (
+            1,
+            "::asyncworker::__private::assert_extractor::<State<Db>>();",
+        ),
+        (2, "::asyncworker::__private::assert_extractor::<App>();"),
+        (
+            3,
+            "::asyncworker::__private::assert_messages::<Vec<Message<T>>, 7u16>();",
+        ),
+        (
+            4,
+            "::asyncworker::__private::assert_handler_return::<Result<(), E>>();",
+        ),
+    ];
+    assert_eq!(stmts.len(), expected.len());
+    for (stmt, (n, text)) in stmts.iter().zip(expected) {
+        assert_tokens_eq(&stmt.to_token_stream(), text);
+        // Every token of the statement, the path and the bulk size included.
+        let mut all = Vec::new();
+        collect_spans(stmt.to_token_stream(), &mut all);
+        let ty = marker(item, n);
+        for (token, span) in all {
+            let start = span.start();
+            assert!(
+                start >= ty,
+                "`{token}` of check {n} at {start:?}, before its type at {ty:?}"
+            );
+        }
+    }
+}
+
+fn collect_spans(tokens: TokenStream, out: &mut Vec<(String, proc_macro2::Span)>) {
+    for tt in tokens {
+        if let proc_macro2::TokenTree::Group(group) = &tt {
+            collect_spans(group.stream(), out);
+        }
+        out.push((tt.to_string(), tt.span()));
+    }
+}
+
+#[test]
+fn a_lone_argument_is_the_messages_and_no_return_type_is_not_checked() {
+    let stmts = signature_checks(r#"amqp = ["q"]"#, "async fn handle(m: Message<T>) {}");
+    assert_eq!(stmts.len(), 1);
+    assert_tokens_eq(
+        &stmts[0].to_token_stream(),
+        "::asyncworker::__private::assert_messages::<Message<T>, 1u16>();",
+    );
+}
+
+#[test]
+fn impl_trait_types_are_left_to_the_factory() {
+    let item = "async fn handle(a: impl Sized, m: Vec<impl Sized>) -> impl Sized {}";
+    assert!(signature_checks(r#"amqp = ["q"]"#, item).is_empty());
+    let item = "async fn handle(a: App, m: Box<dyn Fn(impl Sized)>) {}";
+    let stmts = signature_checks(r#"amqp = ["q"]"#, item);
+    assert_eq!(stmts.len(), 1);
+    assert_tokens_eq(
+        &stmts[0].to_token_stream(),
+        "::asyncworker::__private::assert_extractor::<App>();",
+    );
+}
+
+#[test]
+fn a_handler_without_arguments_is_an_error_at_the_parentheses() {
+    let message =
+        "an AMQP handler takes the messages as its last argument: `messages: Vec<Message<T>>`";
+    check_with(
+        r#"amqp = ["a"]"#,
+        "async fn handle/*1*/() {}",
+        &[(At::Marker(1), message)],
+    );
+    check_with(
+        r#"amqp = ["a"], bulk_size = /*1*/0"#,
+        "/*2*/fn handle/*3*/() -> u8 { 0 }",
+        &[
+            (At::Marker(1), "`bulk_size` must be at least 1"),
+            (At::Marker(2), "asyncworker handlers must be `async fn`"),
+            (At::Marker(3), message),
+        ],
+    );
+    // Not repeated for a receiver, and not said of routes that are not AMQP.
+    check_with(
+        r#"amqp = ["a"]"#,
+        "async fn handle(/*1*/&self) {}",
+        &[(
+            At::Marker(1),
+            "handlers are free functions: a `self` receiver is not supported (move it out of the impl block)",
+        )],
+    );
+    check_with(
+        r#"/*1*/http = ["/"]"#,
+        "async fn handle() {}",
+        &[(
+            At::Marker(1),
+            "`http` routes are not implemented yet in this version of asyncworker",
+        )],
+    );
 }

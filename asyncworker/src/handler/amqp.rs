@@ -37,6 +37,25 @@ pub trait AmqpHandler<Args, const BULK: u16>: Clone + Send + Sync + 'static {
     fn required_state(out: &mut Vec<StateRequirement>);
 }
 
+/// What the last argument of an AMQP handler may be, for a route with `bulk_size = BULK`:
+/// `Vec<Message<T>>` (any bulk size) or `Message<T>` (only `bulk_size = 1`).
+///
+/// Only checked by the code `#[route]` generates, at the user's argument type, so that a wrong
+/// messages argument is reported there rather than as "not a valid AMQP handler".
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot receive the messages of this route",
+    label = "not the messages of this route",
+    note = "the last argument takes the messages: `Vec<Message<T>>`, or `Message<T>` when bulk_size = 1",
+    note = "`T` must implement `serde::Deserialize`"
+)]
+pub trait MessagesArg<const BULK: u16> {}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Send + 'static, const BULK: u16> MessagesArg<BULK> for Vec<Message<T>> {}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned + Send + 'static> MessagesArg<1> for Message<T> {}
+
 macro_rules! impl_amqp_handler {
     ($($e:ident),*) => {
         #[allow(non_snake_case, unused_variables, unused_mut)]

@@ -17,6 +17,8 @@ pub trait IntoHookResult {
     fn into_hook_result(self) -> HookResult;
 }
 
+// Keeps the hook's own message: without it the error names `IntoHandlerResult`.
+#[diagnostic::do_not_recommend]
 impl<T: IntoHandlerResult> IntoHookResult for T {
     fn into_hook_result(self) -> HookResult {
         self.into_handler_result()
@@ -24,11 +26,14 @@ impl<T: IntoHandlerResult> IntoHookResult for T {
 }
 
 /// Boxes a hook's future; used by the code `#[on_startup]` and `#[on_shutdown]` generate.
+///
+/// `R` is the hook's output. The macros name it (`box_hook::<u32, _>(...)`, spanned at the
+/// user's return type) so that a wrong return type is reported at that type.
 #[doc(hidden)]
-pub fn box_hook<'a, F>(fut: F) -> Pin<Box<dyn Future<Output = HookResult> + Send + 'a>>
+pub fn box_hook<'a, R, F>(fut: F) -> Pin<Box<dyn Future<Output = HookResult> + Send + 'a>>
 where
-    F: Future + Send + 'a,
-    F::Output: IntoHookResult,
+    R: IntoHookResult,
+    F: Future<Output = R> + Send + 'a,
 {
     Box::pin(async move { fut.await.into_hook_result() })
 }

@@ -9,7 +9,7 @@ mod extract;
 mod hook;
 mod result;
 
-pub use amqp::AmqpHandler;
+pub use amqp::{AmqpHandler, MessagesArg};
 pub use extract::{FromApp, StateRequirement};
 pub use hook::{HookResult, IntoHookResult, box_hook};
 pub use result::{BoxError, IntoHandlerResult};

@@ -20,12 +20,17 @@ pub trait IntoHandlerResult {
     fn into_handler_result(self) -> Result<(), BoxError>;
 }
 
+// Not listed either: a list of only `()` would contradict the label, which allows `Result`.
+#[diagnostic::do_not_recommend]
 impl IntoHandlerResult for () {
     fn into_handler_result(self) -> Result<(), BoxError> {
         Ok(())
     }
 }
 
+// Without this, a wrong error type is reported as a missing `From` impl of `Box<dyn Error>`,
+// far from what the user wrote; with it, the message above names the return type.
+#[diagnostic::do_not_recommend]
 impl<E: Into<BoxError>> IntoHandlerResult for Result<(), E> {
     fn into_handler_result(self) -> Result<(), BoxError> {
         self.map_err(Into::into)

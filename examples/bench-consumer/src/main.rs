@@ -38,15 +38,17 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var("AMQP_URL") {
         settings.amqp_urls = vec![url];
     }
-    let mut route = RouteOverride::default();
-    route.queues = Some(vec![
-        std::env::var("BENCH_QUEUE").unwrap_or_else(|_| "bench".into()),
-    ]);
-    route.bulk_size = env_u16("BENCH_BULK");
-    route.prefetch = env_u16("BENCH_PREFETCH");
-    route.bulk_flush = Some(Duration::from_millis(
-        env_u16("BENCH_FLUSH_MS").map_or(20, u64::from),
-    ));
+    let route = RouteOverride {
+        queues: Some(vec![
+            std::env::var("BENCH_QUEUE").unwrap_or_else(|_| "bench".into()),
+        ]),
+        bulk_size: env_u16("BENCH_BULK"),
+        prefetch: env_u16("BENCH_PREFETCH"),
+        bulk_flush: Some(Duration::from_millis(
+            env_u16("BENCH_FLUSH_MS").map_or(20, u64::from),
+        )),
+        ..RouteOverride::default()
+    };
     settings.routes.insert("bench".into(), route);
     asyncworker::run_with(settings)
 }

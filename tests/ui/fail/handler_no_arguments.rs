@@ -1,0 +1,6 @@
+use asyncworker::prelude::*;
+
+#[route(amqp = ["q"])]
+async fn handle() {}
+
+fn main() {}
