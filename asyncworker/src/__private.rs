@@ -5,8 +5,10 @@ pub use crate::amqp::{AmqpFactory, AmqpOptions, AmqpRouteDef, amqp_factory};
 pub use crate::app::App;
 pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, MessagesArg, box_hook};
 pub use crate::hooks::{BoxFuture, HookDef, HookKind};
+pub use crate::http::exports::*;
 pub use crate::runtime::run_main;
 pub use crate::settings::MainOptions;
+pub use crate::sse::exports::*;
 pub use inventory;
 
 /// Compile-time check that a handler's future is `Send`; when it is not, the error names the

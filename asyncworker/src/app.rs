@@ -9,6 +9,8 @@ use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 
 /// A cheap, cloneable handle to the running worker: typed state, settings and shutdown.
@@ -38,6 +40,8 @@ struct AppInner {
     frozen: AtomicBool,
     settings: Settings,
     shutdown: CancellationToken,
+    health: Health,
+    metrics: Metrics,
 }
 
 /// Why [`App::insert`] or [`App::try_state`] failed.
@@ -80,6 +84,8 @@ impl App {
                 frozen: AtomicBool::new(false),
                 settings,
                 shutdown: CancellationToken::new(),
+                health: Health::default(),
+                metrics: Metrics::new(),
             }),
         }
     }
@@ -166,6 +172,16 @@ impl App {
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
+    }
+
+    /// Readiness of the worker's parts.
+    pub fn health(&self) -> &Health {
+        &self.inner.health
+    }
+
+    /// The worker's Prometheus metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     pub(crate) fn shutdown_token(&self) -> &CancellationToken {

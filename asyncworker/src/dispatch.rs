@@ -21,6 +21,7 @@ use crate::action::{Action, Mark, Marks};
 use crate::app::App;
 use crate::bulk::{Bucket, FlushReason};
 use crate::handler::BoxError;
+use crate::metrics::RouteMetrics;
 
 /// A route as the dispatcher sees it: how to decode, wrap and call.
 pub(crate) trait Route: Send + Sync + 'static {
@@ -34,6 +35,8 @@ pub(crate) trait Route: Send + Sync + 'static {
     fn decode(&self, envelope: &Self::Envelope) -> Result<Self::Body, String>;
     /// Where an item came from and its first bytes, for the decode-error log line.
     fn describe(envelope: &Self::Envelope) -> String;
+    /// The queue or stream an item came from, for metrics labels.
+    fn source(envelope: &Self::Envelope) -> &Arc<str>;
     fn wrap(body: Self::Body, envelope: Self::Envelope, mark: Mark) -> Self::Item;
     fn call(
         &self,
@@ -65,12 +68,14 @@ pub(crate) struct DispatchConfig {
     pub(crate) on_success: Action,
     pub(crate) on_exception: Action,
     pub(crate) on_decode_error: Action,
+    pub(crate) metrics: RouteMetrics,
 }
 
 struct Pending<B, E, R> {
     body: B,
     envelope: E,
     receipt: R,
+    source: Arc<str>,
 }
 
 /// How a handler call ended.
@@ -148,10 +153,14 @@ async fn accept<Rt: Route, Rc: Receipt>(
     match route.decode(&inbound.envelope) {
         Ok(body) => Some(Pending {
             body,
+            source: Arc::clone(Rt::source(&inbound.envelope)),
             envelope: inbound.envelope,
             receipt: inbound.receipt,
         }),
         Err(error) => {
+            cfg.metrics.decode_error(Rt::source(&inbound.envelope));
+            cfg.metrics
+                .settled(Rt::source(&inbound.envelope), cfg.on_decode_error);
             tracing::warn!(
                 route = %cfg.route,
                 action = %cfg.on_decode_error,
@@ -181,12 +190,20 @@ async fn flush<Rt: Route, Rc: Receipt>(
         running.join_next().await;
     }
     let n = pending.len();
+    match reason {
+        FlushReason::Size => cfg.metrics.flush_size.inc(),
+        FlushReason::Deadline => cfg.metrics.flush_deadline.inc(),
+        FlushReason::Shutdown => cfg.metrics.flush_shutdown.inc(),
+    };
+    cfg.metrics.bulk_size.observe(n as f64);
     let marks = Marks::new(n);
     let mut items = Vec::with_capacity(n);
     let mut receipts = Vec::with_capacity(n);
+    let mut sources = Vec::with_capacity(n);
     for (i, p) in pending.into_iter().enumerate() {
         items.push(Rt::wrap(p.body, p.envelope, Mark::new(&marks, i)));
         receipts.push(p.receipt);
+        sources.push(p.source);
     }
     let span = tracing::info_span!(
         "handler",
@@ -200,7 +217,11 @@ async fn flush<Rt: Route, Rc: Receipt>(
     let app = app.clone();
     running.spawn(
         async move {
+            cfg.metrics.in_flight.inc();
+            let started = Instant::now();
             let outcome = call(&*route, &cfg, &app, items).await;
+            cfg.metrics.duration.observe(started.elapsed().as_secs_f64());
+            cfg.metrics.in_flight.dec();
             let default = match &outcome {
                 Outcome::Ok => cfg.on_success,
                 _ => cfg.on_exception,
@@ -219,8 +240,13 @@ async fn flush<Rt: Route, Rc: Receipt>(
             }
             let batch = receipts
                 .into_iter()
+                .zip(&sources)
                 .enumerate()
-                .map(|(i, r)| (r, marks.get(i).unwrap_or(default)))
+                .map(|(i, (r, source))| {
+                    let action = marks.get(i).unwrap_or(default);
+                    cfg.metrics.settled(source, action);
+                    (r, action)
+                })
                 .collect();
             Rc::settle_all(batch).await;
         }
@@ -306,6 +332,12 @@ mod tests {
             e.clone()
         }
 
+        fn source(_: &String) -> &Arc<str> {
+            static MEMORY: std::sync::LazyLock<Arc<str>> =
+                std::sync::LazyLock::new(|| Arc::from("memory"));
+            &MEMORY
+        }
+
         fn wrap(id: u64, e: String, mark: Mark) -> Item {
             let mut parts = e.split(':').skip(1);
             let mark_with = match parts.next() {
@@ -389,6 +421,11 @@ mod tests {
             on_success: Action::Ack,
             on_exception: Action::Requeue,
             on_decode_error: Action::Reject,
+            metrics: RouteMetrics::new(
+                &crate::metrics::Metrics::new(),
+                "test",
+                &[Arc::from("memory")],
+            ),
         }
     }
 

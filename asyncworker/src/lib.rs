@@ -49,15 +49,20 @@
 mod action;
 pub mod amqp;
 mod app;
+mod backend;
 mod backoff;
 mod bulk;
 mod dispatch;
 mod handler;
+mod health;
 mod hooks;
+mod http;
+mod metrics;
 pub mod prelude;
 mod registry;
 mod runtime;
 mod settings;
+mod sse;
 
 #[doc(hidden)]
 pub mod __private;
@@ -69,6 +74,8 @@ pub use handler::{
     AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, MessagesArg,
     StateRequirement,
 };
+pub use health::Health;
+pub use metrics::Metrics;
 pub use runtime::{Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
 

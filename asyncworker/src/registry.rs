@@ -3,32 +3,43 @@
 
 use std::fmt::Write as _;
 
-use crate::amqp::AmqpRouteDef;
 use crate::hooks::{HookDef, HookKind};
 
-/// The routes and hooks of one worker.
+/// Which registrations a worker takes: all, or those of one module and its children.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter(Option<String>);
+
+impl Filter {
+    pub(crate) fn module(prefix: Option<&str>) -> Filter {
+        Filter(prefix.map(str::to_owned))
+    }
+
+    pub(crate) fn keep(&self, module: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(p) => {
+                module == p
+                    || module
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with("::"))
+            }
+        }
+    }
+}
+
+/// The hooks of one worker, sorted (inventory's order is unspecified). Routes are collected
+/// by each backend from its own registrations, with the same filter.
 #[derive(Debug, Clone)]
 pub(crate) struct Registry {
-    pub(crate) amqp: Vec<&'static AmqpRouteDef>,
     pub(crate) startup: Vec<&'static HookDef>,
     pub(crate) shutdown: Vec<&'static HookDef>,
 }
 
 impl Registry {
-    /// Everything linked into this binary whose module path starts with `prefix` (all if None).
-    pub(crate) fn collect(prefix: Option<&str>) -> Registry {
-        let keep = |module: &str| match prefix {
-            None => true,
-            Some(p) => module == p || module.starts_with(&format!("{p}::")),
-        };
-        let mut amqp: Vec<&'static AmqpRouteDef> = inventory::iter::<AmqpRouteDef>
-            .into_iter()
-            .filter(|r| keep(r.module_path))
-            .collect();
-        amqp.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
+    pub(crate) fn collect(filter: &Filter) -> Registry {
         let mut hooks: Vec<&'static HookDef> = inventory::iter::<HookDef>
             .into_iter()
-            .filter(|h| keep(h.module_path))
+            .filter(|h| filter.keep(h.module_path))
             .collect();
         hooks.sort_by_key(|h| h.sort_key());
         let startup = hooks
@@ -42,23 +53,7 @@ impl Registry {
             .filter(|h| h.kind == HookKind::Shutdown)
             .collect();
         shutdown.reverse();
-        Registry {
-            amqp,
-            startup,
-            shutdown,
-        }
-    }
-
-    pub(crate) fn route_count(&self) -> usize {
-        self.amqp.len()
-    }
-
-    /// Refuses an empty registry; clashes between routes are checked by each backend.
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        if self.route_count() == 0 {
-            return Err(NO_ROUTES.to_owned());
-        }
-        Ok(())
+        Registry { startup, shutdown }
     }
 
     /// The `--routes` listing.

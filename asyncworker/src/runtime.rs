@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::amqp::AmqpBackend;
 use crate::app::App;
-use crate::registry::Registry;
+use crate::backend::Backend;
+use crate::registry::{Filter, NO_ROUTES, Registry};
 use crate::settings::{LogFormat, MainOptions, Settings, SettingsError};
 
 /// Why a worker could not start or stopped abnormally.
@@ -30,6 +30,8 @@ pub enum WorkerError {
     },
     /// Routes need state that no startup hook inserted.
     MissingState(Vec<String>),
+    /// A backend failed while running (e.g. the HTTP port was taken).
+    Backend(String),
 }
 
 impl fmt::Display for WorkerError {
@@ -43,6 +45,7 @@ impl fmt::Display for WorkerError {
                 error,
             } => write!(f, "startup hook `{hook}` ({location}) failed: {error}"),
             WorkerError::MissingState(lines) => write!(f, "{}", lines.join("\n")),
+            WorkerError::Backend(e) => write!(f, "{e}"),
         }
     }
 }
@@ -86,27 +89,25 @@ impl Worker {
     /// The `--routes` listing of this worker: every route with its resolved options and
     /// source location, then the hooks in the order they run.
     pub fn describe_routes(&self) -> Result<String, WorkerError> {
-        let registry = Registry::collect(self.module.as_deref());
-        registry.validate().map_err(WorkerError::Routes)?;
-        let lookup = |k: &str| std::env::var(k).ok();
-        let amqp = AmqpBackend::prepare(&registry.amqp, &self.settings, &lookup)
-            .map_err(WorkerError::Routes)?;
-        Ok(registry.describe(&amqp.describe()))
+        let filter = Filter::module(self.module.as_deref());
+        let registry = Registry::collect(&filter);
+        let app = App::new(self.settings.clone());
+        let backends = prepare_backends(&filter, &app)?;
+        let lines: Vec<String> = backends.iter().flat_map(|b| b.describe()).collect();
+        Ok(registry.describe(&lines))
     }
 
     /// Runs until `stop` is cancelled (or a handler calls [`App::shutdown`]), then shuts down
-    /// gracefully. Returns an error only if the worker could not start.
+    /// gracefully. Returns an error if the worker could not start or a backend failed.
     pub async fn run(self, stop: CancellationToken) -> Result<(), WorkerError> {
-        let registry = Registry::collect(self.module.as_deref());
-        registry.validate().map_err(WorkerError::Routes)?;
-        let lookup = |k: &str| std::env::var(k).ok();
-        let amqp = AmqpBackend::prepare(&registry.amqp, &self.settings, &lookup)
-            .map_err(WorkerError::Routes)?;
-        for line in amqp.describe() {
-            tracing::info!("route {line}");
-        }
+        let filter = Filter::module(self.module.as_deref());
+        let registry = Registry::collect(&filter);
         let deadline = self.settings.shutdown_timeout;
         let app = App::new(self.settings);
+        let backends = prepare_backends(&filter, &app)?;
+        for line in backends.iter().flat_map(|b| b.describe()) {
+            tracing::info!("route {line}");
+        }
 
         for hook in &registry.startup {
             tracing::debug!(hook = hook.name, "running startup hook");
@@ -122,9 +123,9 @@ impl Worker {
             }
         }
         app.freeze();
-        let missing: Vec<String> = amqp
-            .required_state()
-            .into_iter()
+        let missing: Vec<String> = backends
+            .iter()
+            .flat_map(|b| b.required_state())
             .filter(|(_, _, req)| !app.has_state(req.id))
             .map(|(route, location, req)| {
                 format!(
@@ -139,20 +140,69 @@ impl Worker {
         }
 
         let token = app.shutdown_token().clone();
-        let forward = tokio::spawn({
-            let token = token.clone();
-            async move {
-                stop.cancelled().await;
-                token.cancel();
+        let mut running = tokio::task::JoinSet::new();
+        for backend in backends {
+            let kind = backend.kind();
+            let fut = backend.run(app.clone(), token.clone(), deadline);
+            running.spawn(async move { (kind, fut.await) });
+        }
+        app.health().set_started(true);
+        tracing::info!("worker started");
+        let mut failure = None;
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = token.cancelled() => {}
+            Some(ended) = running.join_next() => {
+                failure = Some(match ended {
+                    Ok((kind, Ok(()))) => format!("the {kind} backend stopped on its own"),
+                    Ok((kind, Err(e))) => format!("the {kind} backend failed: {e}"),
+                    Err(e) => format!("a backend panicked: {e}"),
+                });
             }
-        });
-        tracing::info!(routes = registry.route_count(), "worker started");
-        amqp.run(app.clone(), token, deadline).await;
-        forward.abort();
+        }
+        if let Some(f) = &failure {
+            tracing::error!("{f}; shutting down");
+        }
+        app.health().set_started(false);
+        token.cancel();
+        while let Some(ended) = running.join_next().await {
+            if let Ok((kind, Err(e))) = ended {
+                tracing::error!("the {kind} backend failed while stopping: {e}");
+            }
+        }
         run_shutdown_hooks(&registry, &app, deadline).await;
         tracing::info!("worker stopped");
-        Ok(())
+        match failure {
+            Some(f) => Err(WorkerError::Backend(f)),
+            None => Ok(()),
+        }
     }
+}
+
+/// Every backend with routes in `filter`; refuses a worker with no route at all.
+fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
+    let lookup = |k: &str| std::env::var(k).ok();
+    let mut problems = Vec::new();
+    let mut backends = Vec::new();
+    let prepared = [
+        crate::amqp::AmqpBackend::prepare(filter, app, &lookup),
+        crate::http::prepare(filter, app, &lookup),
+        crate::sse::prepare(filter, app, &lookup),
+    ];
+    for p in prepared {
+        match p {
+            Ok(Some(b)) => backends.push(b),
+            Ok(None) => {}
+            Err(e) => problems.push(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(WorkerError::Routes(problems.join("\n")));
+    }
+    if backends.iter().all(|b| b.describe().is_empty()) {
+        return Err(WorkerError::Routes(NO_ROUTES.to_owned()));
+    }
+    Ok(backends)
 }
 
 async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) {

@@ -93,8 +93,10 @@ pub struct Settings {
     pub amqp_queue_prefix: String,
     /// Address the HTTP server binds.
     pub http_host: String,
-    /// Port the HTTP server binds.
+    /// Port the HTTP server binds (0: any free port).
     pub http_port: u16,
+    /// Whether the HTTP server (routes and built-in endpoints) runs.
+    pub http_enabled: bool,
     /// Base URL of SSE routes without their own `url`.
     pub sse_url: Option<String>,
     /// Deadline for in-flight work at shutdown.
@@ -146,6 +148,7 @@ impl Default for Settings {
             amqp_queue_prefix: String::new(),
             http_host: "127.0.0.1".to_owned(),
             http_port: 8080,
+            http_enabled: true,
             sse_url: None,
             shutdown_timeout: Duration::from_secs(30),
             log: None,
@@ -262,6 +265,19 @@ impl Settings {
                 .trim()
                 .parse()
                 .map_err(|_| err(src, v, "a port number from 0 to 65535"))?;
+        }
+        if let Some(v) = lookup("ASYNCWORKER_HTTP_ENABLED") {
+            s.http_enabled = match v.trim() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => {
+                    return Err(err(
+                        "ASYNCWORKER_HTTP_ENABLED".to_owned(),
+                        v,
+                        "true or false",
+                    ));
+                }
+            };
         }
         if let Some((src, v)) = pick(
             "ASYNCWORKER_SSE_URL",

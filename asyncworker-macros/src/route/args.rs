@@ -47,6 +47,51 @@ pub(crate) mod kw {
     syn::custom_keyword!(dead_letter);
     syn::custom_keyword!(declare);
     syn::custom_keyword!(queue_type);
+    syn::custom_keyword!(methods);
+    syn::custom_keyword!(url);
+    syn::custom_keyword!(headers);
+    syn::custom_keyword!(idle_timeout);
+    syn::custom_keyword!(max_event_size);
+}
+
+/// The keys an HTTP route accepts.
+pub(crate) const HTTP_KEYS: &[&str] = &["http", "name", "methods"];
+
+/// The keys an SSE route accepts.
+pub(crate) const SSE_KEYS: &[&str] = &[
+    "sse",
+    "name",
+    "url",
+    "headers",
+    "bulk_size",
+    "bulk_flush",
+    "concurrency",
+    "timeout",
+    "idle_timeout",
+    "max_event_size",
+];
+
+/// `["a", "b"]`: a bracketed list of string literals (paths, methods, headers).
+pub(crate) struct StrList {
+    pub(crate) bracket: token::Bracket,
+    pub(crate) items: Punctuated<LitStr, Token![,]>,
+}
+
+impl Parse for StrList {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !input.peek(token::Bracket) {
+            return Err(input.error("expected a list of strings: `[\"...\", ...]`"));
+        }
+        let content;
+        let bracket = bracketed!(content in input);
+        match content.parse_terminated(<LitStr as Parse>::parse, Token![,]) {
+            Ok(items) => Ok(StrList { bracket, items }),
+            Err(err) => {
+                skip_while(&content, |_| true)?;
+                Err(err)
+            }
+        }
+    }
 }
 
 /// A `key = value` argument; the key token is kept so later errors can point at it.
@@ -83,6 +128,8 @@ impl Parse for Queues {
 /// The key that picks the backend.
 pub(crate) enum Backend {
     Amqp(Arg<kw::amqp, Queues>),
+    Http(Arg<kw::http, StrList>),
+    Sse(Arg<kw::sse, StrList>),
     /// Recognised, so the user is told "not implemented yet" rather than "unknown key".
     Unimplemented {
         name: &'static str,
@@ -94,6 +141,8 @@ impl Backend {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Backend::Amqp(_) => "amqp",
+            Backend::Http(_) => "http",
+            Backend::Sse(_) => "sse",
             Backend::Unimplemented { name, .. } => name,
         }
     }
@@ -119,6 +168,11 @@ pub(crate) struct RouteArgs {
     pub(crate) dead_letter: Option<Arg<kw::dead_letter, LitStr>>,
     pub(crate) declare: Option<Arg<kw::declare, LitBool>>,
     pub(crate) queue_type: Option<Arg<kw::queue_type, LitStr>>,
+    pub(crate) methods: Option<Arg<kw::methods, StrList>>,
+    pub(crate) url: Option<Arg<kw::url, LitStr>>,
+    pub(crate) headers: Option<Arg<kw::headers, StrList>>,
+    pub(crate) idle_timeout: Option<Arg<kw::idle_timeout, LitStr>>,
+    pub(crate) max_event_size: Option<Arg<kw::max_event_size, LitInt>>,
     /// Syntax errors; parsing recovers at the next comma so every argument gets checked.
     pub(crate) errors: Vec<syn::Error>,
 }
@@ -142,8 +196,25 @@ impl RouteArgs {
                 let value = input.parse()?;
                 self.set_backend(Backend::Amqp(Arg { key, value }), key.span);
             }
-            Some("http") => self.unimplemented_backend::<kw::http>(input, "http")?,
-            Some("sse") => self.unimplemented_backend::<kw::sse>(input, "sse")?,
+            Some("http") => {
+                let key: kw::http = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                self.set_backend(Backend::Http(Arg { key, value }), key.span);
+            }
+            Some("sse") => {
+                let key: kw::sse = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                self.set_backend(Backend::Sse(Arg { key, value }), key.span);
+            }
+            Some("methods") => field(&mut self.methods, "methods", input, errors)?,
+            Some("url") => field(&mut self.url, "url", input, errors)?,
+            Some("headers") => field(&mut self.headers, "headers", input, errors)?,
+            Some("idle_timeout") => field(&mut self.idle_timeout, "idle_timeout", input, errors)?,
+            Some("max_event_size") => {
+                field(&mut self.max_event_size, "max_event_size", input, errors)?;
+            }
             Some("every") => self.unimplemented_backend::<kw::every>(input, "every")?,
             Some("cron") => self.unimplemented_backend::<kw::cron>(input, "cron")?,
             Some("name") => field(&mut self.name, "name", input, errors)?,
@@ -164,9 +235,72 @@ impl RouteArgs {
             Some("dead_letter") => field(&mut self.dead_letter, "dead_letter", input, errors)?,
             Some("declare") => field(&mut self.declare, "declare", input, errors)?,
             Some("queue_type") => field(&mut self.queue_type, "queue_type", input, errors)?,
-            _ => return Err(unknown_argument(input, AMQP_KEYS)),
+            _ => {
+                let valid = match &self.backend {
+                    Some(Backend::Http(_)) => HTTP_KEYS,
+                    Some(Backend::Sse(_)) => SSE_KEYS,
+                    _ => AMQP_KEYS,
+                };
+                return Err(unknown_argument(input, valid));
+            }
         }
         Ok(())
+    }
+
+    /// Every key given, with its span (the backend key excluded).
+    pub(crate) fn present(&self) -> Vec<(&'static str, Span)> {
+        fn at<K: syn::spanned::Spanned, V>(
+            out: &mut Vec<(&'static str, Span)>,
+            name: &'static str,
+            arg: &Option<Arg<K, V>>,
+        ) {
+            if let Some(a) = arg {
+                out.push((name, a.key.span()));
+            }
+        }
+        let mut out = Vec::new();
+        at(&mut out, "name", &self.name);
+        at(&mut out, "vhost", &self.vhost);
+        at(&mut out, "connection", &self.connection);
+        at(&mut out, "bulk_size", &self.bulk_size);
+        at(&mut out, "bulk_flush", &self.bulk_flush);
+        at(&mut out, "prefetch", &self.prefetch);
+        at(&mut out, "concurrency", &self.concurrency);
+        at(&mut out, "on_success", &self.on_success);
+        at(&mut out, "on_exception", &self.on_exception);
+        at(&mut out, "on_decode_error", &self.on_decode_error);
+        at(&mut out, "timeout", &self.timeout);
+        at(&mut out, "retries", &self.retries);
+        at(&mut out, "retry_delay", &self.retry_delay);
+        at(&mut out, "dead_letter", &self.dead_letter);
+        at(&mut out, "declare", &self.declare);
+        at(&mut out, "queue_type", &self.queue_type);
+        at(&mut out, "methods", &self.methods);
+        at(&mut out, "url", &self.url);
+        at(&mut out, "headers", &self.headers);
+        at(&mut out, "idle_timeout", &self.idle_timeout);
+        at(&mut out, "max_event_size", &self.max_event_size);
+        out
+    }
+
+    /// Reports every key the backend does not take, at the key.
+    pub(crate) fn reject_foreign(
+        &self,
+        backend: &str,
+        valid: &[&str],
+        errors: &mut crate::errors::Errors,
+    ) {
+        for (key, span) in self.present() {
+            if !valid.contains(&key) {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "`{key}` does not apply to `{backend}` routes\nvalid arguments: {}",
+                        valid.join(", ")
+                    ),
+                ));
+            }
+        }
     }
 
     fn unimplemented_backend<K: Parse>(

@@ -3,6 +3,8 @@
 
 mod amqp;
 pub(crate) mod args;
+mod http;
+mod sse;
 
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
@@ -34,8 +36,12 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
         item::check(func, Kind::Handler, &mut errors);
     }
     let route = args.and_then(|args| validate(args, &mut errors));
-    if let (Some(func), Some(_)) = (&func, &route) {
-        amqp::check_handler(func, &mut errors);
+    if let (Some(func), Some(route)) = (&func, &route) {
+        match &route.kind {
+            RouteKind::Amqp(_) => amqp::check_handler(func, &mut errors),
+            RouteKind::Http(_) => http::check_handler(func, &mut errors),
+            RouteKind::Sse(_) => sse::check_handler(func, &mut errors),
+        }
     }
     errors.finish()?;
     let (Some(func), Some(route)) = (func, route) else {
@@ -53,7 +59,14 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
 /// A route ready to be emitted.
 struct Route {
     name: Option<LitStr>,
-    amqp: amqp::AmqpRoute,
+    kind: RouteKind,
+}
+
+/// The backend-specific part of a route.
+enum RouteKind {
+    Amqp(amqp::AmqpRoute),
+    Http(http::HttpRoute),
+    Sse(sse::SseRoute),
 }
 
 fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
@@ -84,10 +97,37 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
             ));
             None
         }
-        Some(Backend::Amqp(queues)) => Some(Route {
-            amqp: amqp::validate(&args, &queues.value, errors),
-            name: args.name.map(|arg| arg.value),
-        }),
+        Some(Backend::Amqp(queues)) => {
+            let mut valid = args::AMQP_KEYS.to_vec();
+            valid.extend([
+                "retries",
+                "retry_delay",
+                "dead_letter",
+                "declare",
+                "queue_type",
+            ]);
+            args.reject_foreign("amqp", &valid, errors);
+            Some(Route {
+                kind: RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
+                name: args.name.as_ref().map(|arg| arg.value.clone()),
+            })
+        }
+        Some(Backend::Http(paths)) => {
+            args.reject_foreign("http", args::HTTP_KEYS, errors);
+            let route = http::validate(&args, &paths.value, errors)?;
+            Some(Route {
+                kind: RouteKind::Http(route),
+                name: args.name.as_ref().map(|arg| arg.value.clone()),
+            })
+        }
+        Some(Backend::Sse(paths)) => {
+            args.reject_foreign("sse", args::SSE_KEYS, errors);
+            let route = sse::validate(&args, &paths.value, errors)?;
+            Some(Route {
+                kind: RouteKind::Sse(route),
+                name: args.name.as_ref().map(|arg| arg.value.clone()),
+            })
+        }
     }
 }
 
@@ -96,7 +136,11 @@ fn emit(route: &Route, func: &ItemFn) -> TokenStream {
         .name
         .as_ref()
         .map_or_else(|| func.sig.ident.unraw().to_string(), LitStr::value);
-    amqp::emit(&route.amqp, &name, func)
+    match &route.kind {
+        RouteKind::Amqp(r) => amqp::emit(r, &name, func),
+        RouteKind::Http(r) => http::emit(r, &name, func),
+        RouteKind::Sse(r) => sse::emit(r, &name, func),
+    }
 }
 
 #[cfg(test)]

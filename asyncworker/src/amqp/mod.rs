@@ -12,7 +12,10 @@ mod source;
 mod status;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -29,8 +32,10 @@ use self::source::Source;
 use self::status::RouteStatus;
 use crate::action::Action;
 use crate::app::App;
+use crate::backend::{Backend, StateNeed};
 use crate::dispatch::DispatchConfig;
-use crate::handler::StateRequirement;
+use crate::metrics::{QueueLabels, RouteMetrics};
+use crate::registry::Filter;
 use crate::settings::{RouteOverride, Settings};
 
 /// A registered AMQP route, as `#[route(amqp = ...)]` submits it.
@@ -239,6 +244,7 @@ struct Prepared {
     queues: Vec<Arc<str>>,
     cfg: Arc<DispatchConfig>,
     connection: Arc<ConnectionManager>,
+    ready: Vec<Arc<AtomicBool>>,
 }
 
 /// The AMQP routes of a worker, resolved against its settings and ready to run.
@@ -251,13 +257,22 @@ impl AmqpBackend {
     /// Resolves options, checks for clashes and builds factories and connection managers;
     /// nothing touches the network yet. Every problem is reported, not just the first.
     pub(crate) fn prepare(
-        defs: &[&'static AmqpRouteDef],
-        settings: &Settings,
+        filter: &Filter,
+        app: &App,
         lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<AmqpBackend, String> {
+    ) -> Result<Option<Box<dyn Backend>>, String> {
+        let mut defs: Vec<&'static AmqpRouteDef> = inventory::iter::<AmqpRouteDef>
+            .into_iter()
+            .filter(|r| filter.keep(r.module_path))
+            .collect();
+        if defs.is_empty() {
+            return Ok(None);
+        }
+        defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
+        let settings = app.settings();
         let mut problems = Vec::new();
         let mut resolved = Vec::with_capacity(defs.len());
-        for &def in defs {
+        for &def in &defs {
             match Resolved::new(def, settings, lookup) {
                 Ok(r) => resolved.push(r),
                 Err(e) => problems.push(e),
@@ -374,6 +389,7 @@ impl AmqpBackend {
                 on_success: o.on_success,
                 on_exception: o.on_exception,
                 on_decode_error: o.on_decode_error,
+                metrics: RouteMetrics::new(app.metrics(), def.name, &queues),
             };
             routes.push(Prepared {
                 resolved: r,
@@ -381,24 +397,37 @@ impl AmqpBackend {
                 queues,
                 cfg: Arc::new(cfg),
                 connection,
+                ready: Vec::new(),
             });
         }
         if !problems.is_empty() {
             return Err(problems.join("\n"));
         }
-        Ok(AmqpBackend {
+        for r in &mut routes {
+            for q in &r.queues {
+                let name = format!("amqp {} {q}", r.cfg.route);
+                r.ready.push(app.health().register(name));
+            }
+        }
+        Ok(Some(Box::new(AmqpBackend {
             routes,
             connections: connections.into_values().collect(),
-        })
+        })))
+    }
+}
+
+impl Backend for AmqpBackend {
+    fn kind(&self) -> &'static str {
+        "amqp"
     }
 
     /// One line per route, for `--routes` and the startup log.
-    pub(crate) fn describe(&self) -> Vec<String> {
+    fn describe(&self) -> Vec<String> {
         self.routes.iter().map(|r| r.resolved.describe()).collect()
     }
 
     /// Every route's state needs, with the route's name and location.
-    pub(crate) fn required_state(&self) -> Vec<(String, String, StateRequirement)> {
+    fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
             .flat_map(|r| {
@@ -413,9 +442,23 @@ impl AmqpBackend {
             .collect()
     }
 
+    fn run(
+        self: Box<Self>,
+        app: App,
+        stop: CancellationToken,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>> {
+        Box::pin(async move {
+            self.consume(app, stop, deadline).await;
+            Ok(())
+        })
+    }
+}
+
+impl AmqpBackend {
     /// Consumes until `stop`, then drains within `deadline`; what is not finished by then is
     /// abandoned unacked and the connections are closed, so the broker redelivers it.
-    pub(crate) async fn run(self, app: App, stop: CancellationToken, deadline: Duration) {
+    async fn consume(self, app: App, stop: CancellationToken, deadline: Duration) {
         let mut tasks = JoinSet::new();
         for route in &self.routes {
             // A small buffer: the prefetch already bounds what is in flight.
@@ -428,8 +471,17 @@ impl AmqpBackend {
             );
             let stats = Arc::new(SettleStats::default());
             let status = Arc::new(RouteStatus::default());
-            for queue in &route.queues {
+            for (queue, ready) in route.queues.iter().zip(&route.ready) {
                 let source = Source {
+                    ready: Arc::clone(ready),
+                    reconnects: app
+                        .metrics()
+                        .reconnects
+                        .get_or_create(&QueueLabels {
+                            route: route.cfg.route.to_string(),
+                            queue: queue.to_string(),
+                        })
+                        .clone(),
                     route: Arc::clone(&route.cfg.route),
                     queue: Arc::clone(queue),
                     prefetch: route.resolved.prefetch,

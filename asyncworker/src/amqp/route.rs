@@ -63,6 +63,10 @@ where
         )
     }
 
+    fn source(envelope: &Envelope) -> &Arc<str> {
+        &envelope.queue
+    }
+
     fn wrap(body: H::Body, envelope: Envelope, mark: Mark) -> Message<H::Body> {
         Message::new(body, envelope, mark)
     }

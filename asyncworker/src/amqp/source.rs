@@ -3,7 +3,7 @@
 //! or the connection whenever lapin's own recovery cannot.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -29,6 +29,10 @@ pub(crate) struct Source {
     pub(crate) connection: Arc<ConnectionManager>,
     pub(crate) stats: Arc<SettleStats>,
     pub(crate) status: Arc<RouteStatus>,
+    /// This consumer's readiness, as `/health/ready` reports it.
+    pub(crate) ready: Arc<AtomicBool>,
+    /// Counts re-attachments after a failure.
+    pub(crate) reconnects: prometheus_client::metrics::counter::Counter,
 }
 
 enum End {
@@ -44,8 +48,12 @@ impl Source {
     pub(crate) async fn run(self, tx: Tx, stop: CancellationToken) {
         let mut tx = Some(tx);
         let mut attempt: u32 = 0;
+        let mut attached_before = false;
         loop {
-            match self.consume_once(&mut tx, &stop, &mut attempt).await {
+            match self
+                .consume_once(&mut tx, &stop, &mut attempt, &mut attached_before)
+                .await
+            {
                 End::Stop => break,
                 End::Retry(reason) => {
                     attempt += 1;
@@ -73,6 +81,7 @@ impl Source {
         tx: &mut Option<Tx>,
         stop: &CancellationToken,
         attempt: &mut u32,
+        attached_before: &mut bool,
     ) -> End {
         let Some(conn) = self.connection.get(stop).await else {
             return End::Stop;
@@ -115,8 +124,12 @@ impl Source {
             }
         };
         *attempt = 0;
+        if std::mem::replace(attached_before, true) {
+            self.reconnects.inc();
+        }
         tracing::info!(route = %self.route, queue = %self.queue, prefetch = self.prefetch, "consuming");
         self.status.attached.fetch_add(1, Ordering::Relaxed);
+        self.ready.store(true, Ordering::Release);
         let (settler, settler_task) = spawn_settler(
             Arc::clone(&self.route),
             Arc::clone(&self.queue),
@@ -126,6 +139,7 @@ impl Source {
             .pump(&channel, consumer, tx, stop, &settler, tag.as_str())
             .await;
         self.status.attached.fetch_sub(1, Ordering::Relaxed);
+        self.ready.store(false, Ordering::Release);
         if matches!(end, End::Stop) {
             // Intake is over: let the dispatcher drain, then wait until every decision on this
             // channel has been sent before closing it.

@@ -1,0 +1,36 @@
+//! What the runtime asks of every backend (AMQP consumers, HTTP server, SSE consumers, ...).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::handler::StateRequirement;
+
+/// A state type a route needs: (route name, `file:line`, the requirement).
+pub(crate) type StateNeed = (String, String, StateRequirement);
+
+/// One kind of intake, prepared from the registry and the settings.
+pub(crate) trait Backend: Send {
+    /// `"amqp"`, `"http"`, `"sse"`: used in logs and `--only`.
+    fn kind(&self) -> &'static str;
+
+    /// One line per route for `--routes` and the startup log.
+    fn describe(&self) -> Vec<String>;
+
+    /// The state the routes' extractors need, checked when startup hooks are done.
+    fn required_state(&self) -> Vec<StateNeed> {
+        Vec::new()
+    }
+
+    /// Runs until `stop`, then drains within `deadline`. An `Err` means the backend failed on
+    /// its own (not because of `stop`), which stops the whole worker.
+    fn run(
+        self: Box<Self>,
+        app: App,
+        stop: CancellationToken,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
+}

@@ -1,0 +1,312 @@
+//! Prometheus metrics of every backend, served as text by `GET /metrics`.
+//!
+//! Hot paths hold their own handles (a `Counter` is an `Arc` around an atomic), so recording
+//! costs an atomic add, not a label lookup.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// `route`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RouteLabels {
+    pub(crate) route: String,
+}
+
+/// `route`, `queue`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct QueueLabels {
+    pub(crate) route: String,
+    pub(crate) queue: String,
+}
+
+/// `route`, `queue`, `outcome` (ack, reject, requeue, lost).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabels {
+    pub(crate) route: String,
+    pub(crate) queue: String,
+    pub(crate) outcome: String,
+}
+
+/// `route`, `reason` (size, deadline, shutdown).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct FlushLabels {
+    pub(crate) route: String,
+    pub(crate) reason: String,
+}
+
+/// `route` (the path template), `method`, `status`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct HttpLabels {
+    pub(crate) route: String,
+    pub(crate) method: String,
+    pub(crate) status: String,
+}
+
+/// `route` (the path template), `method`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct HttpRouteLabels {
+    pub(crate) route: String,
+    pub(crate) method: String,
+}
+
+/// Every metric family of a worker.
+pub struct Metrics {
+    registry: Registry,
+    /// Messages settled, by route, queue (or stream) and outcome.
+    pub(crate) messages: Family<OutcomeLabels, Counter>,
+    /// Bodies that did not decode.
+    pub(crate) decode_errors: Family<QueueLabels, Counter>,
+    /// Bulks handed to handlers, by reason.
+    pub(crate) flushes: Family<FlushLabels, Counter>,
+    /// Messages per handler call.
+    pub(crate) bulk_size: Family<RouteLabels, Histogram>,
+    /// Seconds per handler call.
+    pub(crate) handler_duration: Family<RouteLabels, Histogram>,
+    /// Handler calls running now.
+    pub(crate) in_flight: Family<RouteLabels, Gauge>,
+    /// Consumers (re)attached after a failure.
+    pub(crate) reconnects: Family<QueueLabels, Counter>,
+    /// SSE events received, by route and outcome (handled, decode_error, ...).
+    pub(crate) sse_events: Family<OutcomeLabels, Counter>,
+    /// SSE reconnections.
+    pub(crate) sse_reconnects: Family<RouteLabels, Counter>,
+    /// SSE bytes received.
+    pub(crate) sse_bytes: Family<RouteLabels, Counter>,
+    /// HTTP requests, by route template, method and status.
+    pub(crate) http_requests: Family<HttpLabels, Counter>,
+    /// Seconds per HTTP request.
+    pub(crate) http_duration: Family<HttpRouteLabels, Histogram>,
+}
+
+fn seconds_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 18))
+}
+
+fn size_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 17))
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("asyncworker");
+        let messages = Family::<OutcomeLabels, Counter>::default();
+        let decode_errors = Family::<QueueLabels, Counter>::default();
+        let flushes = Family::<FlushLabels, Counter>::default();
+        let bulk_size =
+            Family::<RouteLabels, Histogram>::new_with_constructor(size_histogram as fn() -> _);
+        let handler_duration =
+            Family::<RouteLabels, Histogram>::new_with_constructor(seconds_histogram as fn() -> _);
+        let in_flight = Family::<RouteLabels, Gauge>::default();
+        let reconnects = Family::<QueueLabels, Counter>::default();
+        let sse_events = Family::<OutcomeLabels, Counter>::default();
+        let sse_reconnects = Family::<RouteLabels, Counter>::default();
+        let sse_bytes = Family::<RouteLabels, Counter>::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<HttpRouteLabels, Histogram>::new_with_constructor(
+            seconds_histogram as fn() -> _,
+        );
+        registry.register(
+            "messages",
+            "Messages settled, by route, queue and outcome",
+            messages.clone(),
+        );
+        registry.register(
+            "decode_errors",
+            "Message bodies that did not decode into the handler's type",
+            decode_errors.clone(),
+        );
+        registry.register(
+            "bulk_flushes",
+            "Bulks handed to handlers, by reason",
+            flushes.clone(),
+        );
+        registry.register("bulk_size", "Messages per handler call", bulk_size.clone());
+        registry.register(
+            "handler_duration_seconds",
+            "Duration of handler calls",
+            handler_duration.clone(),
+        );
+        registry.register(
+            "handlers_in_flight",
+            "Handler calls running now",
+            in_flight.clone(),
+        );
+        registry.register(
+            "consumer_reconnects",
+            "Consumers re-attached after a failure",
+            reconnects.clone(),
+        );
+        registry.register(
+            "sse_events",
+            "Server-sent events received, by route and outcome",
+            sse_events.clone(),
+        );
+        registry.register(
+            "sse_reconnects",
+            "Reconnections of SSE streams",
+            sse_reconnects.clone(),
+        );
+        registry.register(
+            "sse_bytes",
+            "Bytes received on SSE streams",
+            sse_bytes.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "HTTP requests, by route template, method and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Duration of HTTP requests",
+            http_duration.clone(),
+        );
+        Metrics {
+            registry,
+            messages,
+            decode_errors,
+            flushes,
+            bulk_size,
+            handler_duration,
+            in_flight,
+            reconnects,
+            sse_events,
+            sse_reconnects,
+            sse_bytes,
+            http_requests,
+            http_duration,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_text_with_labels() {
+        let m = Metrics::new();
+        m.messages
+            .get_or_create(&OutcomeLabels {
+                route: "drain".into(),
+                queue: "orders".into(),
+                outcome: "ack".into(),
+            })
+            .inc_by(3);
+        let text = m.encode();
+        assert!(
+            text.contains(
+                r#"asyncworker_messages_total{route="drain",queue="orders",outcome="ack"} 3"#
+            ),
+            "{text}"
+        );
+    }
+}
+
+/// Pre-built handles for one route of the dispatcher, so recording never builds labels.
+#[derive(Clone, Debug)]
+pub(crate) struct RouteMetrics {
+    /// Per source (queue or stream): decode errors and [ack, reject, requeue] counters.
+    sources: std::collections::HashMap<std::sync::Arc<str>, SourceMetrics>,
+    pub(crate) flush_size: Counter,
+    pub(crate) flush_deadline: Counter,
+    pub(crate) flush_shutdown: Counter,
+    pub(crate) bulk_size: Histogram,
+    pub(crate) duration: Histogram,
+    pub(crate) in_flight: Gauge,
+}
+
+#[derive(Clone, Debug)]
+struct SourceMetrics {
+    decode_errors: Counter,
+    outcomes: [Counter; 3],
+}
+
+impl RouteMetrics {
+    pub(crate) fn new(m: &Metrics, route: &str, sources: &[std::sync::Arc<str>]) -> RouteMetrics {
+        let route_l = RouteLabels {
+            route: route.to_owned(),
+        };
+        let flush = |reason: &str| {
+            m.flushes
+                .get_or_create(&FlushLabels {
+                    route: route.to_owned(),
+                    reason: reason.to_owned(),
+                })
+                .clone()
+        };
+        let sources = sources
+            .iter()
+            .map(|src| {
+                let outcome = |o: &str| {
+                    m.messages
+                        .get_or_create(&OutcomeLabels {
+                            route: route.to_owned(),
+                            queue: src.to_string(),
+                            outcome: o.to_owned(),
+                        })
+                        .clone()
+                };
+                let decode_errors = m
+                    .decode_errors
+                    .get_or_create(&QueueLabels {
+                        route: route.to_owned(),
+                        queue: src.to_string(),
+                    })
+                    .clone();
+                (
+                    std::sync::Arc::clone(src),
+                    SourceMetrics {
+                        decode_errors,
+                        outcomes: [outcome("ack"), outcome("reject"), outcome("requeue")],
+                    },
+                )
+            })
+            .collect();
+        RouteMetrics {
+            sources,
+            flush_size: flush("size"),
+            flush_deadline: flush("deadline"),
+            flush_shutdown: flush("shutdown"),
+            bulk_size: m.bulk_size.get_or_create(&route_l).clone(),
+            duration: m.handler_duration.get_or_create(&route_l).clone(),
+            in_flight: m.in_flight.get_or_create(&route_l).clone(),
+        }
+    }
+
+    pub(crate) fn decode_error(&self, source: &str) {
+        if let Some(s) = self.sources.get(source) {
+            s.decode_errors.inc();
+        }
+    }
+
+    pub(crate) fn settled(&self, source: &str, action: crate::action::Action) {
+        if let Some(s) = self.sources.get(source) {
+            let i = match action {
+                crate::action::Action::Ack => 0,
+                crate::action::Action::Reject => 1,
+                crate::action::Action::Requeue => 2,
+            };
+            s.outcomes[i].inc();
+        }
+    }
+}
