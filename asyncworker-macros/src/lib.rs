@@ -20,8 +20,8 @@ use proc_macro::TokenStream;
 
 /// Registers an `async fn` as a route of the worker.
 ///
-/// The first key picks the backend. This version implements AMQP; `http`, `sse`, `every` and
-/// `cron` are recognised but rejected at compile time.
+/// The first key picks the backend: `amqp`, `http` or `sse`; `every` and `cron` are
+/// recognised but rejected at compile time.
 ///
 /// ```ignore
 /// use asyncworker::prelude::*;
@@ -33,6 +33,20 @@ use proc_macro::TokenStream;
 ///     Ok(()) // every message not marked otherwise is acked
 /// }
 /// ```
+///
+/// # HTTP arguments
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `http` | `["/path", ...]`: at least one, each starting with `/`, parameters as `{name}` or a final `{*rest}`, no repeats | required |
+/// | `methods` | `["GET", "POST", ...]`: upper case, among GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, TRACE, CONNECT | `["GET"]` |
+/// | `name` | `"..."`, used in logs and `--routes` | the function name |
+///
+/// The function is an axum handler whose state is the worker's `App`: each argument is
+/// checked at its type (head extractors first, one body extractor last), the return type
+/// must implement `IntoResponse`, and the future must be `Send`. The expansion checks these,
+/// finds the `State<T>` arguments (so missing state is reported at startup), and registers an
+/// `HttpRouteDef` with the paths, the methods and a factory of the handler.
 ///
 /// # AMQP arguments
 ///

@@ -42,6 +42,7 @@ struct AppInner {
     shutdown: CancellationToken,
     health: Health,
     metrics: Metrics,
+    http_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// Why [`App::insert`] or [`App::try_state`] failed.
@@ -86,6 +87,7 @@ impl App {
                 shutdown: CancellationToken::new(),
                 health: Health::default(),
                 metrics: Metrics::new(),
+                http_addr: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -182,6 +184,19 @@ impl App {
     /// The worker's Prometheus metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The address the HTTP server listens on, once it is bound (useful with port 0).
+    ///
+    /// ```
+    /// assert_eq!(asyncworker::App::for_tests().http_addr(), None);
+    /// ```
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.inner.http_addr.get().copied()
+    }
+
+    pub(crate) fn set_http_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.inner.http_addr.set(addr);
     }
 
     pub(crate) fn shutdown_token(&self) -> &CancellationToken {

@@ -56,13 +56,14 @@ mod dispatch;
 mod handler;
 mod health;
 mod hooks;
-mod http;
+pub mod http;
 mod metrics;
 pub mod prelude;
 mod registry;
 mod runtime;
 mod settings;
 mod sse;
+mod timeit;
 
 #[doc(hidden)]
 pub mod __private;
@@ -74,10 +75,13 @@ pub use handler::{
     AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, MessagesArg,
     StateRequirement,
 };
+pub use handler::{EventsArg, SseHandler};
 pub use health::Health;
 pub use metrics::Metrics;
 pub use runtime::{Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
+pub use sse::Event;
+pub use timeit::{Timeit, TimeitReport, TimeitSpan};
 
 pub use asyncworker_macros::{on_shutdown, on_startup, route};
 

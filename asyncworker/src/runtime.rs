@@ -69,15 +69,23 @@ impl std::error::Error for WorkerError {}
 pub struct Worker {
     settings: Settings,
     module: Option<String>,
+    app: App,
 }
 
 impl Worker {
     /// A worker with these settings and every registered route and hook.
     pub fn new(settings: Settings) -> Worker {
         Worker {
+            app: App::new(settings.clone()),
             settings,
             module: None,
         }
+    }
+
+    /// The handle the worker will run with: read [`App::http_addr`] or [`App::health`] of a
+    /// worker started with [`Worker::run`], e.g. in tests.
+    pub fn app(&self) -> App {
+        self.app.clone()
     }
 
     /// Keeps only the routes and hooks defined in `module` or its submodules.
@@ -103,7 +111,7 @@ impl Worker {
         let filter = Filter::module(self.module.as_deref());
         let registry = Registry::collect(&filter);
         let deadline = self.settings.shutdown_timeout;
-        let app = App::new(self.settings);
+        let app = self.app;
         let backends = prepare_backends(&filter, &app)?;
         for line in backends.iter().flat_map(|b| b.describe()) {
             tracing::info!("route {line}");

@@ -29,6 +29,22 @@ pub struct MainOptions {
     pub http_host: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_PORT`.
     pub http_port: Option<u16>,
+    /// `ASYNCWORKER_HTTP_ENABLED`: serve the built-in endpoints (health, metrics).
+    pub http_enabled: Option<bool>,
+    /// `ASYNCWORKER_HTTP_BODY_LIMIT`: largest request body in bytes.
+    pub http_body_limit: Option<usize>,
+    /// `ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT`: time a client has to send a request head, e.g. `"30s"`.
+    pub http_header_read_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_REQUEST_TIMEOUT`: time a request may take until its response head, e.g. `"30s"`.
+    pub http_request_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_MAX_CONNECTIONS`: connections served at once.
+    pub http_max_connections: Option<usize>,
+    /// `ASYNCWORKER_HTTP_LIVE_PATH`: path of the liveness endpoint.
+    pub http_live_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_READY_PATH`: path of the readiness endpoint.
+    pub http_ready_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_METRICS_PATH`: path of the Prometheus endpoint.
+    pub http_metrics_path: Option<&'static str>,
     /// `ASYNCWORKER_SSE_URL`.
     pub sse_url: Option<&'static str>,
     /// `ASYNCWORKER_SHUTDOWN_TIMEOUT`: how long in-flight work may take to finish, e.g. `"30s"`.
@@ -50,6 +66,14 @@ impl MainOptions {
         amqp_queue_prefix: None,
         http_host: None,
         http_port: None,
+        http_enabled: None,
+        http_body_limit: None,
+        http_header_read_timeout: None,
+        http_request_timeout: None,
+        http_max_connections: None,
+        http_live_path: None,
+        http_ready_path: None,
+        http_metrics_path: None,
         sse_url: None,
         shutdown_timeout: None,
         log: None,
@@ -95,8 +119,25 @@ pub struct Settings {
     pub http_host: String,
     /// Port the HTTP server binds (0: any free port).
     pub http_port: u16,
-    /// Whether the HTTP server (routes and built-in endpoints) runs.
+    /// Whether the built-in endpoints (liveness, readiness, metrics) are served. The HTTP
+    /// server runs when this is on or the worker has `#[route(http = ...)]` routes.
     pub http_enabled: bool,
+    /// Largest request body in bytes (default 2 MiB); a larger one gets 413.
+    pub http_body_limit: usize,
+    /// Time a client has to send each request head, and the longest idle gap on a keep-alive
+    /// connection (default 30 s); then the connection is closed.
+    pub http_header_read_timeout: Duration,
+    /// Time a request may take until its response head, body reading included (default
+    /// 30 s); then it gets 408.
+    pub http_request_timeout: Duration,
+    /// Connections served at once (default 1024); more wait in the listen backlog.
+    pub http_max_connections: usize,
+    /// Path of the liveness endpoint (default `/health/live`).
+    pub http_live_path: String,
+    /// Path of the readiness endpoint (default `/health/ready`).
+    pub http_ready_path: String,
+    /// Path of the Prometheus endpoint (default `/metrics`).
+    pub http_metrics_path: String,
     /// Base URL of SSE routes without their own `url`.
     pub sse_url: Option<String>,
     /// Deadline for in-flight work at shutdown.
@@ -149,6 +190,13 @@ impl Default for Settings {
             http_host: "127.0.0.1".to_owned(),
             http_port: 8080,
             http_enabled: true,
+            http_body_limit: 2 * 1024 * 1024,
+            http_header_read_timeout: Duration::from_secs(30),
+            http_request_timeout: Duration::from_secs(30),
+            http_max_connections: 1024,
+            http_live_path: "/health/live".to_owned(),
+            http_ready_path: "/health/ready".to_owned(),
+            http_metrics_path: "/metrics".to_owned(),
             sse_url: None,
             shutdown_timeout: Duration::from_secs(30),
             log: None,
@@ -266,18 +314,91 @@ impl Settings {
                 .parse()
                 .map_err(|_| err(src, v, "a port number from 0 to 65535"))?;
         }
-        if let Some(v) = lookup("ASYNCWORKER_HTTP_ENABLED") {
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_HTTP_ENABLED",
+            "http_enabled",
+            overrides.http_enabled.map(|b| b.to_string()),
+        ) {
             s.http_enabled = match v.trim() {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
-                _ => {
+                _ => return Err(err(src, v, "true or false")),
+            };
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_HTTP_BODY_LIMIT",
+            "http_body_limit",
+            overrides.http_body_limit.map(|n| n.to_string()),
+        ) {
+            s.http_body_limit = parse_size(&v).ok_or_else(|| {
+                err(
+                    src,
+                    v,
+                    "a size in bytes such as \"2097152\", \"512KiB\" or \"2MiB\"",
+                )
+            })?;
+        }
+        for (var, key, over, slot) in [
+            (
+                "ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT",
+                "http_header_read_timeout",
+                overrides.http_header_read_timeout,
+                &mut s.http_header_read_timeout,
+            ),
+            (
+                "ASYNCWORKER_HTTP_REQUEST_TIMEOUT",
+                "http_request_timeout",
+                overrides.http_request_timeout,
+                &mut s.http_request_timeout,
+            ),
+        ] {
+            if let Some((src, v)) = pick(var, key, over.map(str::to_owned)) {
+                *slot = match parse_duration(&v) {
+                    Some(d) if !d.is_zero() => d,
+                    _ => return Err(err(src, v, "a duration above zero such as \"30s\"")),
+                };
+            }
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_HTTP_MAX_CONNECTIONS",
+            "http_max_connections",
+            overrides.http_max_connections.map(|n| n.to_string()),
+        ) {
+            s.http_max_connections = match v.trim().parse::<usize>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => n,
+                _ => return Err(err(src, v, "an integer from 1 to 1000000")),
+            };
+        }
+        for (var, key, over, slot) in [
+            (
+                "ASYNCWORKER_HTTP_LIVE_PATH",
+                "http_live_path",
+                overrides.http_live_path,
+                &mut s.http_live_path,
+            ),
+            (
+                "ASYNCWORKER_HTTP_READY_PATH",
+                "http_ready_path",
+                overrides.http_ready_path,
+                &mut s.http_ready_path,
+            ),
+            (
+                "ASYNCWORKER_HTTP_METRICS_PATH",
+                "http_metrics_path",
+                overrides.http_metrics_path,
+                &mut s.http_metrics_path,
+            ),
+        ] {
+            if let Some((src, v)) = pick(var, key, over.map(str::to_owned)) {
+                if !v.starts_with('/') || v.contains(['{', '}', '?', '#', ' ']) {
                     return Err(err(
-                        "ASYNCWORKER_HTTP_ENABLED".to_owned(),
+                        src,
                         v,
-                        "true or false",
+                        "a path starting with `/`, without parameters or query",
                     ));
                 }
-            };
+                *slot = v;
+            }
         }
         if let Some((src, v)) = pick(
             "ASYNCWORKER_SSE_URL",
@@ -322,6 +443,27 @@ fn err(source: String, value: String, expected: &'static str) -> SettingsError {
         value,
         expected,
     }
+}
+
+/// Parses `"2097152"`, `"512KiB"`, `"2MiB"`, `"1GiB"` (also `kB`, `MB`, `GB` as powers of 1000).
+pub(crate) fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    if digits == 0 {
+        return None;
+    }
+    let n: usize = t[..digits].parse().ok()?;
+    let unit: usize = match t[digits..].trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "kB" | "KB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return None,
+    };
+    n.checked_mul(unit)
 }
 
 /// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h30m"` or a bare number of seconds.
@@ -432,6 +574,51 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn http_settings() {
+        let s = with(&[], MainOptions::DEFAULT).unwrap();
+        assert!(s.http_enabled);
+        assert_eq!(s.http_body_limit, 2 * 1024 * 1024);
+        assert_eq!(s.http_metrics_path, "/metrics");
+        let s = with(
+            &[
+                ("ASYNCWORKER_HTTP_ENABLED", "false"),
+                ("ASYNCWORKER_HTTP_BODY_LIMIT", "512KiB"),
+                ("ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT", "5s"),
+                ("ASYNCWORKER_HTTP_REQUEST_TIMEOUT", "250ms"),
+                ("ASYNCWORKER_HTTP_MAX_CONNECTIONS", "10"),
+                ("ASYNCWORKER_HTTP_READY_PATH", "/ready"),
+            ],
+            MainOptions::DEFAULT,
+        )
+        .unwrap();
+        assert!(!s.http_enabled);
+        assert_eq!(s.http_body_limit, 512 * 1024);
+        assert_eq!(s.http_header_read_timeout, Duration::from_secs(5));
+        assert_eq!(s.http_request_timeout, Duration::from_millis(250));
+        assert_eq!(s.http_max_connections, 10);
+        assert_eq!(s.http_ready_path, "/ready");
+        for (var, value) in [
+            ("ASYNCWORKER_HTTP_ENABLED", "maybe"),
+            ("ASYNCWORKER_HTTP_BODY_LIMIT", "2 lots"),
+            ("ASYNCWORKER_HTTP_REQUEST_TIMEOUT", "0s"),
+            ("ASYNCWORKER_HTTP_MAX_CONNECTIONS", "0"),
+            ("ASYNCWORKER_HTTP_METRICS_PATH", "metrics"),
+        ] {
+            let e = with(&[(var, value)], MainOptions::DEFAULT).unwrap_err();
+            assert_eq!(e.source, var);
+        }
+        let mut o = MainOptions::DEFAULT;
+        o.http_enabled = Some(false);
+        o.http_body_limit = Some(100);
+        let s = with(&[("ASYNCWORKER_HTTP_ENABLED", "true")], o).unwrap();
+        assert!(!s.http_enabled);
+        assert_eq!(s.http_body_limit, 100);
+        assert_eq!(parse_size("2MiB"), Some(2 << 20));
+        assert_eq!(parse_size("10"), Some(10));
+        assert_eq!(parse_size("MiB"), None);
     }
 
     #[test]

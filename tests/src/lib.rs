@@ -225,6 +225,17 @@ pub fn settings(prefix: &str) -> Settings {
     s.amqp_queue_prefix = prefix.to_owned();
     s.shutdown_timeout = Duration::from_secs(10);
     s.init_tracing = false;
+    // Without routes of their own, test workers serve no HTTP (8080 would collide).
+    s.http_enabled = false;
+    s
+}
+
+/// [`settings`] with the HTTP server on, at a free port of 127.0.0.1 (read it with
+/// [`Running::http_addr`]).
+pub fn http_settings(prefix: &str) -> Settings {
+    let mut s = settings(prefix);
+    s.http_enabled = true;
+    s.http_port = 0;
     s
 }
 
@@ -232,6 +243,7 @@ pub fn settings(prefix: &str) -> Settings {
 pub struct Running {
     pub stop: CancellationToken,
     pub task: JoinHandle<Result<(), WorkerError>>,
+    pub app: asyncworker::App,
 }
 
 impl Running {
@@ -239,8 +251,28 @@ impl Running {
         init_test_tracing();
         let stop = CancellationToken::new();
         let worker = Worker::new(settings).only_module(module);
+        let app = worker.app();
         let task = tokio::spawn(worker.run(stop.clone()));
-        Running { stop, task }
+        Running { stop, task, app }
+    }
+
+    /// The address the worker's HTTP server listens on, once bound; panics after 10 s.
+    pub async fn http_addr(&self) -> std::net::SocketAddr {
+        let start = Instant::now();
+        loop {
+            if let Some(addr) = self.app.http_addr() {
+                return addr;
+            }
+            assert!(
+                !self.task.is_finished(),
+                "the worker stopped before its HTTP server listened"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the HTTP server did not listen within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Asks for a graceful shutdown and waits (bounded) for the worker to return.
@@ -432,6 +464,13 @@ impl Proc {
     pub fn spawn(mut cmd: std::process::Command) -> Proc {
         use std::io::BufRead;
         use std::process::Stdio;
+        // Test workers serve no HTTP unless the test asks (8080 would collide).
+        if !cmd
+            .get_envs()
+            .any(|(k, _)| k == "ASYNCWORKER_HTTP_ENABLED" || k == "ASYNCWORKER_HTTP_PORT")
+        {
+            cmd.env("ASYNCWORKER_HTTP_ENABLED", "false");
+        }
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -137,8 +137,6 @@ fn exactly_one_backend() {
 #[test]
 fn unimplemented_backends_are_errors_at_the_key() {
     for (attr, key) in [
-        (r#"/*1*/http = ["/", "/hello"]"#, "http"),
-        (r#"/*1*/sse = ["/v2/events"], bulk_size = 2"#, "sse"),
         (r#"/*1*/every = "30s""#, "every"),
         (r#"/*1*/cron = "0 */5 * * * *""#, "cron"),
     ] {
@@ -667,12 +665,290 @@ fn a_handler_without_arguments_is_an_error_at_the_parentheses() {
             "handlers are free functions: a `self` receiver is not supported (move it out of the impl block)",
         )],
     );
-    check_with(
-        r#"/*1*/http = ["/"]"#,
-        "async fn handle() {}",
+    // An HTTP handler may take no argument at all.
+    try_expand(tokens(r#"http = ["/"]"#), tokens("async fn handle() {}"))
+        .unwrap_or_else(|err| panic!("an HTTP handler without arguments was refused: {err}"));
+}
+
+/// `#[route(sse = ...)]`: every error at its token.
+#[test]
+fn sse_route_checks() {
+    let sse_handler = "async fn handle(e: Vec<Event<T>>) {}";
+    let sse = |attr: &str, expected: &[(At, &str)]| check_with(attr, sse_handler, expected);
+    sse(
+        "sse = /*1*/[]",
         &[(
             At::Marker(1),
-            "`http` routes are not implemented yet in this version of asyncworker",
+            "`sse` needs at least one path: `sse = [\"/v2/events\"]`",
         )],
     );
+    sse(
+        r#"sse = [/*1*/"v2/events", /*2*/"/a b", "/x", /*3*/"/x"]"#,
+        &[
+            (
+                At::Marker(1),
+                "an SSE path starts with `/` (the server's address goes in `url`)",
+            ),
+            (
+                At::Marker(2),
+                "an SSE path must not contain whitespace or `#`",
+            ),
+            (At::Marker(3), "path `/x` is listed twice"),
+        ],
+    );
+    let bad_url =
+        "`url` must be an absolute http:// URL without query, e.g. \"http://127.0.0.1:8080\"";
+    for url in [
+        "127.0.0.1:8080",
+        "http://",
+        "ftp://h",
+        "http://h/?x=1",
+        "http://h p",
+    ] {
+        sse(
+            &format!(r#"sse = ["/e"], url = /*1*/"{url}""#),
+            &[(At::Marker(1), bad_url)],
+        );
+    }
+    sse(
+        r#"sse = ["/e"], url = /*1*/"https://h""#,
+        &[(
+            At::Marker(1),
+            "`https` SSE URLs are not supported yet (this build of asyncworker has no TLS); use `http://`",
+        )],
+    );
+    sse(
+        r#"sse = ["/e"], headers = [/*1*/"Authorization", /*2*/"Bad Name: x", /*3*/"Last-Event-ID: 4", /*4*/"X: ${A", /*5*/"X: ${9A}", "Ok: $$ ${TOKEN} $x"]"#,
+        &[
+            (
+                At::Marker(1),
+                "a header is `\"Name: value\"`, e.g. `\"Authorization: Bearer ${TOKEN}\"`; `Authorization` has no `:`",
+            ),
+            (At::Marker(2), "`Bad Name` is not a valid header name"),
+            (
+                At::Marker(3),
+                "`Last-Event-ID` is sent by asyncworker itself when it resumes a stream",
+            ),
+            (
+                At::Marker(4),
+                "`${` is not closed by `}`; write `$$` for a literal `$`",
+            ),
+            (
+                At::Marker(5),
+                "`${9A}`: an environment variable name is letters, digits and `_`, not starting with a digit",
+            ),
+        ],
+    );
+    sse(
+        r#"sse = ["/e"], bulk_size = /*1*/0, concurrency = /*2*/70000, max_event_size = /*3*/0, idle_timeout = /*4*/"0s", bulk_flush = /*5*/"soon""#,
+        &[
+            (At::Marker(1), "`bulk_size` must be at least 1"),
+            (At::Marker(2), "`concurrency` must be at most 65535"),
+            (At::Marker(3), "`max_event_size` must be at least 1 (bytes)"),
+            (At::Marker(4), "`idle_timeout` must be greater than zero"),
+            (
+                At::Marker(5),
+                "invalid duration `soon`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+            ),
+        ],
+    );
+    // AMQP-only keys are refused at the key.
+    sse(
+        r#"sse = ["/e"], /*1*/prefetch = 3"#,
+        &[(
+            At::Marker(1),
+            "`prefetch` does not apply to `sse` routes\nvalid arguments: sse, name, url, headers, bulk_size, bulk_flush, concurrency, timeout, idle_timeout, max_event_size",
+        )],
+    );
+    check_with(
+        r#"sse = ["/e"]"#,
+        "async fn handle/*1*/() {}",
+        &[(
+            At::Marker(1),
+            "an SSE handler takes the events as its last argument: `events: Vec<Event<T>>`",
+        )],
+    );
+}
+
+#[test]
+fn expansion_of_an_sse_route() {
+    let attr = r#"sse = ["/v2/events", "/v2/other"], url = "http://h:8080", headers = ["Authorization: Bearer ${TOKEN}"], bulk_size = 50, bulk_flush = "2s", concurrency = 2, timeout = "5s", idle_timeout = "45s", max_event_size = 65536, name = "watch""#;
+    let item = "async fn handle(s: State<Db>, e: Vec<Event<Status>>) -> Result<(), E> {}";
+    let out = compact(&try_expand(tokens(attr), tokens(item)).unwrap());
+    for expected in [
+        "::asyncworker::__private::assert_extractor::<State<Db>>();",
+        "::asyncworker::__private::assert_events::<Vec<Event<Status>>>();",
+        "::asyncworker::__private::assert_handler_return::<Result<(),E>>();",
+        "::asyncworker::__private::sse_factory::<_,_>(handle)",
+        r#"name:"watch""#,
+        r#"paths:&["/v2/events","/v2/other"]"#,
+        r#"url:::core::option::Option::Some("http://h:8080")"#,
+        r#"headers:&["Authorization: Bearer ${TOKEN}"]"#,
+        "bulk_size:50u16",
+        "bulk_flush_ms:2000u64",
+        "concurrency:2u16",
+        "timeout_ms:::core::option::Option::Some(5000u64)",
+        "idle_timeout_ms:45000u64",
+        "max_event_size:65536u64",
+        "..::asyncworker::__private::SseOptions::DEFAULT",
+    ] {
+        let expected: String = expected.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(out.contains(&expected), "missing `{expected}` in\n{out}");
+    }
+    // Defaults emit nothing but the struct update.
+    let out = compact(
+        &try_expand(
+            tokens(r#"sse = ["/e"]"#),
+            tokens("async fn h(e: Vec<Event<T>>) {}"),
+        )
+        .unwrap(),
+    );
+    assert!(
+        out.contains("options:::asyncworker::__private::SseOptions{..::asyncworker::__private::SseOptions::DEFAULT}"),
+        "{out}"
+    );
+}
+
+/// `#[route(http = ...)]`: every error at its token.
+#[test]
+fn http_route_checks() {
+    let http_handler = "async fn handle() -> &'static str { \"\" }";
+    let http = |attr: &str, expected: &[(At, &str)]| check_with(attr, http_handler, expected);
+    http(
+        "http = /*1*/[]",
+        &[(
+            At::Marker(1),
+            "`http` needs at least one path: `http = [\"/\"]`",
+        )],
+    );
+    http(
+        r#"http = [/*1*/"/users/:id", /*2*/"/files/*rest", /*3*/"users", /*4*/"", "/x", /*5*/"/x"]"#,
+        &[
+            (
+                At::Marker(1),
+                "path parameters are written in braces since axum 0.8: `/users/{id}`, not `/users/:id`",
+            ),
+            (
+                At::Marker(2),
+                "path parameters are written in braces since axum 0.8: `/files/{*rest}`, not `/files/*rest`",
+            ),
+            (
+                At::Marker(3),
+                "HTTP path `users` must start with `/`: `/users`",
+            ),
+            (At::Marker(4), "HTTP path `` must start with `/`: `/`"),
+            (At::Marker(5), "path `/x` is listed twice"),
+        ],
+    );
+    for (path, message) in [
+        (
+            "/a?b=1",
+            "HTTP path `/a?b=1` must not contain a query or fragment (`?`, `#`); read the query with the `Query<T>` extractor",
+        ),
+        (
+            "/a b",
+            "HTTP path `/a b` must not contain whitespace or control characters",
+        ),
+        ("/a/{id", "unbalanced `{` in HTTP path `/a/{id`"),
+        ("/a/id}", "unbalanced `}` in HTTP path `/a/id}`"),
+        (
+            "/a/{}",
+            "path parameter `{}` in `/a/{}` needs a name of letters, digits and `_`",
+        ),
+        (
+            "/a/{a-b}",
+            "path parameter `{a-b}` in `/a/{a-b}` needs a name of letters, digits and `_`",
+        ),
+        (
+            "/{*rest}/x",
+            "the catch-all parameter `{*rest}` must be the whole last segment of `/{*rest}/x`",
+        ),
+        (
+            "/{id}/{id}",
+            "path parameter `id` appears twice in `/{id}/{id}`",
+        ),
+    ] {
+        http(
+            &format!(r#"http = [/*1*/"{path}"]"#),
+            &[(At::Marker(1), message)],
+        );
+    }
+    http(
+        r#"http = ["/"], methods = /*1*/[]"#,
+        &[(
+            At::Marker(1),
+            "`methods` needs at least one method: `methods = [\"GET\", \"POST\"]`",
+        )],
+    );
+    http(
+        r#"http = ["/"], methods = ["GET", /*1*/"FETCH", /*2*/"post", /*3*/"GET"]"#,
+        &[
+            (
+                At::Marker(1),
+                "unknown HTTP method `FETCH`: expected one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, TRACE, CONNECT",
+            ),
+            (
+                At::Marker(2),
+                "HTTP methods are written in upper case: `\"POST\"`",
+            ),
+            (At::Marker(3), "method `GET` is listed twice"),
+        ],
+    );
+    http(
+        r#"http = ["/"], methods = /*1*/"GET""#,
+        &[(
+            At::Marker(1),
+            "expected a list of strings: `[\"...\", ...]`",
+        )],
+    );
+    http(
+        r#"http = ["/"], /*1*/bulk_size = 3"#,
+        &[(
+            At::Marker(1),
+            "`bulk_size` does not apply to `http` routes\nvalid arguments: http, name, methods",
+        )],
+    );
+    for ok in [
+        r#"http = ["/", "/users/{id}", "/files/{*rest}", "/{a}/{b}/x"]"#,
+        r#"http = ["/"], methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"]"#,
+        r#"http = ["/"], name = "index""#,
+    ] {
+        try_expand(tokens(ok), tokens(http_handler))
+            .unwrap_or_else(|err| panic!("`{ok}` rejected: {err}"));
+    }
+}
+
+#[test]
+fn expansion_of_an_http_route() {
+    let attr = r#"http = ["/users/{id}", "/u/{id}"], methods = ["GET", "POST"], name = "user""#;
+    let item = "async fn handle(s: State<Db>, p: Path<u64>, b: Json<User>) -> Json<User> { b }";
+    let out = compact(&try_expand(tokens(attr), tokens(item)).unwrap());
+    for expected in [
+        "::asyncworker::__private::assert_http_extractor::<State<Db>>();",
+        "::asyncworker::__private::assert_http_extractor::<Path<u64>>();",
+        "::asyncworker::__private::assert_http_last_arg::<Json<User>,_>();",
+        "::asyncworker::__private::assert_http_return::<Json<User>>();",
+        "::asyncworker::__private::assert_send_future(handle(__arg0,__arg1,__arg2));",
+        "use::asyncworker::__private::{ProbeOtheras_,ProbeStateas_};",
+        "(&::asyncworker::__private::StateProbe::<State<Db>>::NEW).required_state(__needs);",
+        "(&::asyncworker::__private::StateProbe::<Json<User>>::NEW).required_state(__needs);",
+        "::asyncworker::__private::http_factory(handle)",
+        r#"name:"user""#,
+        r#"paths:&["/users/{id}","/u/{id}"]"#,
+        r#"methods:&["GET","POST"]"#,
+        "factory:__asyncworker_factory",
+        "required_state:__asyncworker_required_state",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in\n{out}");
+    }
+    // Default method, no argument: no probe and no `use` of the probe traits.
+    let out =
+        compact(&try_expand(tokens(r#"http = ["/"]"#), tokens("async fn index() {}")).unwrap());
+    assert!(out.contains(r#"methods:&["GET"]"#), "{out}");
+    assert!(!out.contains("ProbeState"), "{out}");
+    assert!(!out.contains("assert_http_return"), "{out}");
+    // Nothing from `std` or the prelude.
+    for forbidden in ["::std", "Vec", "Option", "Some", "Box"] {
+        assert!(!out.contains(forbidden), "`{forbidden}` in\n{out}");
+    }
 }

@@ -8,8 +8,10 @@ mod amqp;
 mod extract;
 mod hook;
 mod result;
+mod sse;
 
 pub use amqp::{AmqpHandler, MessagesArg};
 pub use extract::{FromApp, StateRequirement};
 pub use hook::{HookResult, IntoHookResult, box_hook};
 pub use result::{BoxError, IntoHandlerResult};
+pub use sse::{EventsArg, SseHandler};

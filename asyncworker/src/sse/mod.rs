@@ -1,19 +1,530 @@
-//! The SSE backend.
+//! The Server-Sent-Events backend: `#[route(sse = [...])]` consumers.
+//!
+//! Per route: one dispatcher (the same as AMQP's, see `dispatch.rs`) fed by one *stream* per
+//! path, each an HTTP GET read with a bounded parser and supervised: reconnect with capped
+//! exponential backoff and jitter (at least the server's `retry:`), resume with
+//! `Last-Event-ID`, stop for good on 204, retry slowly on 4xx or a wrong content type, and
+//! reconnect when no byte arrives for `idle_timeout`.
+//!
+//! The client is `reqwest` (`bytes_stream()`) with our own parser (`parser.rs`), not
+//! `reqwest-eventsource`: that crate ends the stream on any non-200 status, cannot bound the
+//! size of an event, counts no bytes and has no idle timeout; `eventsource-stream`, which it
+//! builds on, buffers without a limit and loses a `retry:` sent without data.
 
+mod event;
+mod parser;
+mod route;
+mod stream;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use event::Event;
+
+use self::route::SseFactory;
+use self::stream::{Stream, StreamCounters};
+use crate::action::Action;
 use crate::app::App;
-use crate::backend::Backend;
+use crate::backend::{Backend, StateNeed};
+use crate::dispatch::DispatchConfig;
+use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
 use crate::registry::Filter;
+use crate::settings::Settings;
 
 /// What the code `#[route(sse = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
-pub mod exports {}
+pub mod exports {
+    pub use super::route::{SseFactory, sse_factory};
+    pub use super::{SseOptions, SseRouteDef};
+    pub use crate::handler::EventsArg;
 
-/// The SSE routes of a worker (registered with `#[route(sse = ...)]`), if any.
+    /// Compile-time check of an SSE handler's last argument (its events), spanned at its type
+    /// by `#[route]`.
+    pub fn assert_events<T: EventsArg>() {}
+}
+
+/// A registered SSE route, as `#[route(sse = ...)]` submits it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SseRouteDef {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub paths: &'static [&'static str],
+    pub options: SseOptions,
+    pub factory: fn() -> SseFactory,
+}
+
+inventory::collect!(SseRouteDef);
+
+/// The options of an SSE route; see the README's "SSE routes".
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct SseOptions {
+    /// `None`: `ASYNCWORKER_SSE_URL`.
+    pub url: Option<&'static str>,
+    /// `"Name: value"` templates; `${VAR}` is replaced by the environment variable at startup.
+    pub headers: &'static [&'static str],
+    pub bulk_size: u16,
+    pub bulk_flush_ms: u64,
+    pub concurrency: u16,
+    pub timeout_ms: Option<u64>,
+    pub idle_timeout_ms: u64,
+    pub max_event_size: u64,
+}
+
+impl SseOptions {
+    pub const DEFAULT: SseOptions = SseOptions {
+        url: None,
+        headers: &[],
+        bulk_size: 1,
+        bulk_flush_ms: 1000,
+        concurrency: 1,
+        timeout_ms: None,
+        idle_timeout_ms: 60_000,
+        max_event_size: 1 << 20,
+    };
+}
+
+impl SseRouteDef {
+    fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// Replaces `${VAR}` with the value of `VAR` and `$$` with `$`; any other `$` is kept.
+/// `Err` names the first variable that is not set.
+pub(crate) fn interpolate(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{')
+            && let Some(end) = body.find('}')
+        {
+            let var = &body[..end];
+            out.push_str(&lookup(var).ok_or_else(|| var.to_owned())?);
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A route's options after deployment overrides, with its URLs and headers built.
+struct Resolved {
+    def: &'static SseRouteDef,
+    options: SseOptions,
+    base: String,
+    urls: Vec<reqwest::Url>,
+    headers: HeaderMap,
+}
+
+impl Resolved {
+    fn new(
+        def: &'static SseRouteDef,
+        settings: &Settings,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Resolved, Vec<String>> {
+        let at = format!("route `{}` ({})", def.name, def.location());
+        let mut problems = Vec::new();
+        let mut options = def.options;
+        let env_name: String = def
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let var = |key: &str| format!("ASYNCWORKER_ROUTE_{env_name}_{key}");
+        for (key, slot) in [
+            ("BULK_SIZE", &mut options.bulk_size),
+            ("CONCURRENCY", &mut options.concurrency),
+        ] {
+            if let Some(v) = lookup(&var(key)) {
+                match v.trim().parse::<u16>() {
+                    Ok(n) if n > 0 => *slot = n,
+                    _ => problems.push(format!(
+                        "invalid value {v:?} for {}: expected an integer from 1 to 65535",
+                        var(key)
+                    )),
+                }
+            }
+        }
+        if let Some(v) = lookup(&var("BULK_FLUSH")) {
+            match crate::settings::parse_duration(&v) {
+                Some(d) if !d.is_zero() => {
+                    options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                }
+                _ => problems.push(format!(
+                    "invalid value {v:?} for {}: expected a duration such as \"250ms\" or \"1s\"",
+                    var("BULK_FLUSH")
+                )),
+            }
+        }
+        if let Some(code) = settings.routes.get(def.name) {
+            if let Some(n) = code.bulk_size {
+                options.bulk_size = n;
+            }
+            if let Some(n) = code.concurrency {
+                options.concurrency = n;
+            }
+            if let Some(d) = code.bulk_flush {
+                options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+            }
+        }
+        let base = lookup(&var("URL"))
+            .or_else(|| def.options.url.map(str::to_owned))
+            .or_else(|| settings.sse_url.clone());
+        let mut urls = Vec::new();
+        let base = match base {
+            Some(b) => b,
+            None => {
+                problems.push(format!(
+                    "{at} has no `url` and ASYNCWORKER_SSE_URL is not set; set one of them"
+                ));
+                String::new()
+            }
+        };
+        if !base.is_empty() {
+            for path in def.paths {
+                let full = format!("{}{path}", base.trim_end_matches('/'));
+                match reqwest::Url::parse(&full) {
+                    Ok(u) if u.scheme() == "http" && u.host_str().is_some() => urls.push(u),
+                    Ok(u) if u.scheme() == "https" => problems.push(format!(
+                        "{at}: {full:?} is https, which this build of asyncworker does not support yet (no TLS); use http"
+                    )),
+                    Ok(_) => problems.push(format!(
+                        "{at}: {full:?} is not an http:// URL with a host"
+                    )),
+                    Err(e) => problems.push(format!("{at}: {full:?} is not a valid URL: {e}")),
+                }
+            }
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(
+            reqwest::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        for template in def.options.headers {
+            let Some((name, value)) = template.split_once(':') else {
+                problems.push(format!("{at}: header {template:?} is not `Name: value`"));
+                continue;
+            };
+            let name = match HeaderName::from_bytes(name.trim().as_bytes()) {
+                Ok(n) => n,
+                Err(_) => {
+                    problems.push(format!("{at}: {:?} is not a header name", name.trim()));
+                    continue;
+                }
+            };
+            let value = match interpolate(value.trim(), lookup) {
+                Ok(v) => v,
+                Err(missing) => {
+                    problems.push(format!(
+                        "{at}: header `{name}` needs the environment variable {missing}, which is not set"
+                    ));
+                    continue;
+                }
+            };
+            match HeaderValue::from_str(&value) {
+                Ok(mut v) => {
+                    // Tokens must not end up in debug output.
+                    v.set_sensitive(true);
+                    headers.insert(name, v);
+                }
+                Err(_) => problems.push(format!(
+                    "{at}: the value of header `{name}` is not a valid header value once interpolated"
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Resolved {
+                def,
+                options,
+                base,
+                urls,
+                headers,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// A one-line summary for `--routes` and the startup log (header values are not shown).
+    fn describe(&self) -> String {
+        let o = &self.options;
+        let mut s = format!(
+            "sse   {:<20} url={:?} paths={:?} bulk_size={} bulk_flush={}ms concurrency={} idle_timeout={}ms max_event_size={}",
+            self.def.name,
+            self.base,
+            self.def.paths,
+            o.bulk_size,
+            o.bulk_flush_ms,
+            o.concurrency,
+            o.idle_timeout_ms,
+            o.max_event_size,
+        );
+        if let Some(t) = o.timeout_ms {
+            s.push_str(&format!(" timeout={t}ms"));
+        }
+        if !o.headers.is_empty() {
+            let names: Vec<&str> = o
+                .headers
+                .iter()
+                .map(|h| h.split(':').next().unwrap_or("").trim())
+                .collect();
+            s.push_str(&format!(" headers={names:?}"));
+        }
+        s.push_str(&format!("  ({})", self.def.location()));
+        s
+    }
+}
+
+struct Prepared {
+    resolved: Resolved,
+    factory: SseFactory,
+    paths: Vec<Arc<str>>,
+    cfg: Arc<DispatchConfig>,
+    ready: Vec<Arc<AtomicBool>>,
+}
+
+/// The SSE routes of a worker, resolved against its settings and ready to run.
+struct SseBackend {
+    routes: Vec<Prepared>,
+    client: reqwest::Client,
+}
+
+/// The SSE routes of a worker (registered with `#[route(sse = ...)]`), if any. Nothing
+/// touches the network yet; every problem is reported, not just the first.
 pub(crate) fn prepare(
     filter: &Filter,
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Box<dyn Backend>>, String> {
-    let _ = (filter, app, lookup);
-    Ok(None)
+    let mut defs: Vec<&'static SseRouteDef> = inventory::iter::<SseRouteDef>
+        .into_iter()
+        .filter(|r| filter.keep(r.module_path))
+        .collect();
+    if defs.is_empty() {
+        return Ok(None);
+    }
+    defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
+    let settings = app.settings();
+    let mut problems = Vec::new();
+    let mut names: HashMap<&str, &SseRouteDef> = HashMap::new();
+    let mut routes = Vec::with_capacity(defs.len());
+    for def in defs {
+        if let Some(first) = names.insert(def.name, def) {
+            problems.push(format!(
+                "two SSE routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
+                def.name,
+                first.location(),
+                def.location()
+            ));
+        }
+        let resolved = match Resolved::new(def, settings, lookup) {
+            Ok(r) => r,
+            Err(p) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        let o = &resolved.options;
+        let paths: Vec<Arc<str>> = def.paths.iter().map(|p| Arc::from(*p)).collect();
+        let cfg = DispatchConfig {
+            route: Arc::from(def.name),
+            sources: Arc::from(def.paths.join(",")),
+            bulk_size: usize::from(o.bulk_size.max(1)),
+            bulk_flush: Duration::from_millis(o.bulk_flush_ms.max(1)),
+            concurrency: usize::from(o.concurrency.max(1)),
+            timeout: o.timeout_ms.map(Duration::from_millis),
+            // SSE has no acknowledgement: these only label metrics and logs ("reject": the
+            // event is dropped).
+            on_success: Action::Ack,
+            on_exception: Action::Reject,
+            on_decode_error: Action::Reject,
+            metrics: RouteMetrics::new(app.metrics(), def.name, &paths),
+        };
+        routes.push(Prepared {
+            factory: (def.factory)(),
+            resolved,
+            paths,
+            cfg: Arc::new(cfg),
+            ready: Vec::new(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("asyncworker/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the SSE HTTP client: {e}"))?;
+    for r in &mut routes {
+        for p in &r.paths {
+            let name = format!("sse {} {p}", r.cfg.route);
+            r.ready.push(app.health().register(name));
+        }
+    }
+    Ok(Some(Box::new(SseBackend { routes, client })))
+}
+
+impl Backend for SseBackend {
+    fn kind(&self) -> &'static str {
+        "sse"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        self.routes.iter().map(|r| r.resolved.describe()).collect()
+    }
+
+    fn required_state(&self) -> Vec<StateNeed> {
+        self.routes
+            .iter()
+            .flat_map(|r| {
+                r.factory.required_state.iter().map(|s| {
+                    (
+                        r.resolved.def.name.to_owned(),
+                        r.resolved.def.location(),
+                        *s,
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn run(
+        self: Box<Self>,
+        app: App,
+        stop: CancellationToken,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>> {
+        Box::pin(async move {
+            self.consume(app, stop, deadline).await;
+            Ok(())
+        })
+    }
+}
+
+impl SseBackend {
+    /// Streams until `stop`, then closes the streams, hands partial bulks over and waits for
+    /// the handlers within `deadline`. A stream stopped by a 204 does not end the backend.
+    async fn consume(self, app: App, stop: CancellationToken, deadline: Duration) {
+        let mut tasks = JoinSet::new();
+        let m = app.metrics();
+        for route in &self.routes {
+            let (tx, rx) = mpsc::channel(route.cfg.bulk_size.clamp(16, 1024));
+            tasks.spawn(
+                route
+                    .factory
+                    .runner
+                    .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
+            );
+            let name = route.cfg.route.to_string();
+            let route_l = RouteLabels {
+                route: name.clone(),
+            };
+            for ((path, url), ready) in route
+                .paths
+                .iter()
+                .zip(&route.resolved.urls)
+                .zip(&route.ready)
+            {
+                let outcome = |o: &str| {
+                    m.sse_events
+                        .get_or_create(&OutcomeLabels {
+                            route: name.clone(),
+                            queue: path.to_string(),
+                            outcome: o.to_owned(),
+                        })
+                        .clone()
+                };
+                let counters = StreamCounters {
+                    handled: outcome("handled"),
+                    failed: outcome("failed"),
+                    decode_error: outcome("decode_error"),
+                    oversized: outcome("oversized"),
+                    bytes: m.sse_bytes.get_or_create(&route_l).clone(),
+                    reconnects: m.sse_reconnects.get_or_create(&route_l).clone(),
+                };
+                let stream = Stream {
+                    route: Arc::clone(&route.cfg.route),
+                    path: Arc::clone(path),
+                    url: url.clone(),
+                    headers: route.resolved.headers.clone(),
+                    client: self.client.clone(),
+                    idle_timeout: Duration::from_millis(route.resolved.options.idle_timeout_ms),
+                    max_event_size: usize::try_from(route.resolved.options.max_event_size)
+                        .unwrap_or(usize::MAX),
+                    ready: Arc::clone(ready),
+                    counters: Arc::new(counters),
+                };
+                tasks.spawn(stream.run(tx.clone(), stop.clone()));
+            }
+        }
+        stop.cancelled().await;
+        tracing::info!(deadline = ?deadline, "SSE: streams closed; handing partial bulks over");
+        let drained = tokio::time::timeout(deadline, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                deadline = ?deadline,
+                "SSE: shutdown deadline passed; abandoning unfinished handler calls"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation() {
+        let env = |k: &str| (k == "TOKEN").then(|| "s3cr3t".to_owned());
+        assert_eq!(
+            interpolate("Bearer ${TOKEN}", &env).as_deref(),
+            Ok("Bearer s3cr3t")
+        );
+        assert_eq!(
+            interpolate("$$5 $x ${TOKEN}$", &env).as_deref(),
+            Ok("$5 $x s3cr3t$")
+        );
+        assert_eq!(interpolate("${NOPE}", &env), Err("NOPE".to_owned()));
+        assert_eq!(interpolate("${unclosed", &env).as_deref(), Ok("${unclosed"));
+    }
 }

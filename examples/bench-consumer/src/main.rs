@@ -38,6 +38,9 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var("AMQP_URL") {
         settings.amqp_urls = vec![url];
     }
+    // The built-in endpoints stay on (their cost is part of the measure) on any free port,
+    // so runs never collide on 8080.
+    settings.http_port = 0;
     let route = RouteOverride {
         queues: Some(vec![
             std::env::var("BENCH_QUEUE").unwrap_or_else(|_| "bench".into()),

@@ -1,17 +1,21 @@
 //! The README worker: two queues drained in bulks of up to 100, shared state built by a
-//! startup hook, and a shutdown hook that reports what was done.
+//! startup hook, an HTTP route reading that state, and a shutdown hook that reports what was
+//! done.
 //!
 //! ```sh
 //! cargo run -q -p asyncworker-tests --bin amqp-tool -- declare orders orders.retry
 //! cargo run -p orders-worker
 //! # in another shell:
 //! cargo run -q -p asyncworker-tests --bin amqp-tool -- publish orders '{"id": 1, "amount_cents": 1250}'
+//! curl -s http://127.0.0.1:8080/totals          # {"orders":1,"cents":1250,"refused":0}
+//! curl -s http://127.0.0.1:8080/health/ready    # {"status":"ready"}
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use asyncworker::http::Json;
 use asyncworker::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One order as producers publish it.
 #[derive(Debug, Deserialize)]
@@ -54,6 +58,24 @@ async fn drain(totals: State<Totals>, orders: Vec<Message<Order>>) -> Result<(),
     );
     // Unmarked messages are acked because we return Ok; an Err would requeue them.
     Ok(())
+}
+
+/// What `GET /totals` answers.
+#[derive(Serialize)]
+struct TotalsView {
+    orders: u64,
+    cents: u64,
+    refused: u64,
+}
+
+/// The running totals, served next to the consumer (on ASYNCWORKER_HTTP_PORT, 8080).
+#[route(http = ["/totals"])]
+async fn totals(totals: State<Totals>) -> Json<TotalsView> {
+    Json(TotalsView {
+        orders: totals.orders.load(Ordering::Relaxed),
+        cents: totals.cents.load(Ordering::Relaxed),
+        refused: totals.refused.load(Ordering::Relaxed),
+    })
 }
 
 #[on_startup]

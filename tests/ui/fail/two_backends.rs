@@ -1,6 +1,6 @@
 use asyncworker::prelude::*;
 
-#[route(amqp = ["q"], http = "/orders")]
+#[route(amqp = ["q"], http = ["/orders"])]
 async fn handle(messages: Vec<Message<u8>>) {
     let _ = messages;
 }
