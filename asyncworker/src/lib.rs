@@ -58,6 +58,7 @@ mod health;
 mod hooks;
 pub mod http;
 mod metrics;
+mod notify;
 pub mod prelude;
 mod registry;
 mod runtime;

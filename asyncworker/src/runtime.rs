@@ -155,6 +155,7 @@ impl Worker {
             running.spawn(async move { (kind, fut.await) });
         }
         app.health().set_started(true);
+        crate::notify::notify("READY=1");
         tracing::info!("worker started");
         let mut failure = None;
         tokio::select! {
@@ -172,6 +173,7 @@ impl Worker {
             tracing::error!("{f}; shutting down");
         }
         app.health().set_started(false);
+        crate::notify::notify("STOPPING=1");
         token.cancel();
         while let Some(ended) = running.join_next().await {
             if let Ok((kind, Err(e))) = ended {
