@@ -194,13 +194,24 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
     let lookup = |k: &str| std::env::var(k).ok();
     let mut problems = Vec::new();
     let mut backends = Vec::new();
-    let prepared = [
-        crate::amqp::AmqpBackend::prepare(filter, app, &lookup),
-        crate::http::prepare(filter, app, &lookup),
-        crate::sse::prepare(filter, app, &lookup),
+    type Prepare = fn(
+        &Filter,
+        &App,
+        &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Box<dyn Backend>>, String>;
+    let all: [(&str, Prepare); 3] = [
+        ("amqp", crate::amqp::AmqpBackend::prepare),
+        ("http", crate::http::prepare),
+        ("sse", crate::sse::prepare),
     ];
-    for p in prepared {
-        match p {
+    let only = app.settings().only.clone();
+    for (kind, prepare) in all {
+        // A backend left out is not even prepared: it registers no readiness part, opens
+        // nothing and is not listed.
+        if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind)) {
+            continue;
+        }
+        match prepare(filter, app, &lookup) {
             Ok(Some(b)) => backends.push(b),
             Ok(None) => {}
             Err(e) => problems.push(e),
@@ -228,10 +239,14 @@ async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) 
     }
 }
 
-const USAGE: &str = "usage: <worker> [--routes] [--help]
+/// Backend names `--only` accepts.
+const BACKENDS: &[&str] = &["amqp", "http", "sse"];
 
-  --routes   print every registered route and hook with its source location, then exit
-  --help     print this help
+const USAGE: &str = "usage: <worker> [--only amqp,http,sse] [--routes] [--help]
+
+  --only LIST  run only these backends (comma-separated: amqp, http, sse); hooks still run
+  --routes     print every registered route and hook with its source location, then exit
+  --help       print this help
 
 Settings come from ASYNCWORKER_* environment variables (see the asyncworker README).";
 
@@ -241,7 +256,23 @@ Settings come from ASYNCWORKER_* environment variables (see the asyncworker READ
 #[doc(hidden)]
 pub fn run_main(options: MainOptions) -> ExitCode {
     let mut list_routes = false;
-    for arg in std::env::args().skip(1) {
+    let mut only: Option<Vec<String>> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let only_value = match arg.as_str() {
+            "--only" => Some(args.next().unwrap_or_default()),
+            a => a.strip_prefix("--only=").map(str::to_owned),
+        };
+        if let Some(list) = only_value {
+            match parse_only(&list) {
+                Ok(kinds) => only = Some(kinds),
+                Err(e) => {
+                    eprintln!("error: {e}\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            }
+            continue;
+        }
         match arg.as_str() {
             "--routes" => list_routes = true,
             "--help" | "-h" => {
@@ -254,13 +285,14 @@ pub fn run_main(options: MainOptions) -> ExitCode {
             }
         }
     }
-    let settings = match Settings::from_env(&options) {
+    let mut settings = match Settings::from_env(&options) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    settings.only = only;
     if list_routes {
         return match Worker::new(settings).describe_routes() {
             Ok(listing) => {
@@ -274,6 +306,28 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         };
     }
     run_with(settings)
+}
+
+/// `amqp,http` → the backend names, refusing unknown or empty ones.
+fn parse_only(list: &str) -> Result<Vec<String>, String> {
+    let kinds: Vec<String> = list
+        .split(',')
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .collect();
+    if kinds.is_empty() {
+        return Err(format!(
+            "--only needs a comma-separated list of backends: {}",
+            BACKENDS.join(", ")
+        ));
+    }
+    if let Some(bad) = kinds.iter().find(|k| !BACKENDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown backend `{bad}` in --only; expected one of: {}",
+            BACKENDS.join(", ")
+        ));
+    }
+    Ok(kinds)
 }
 
 /// Runs every registered route with settings built in code (for configuration that does not
@@ -401,4 +455,20 @@ fn init_tracing(settings: &Settings) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_only;
+
+    #[test]
+    fn only_accepts_known_backends() {
+        assert_eq!(parse_only("amqp, http").unwrap(), ["amqp", "http"]);
+        assert!(
+            parse_only("amqp,schedul")
+                .unwrap_err()
+                .contains("`schedul`")
+        );
+        assert!(parse_only("").unwrap_err().contains("comma-separated"));
+    }
 }

@@ -148,6 +148,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether asyncworker installs its tracing subscriber.
     pub init_tracing: bool,
+    /// The backends to run (`amqp`, `http`, `sse`); `None` runs all. Set by `--only`, so one
+    /// codebase can be deployed as separate consumer and API processes.
+    pub only: Option<Vec<String>>,
     /// Per-route overrides set in code, keyed by route name. The environment offers the same
     /// as `ASYNCWORKER_ROUTE_<NAME>_<OPTION>` (e.g. `ASYNCWORKER_ROUTE_DRAIN_BULK_SIZE=500`);
     /// values set here win over it.
@@ -202,6 +205,7 @@ impl Default for Settings {
             log: None,
             log_format: LogFormat::Pretty,
             init_tracing: true,
+            only: None,
             routes: std::collections::BTreeMap::new(),
         }
     }
