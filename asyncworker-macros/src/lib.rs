@@ -20,8 +20,7 @@ use proc_macro::TokenStream;
 
 /// Registers an `async fn` as a route of the worker.
 ///
-/// The first key picks the backend: `amqp`, `http` or `sse`; `every` and `cron` are
-/// recognised but rejected at compile time.
+/// The first key picks the backend: `amqp`, `http`, `sse`, `every` or `cron`.
 ///
 /// ```ignore
 /// use asyncworker::prelude::*;
@@ -47,6 +46,20 @@ use proc_macro::TokenStream;
 /// must implement `IntoResponse`, and the future must be `Send`. The expansion checks these,
 /// finds the `State<T>` arguments (so missing state is reported at startup), and registers an
 /// `HttpRouteDef` with the paths, the methods and a factory of the handler.
+///
+/// # Schedule arguments (`every = "30s"` or `cron = "0 */5 * * * *"`)
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `every` | a positive duration: run at this fixed rate | — |
+/// | `cron` | a cron expression, seconds first, UTC | — |
+/// | `name` | the route's name | the function's name |
+/// | `max_concurrency` | runs in flight at once; a tick finding that many is skipped | 1 |
+/// | `immediately` | also run once at start | `false` |
+/// | `timeout` | a run taking longer is cancelled and counted | none |
+///
+/// A scheduled handler takes only extractors (`App`, `State<T>`) and returns `()` or
+/// `Result<(), E>`; an invalid duration or cron expression is a compile error at the literal.
 ///
 /// # AMQP arguments
 ///

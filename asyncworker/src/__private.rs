@@ -7,6 +7,7 @@ pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, MessagesArg, bo
 pub use crate::hooks::{BoxFuture, HookDef, HookKind};
 pub use crate::http::exports::*;
 pub use crate::runtime::run_main;
+pub use crate::schedule::exports::*;
 pub use crate::settings::MainOptions;
 pub use crate::sse::exports::*;
 pub use inventory;

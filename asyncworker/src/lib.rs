@@ -62,6 +62,7 @@ mod notify;
 pub mod prelude;
 mod registry;
 mod runtime;
+mod schedule;
 mod settings;
 mod sse;
 mod timeit;
@@ -76,7 +77,7 @@ pub use handler::{
     AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, MessagesArg,
     StateRequirement,
 };
-pub use handler::{EventsArg, SseHandler};
+pub use handler::{EventsArg, ScheduleArg, ScheduledHandler, SseHandler};
 pub use health::Health;
 pub use metrics::Metrics;
 pub use runtime::{Worker, WorkerError, run_with};

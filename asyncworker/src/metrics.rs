@@ -80,6 +80,17 @@ pub struct Metrics {
     pub(crate) http_requests: Family<HttpLabels, Counter>,
     /// Seconds per HTTP request.
     pub(crate) http_duration: Family<HttpRouteLabels, Histogram>,
+    /// Scheduled runs, by route and outcome (ok, error, panic, timeout).
+    pub(crate) schedule_runs: Family<ScheduleLabels, Counter>,
+    /// Scheduled ticks skipped because `max_concurrency` runs were in flight.
+    pub(crate) schedule_skips: Family<RouteLabels, Counter>,
+}
+
+/// `route`, `outcome` of a scheduled run.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ScheduleLabels {
+    pub(crate) route: String,
+    pub(crate) outcome: String,
 }
 
 fn seconds_histogram() -> Histogram {
@@ -165,6 +176,18 @@ impl Metrics {
             "Duration of HTTP requests",
             http_duration.clone(),
         );
+        let schedule_runs = Family::<ScheduleLabels, Counter>::default();
+        let schedule_skips = Family::<RouteLabels, Counter>::default();
+        registry.register(
+            "schedule_runs",
+            "Scheduled runs, by route and outcome",
+            schedule_runs.clone(),
+        );
+        registry.register(
+            "schedule_skips",
+            "Scheduled ticks skipped because max_concurrency runs were in flight",
+            schedule_skips.clone(),
+        );
         Metrics {
             registry,
             messages,
@@ -179,6 +202,8 @@ impl Metrics {
             sse_bytes,
             http_requests,
             http_duration,
+            schedule_runs,
+            schedule_skips,
         }
     }
 

@@ -199,10 +199,11 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
         &App,
         &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Box<dyn Backend>>, String>;
-    let all: [(&str, Prepare); 3] = [
+    let all: [(&str, Prepare); 4] = [
         ("amqp", crate::amqp::AmqpBackend::prepare),
         ("http", crate::http::prepare),
         ("sse", crate::sse::prepare),
+        ("schedule", crate::schedule::prepare),
     ];
     let only = app.settings().only.clone();
     for (kind, prepare) in all {
@@ -240,11 +241,11 @@ async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) 
 }
 
 /// Backend names `--only` accepts.
-const BACKENDS: &[&str] = &["amqp", "http", "sse"];
+const BACKENDS: &[&str] = &["amqp", "http", "sse", "schedule"];
 
-const USAGE: &str = "usage: <worker> [--only amqp,http,sse] [--routes] [--help]
+const USAGE: &str = "usage: <worker> [--only amqp,http,sse,schedule] [--routes] [--help]
 
-  --only LIST  run only these backends (comma-separated: amqp, http, sse); hooks still run
+  --only LIST  run only these backends (comma-separated: amqp, http, sse, schedule); hooks still run
   --routes     print every registered route and hook with its source location, then exit
   --help       print this help
 

@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{LitBool, LitInt, LitStr, Token, bracketed, token};
 
 /// The keys an AMQP route accepts, as listed when another one is met. The unimplemented
-/// backends and options below are recognised (to say "not implemented yet") but not offered.
+/// options below are recognised (to say "not implemented yet") but not offered.
 pub(crate) const AMQP_KEYS: &[&str] = &[
     "amqp",
     "name",
@@ -52,7 +52,19 @@ pub(crate) mod kw {
     syn::custom_keyword!(headers);
     syn::custom_keyword!(idle_timeout);
     syn::custom_keyword!(max_event_size);
+    syn::custom_keyword!(max_concurrency);
+    syn::custom_keyword!(immediately);
 }
+
+/// The keys a scheduled route (`every` or `cron`) accepts.
+pub(crate) const SCHEDULE_KEYS: &[&str] = &[
+    "every",
+    "cron",
+    "name",
+    "max_concurrency",
+    "immediately",
+    "timeout",
+];
 
 /// The keys an HTTP route accepts.
 pub(crate) const HTTP_KEYS: &[&str] = &["http", "name", "methods"];
@@ -130,11 +142,8 @@ pub(crate) enum Backend {
     Amqp(Arg<kw::amqp, Queues>),
     Http(Arg<kw::http, StrList>),
     Sse(Arg<kw::sse, StrList>),
-    /// Recognised, so the user is told "not implemented yet" rather than "unknown key".
-    Unimplemented {
-        name: &'static str,
-        span: Span,
-    },
+    Every(Arg<kw::every, LitStr>),
+    Cron(Arg<kw::cron, LitStr>),
 }
 
 impl Backend {
@@ -143,7 +152,8 @@ impl Backend {
             Backend::Amqp(_) => "amqp",
             Backend::Http(_) => "http",
             Backend::Sse(_) => "sse",
-            Backend::Unimplemented { name, .. } => name,
+            Backend::Every(_) => "every",
+            Backend::Cron(_) => "cron",
         }
     }
 }
@@ -173,6 +183,8 @@ pub(crate) struct RouteArgs {
     pub(crate) headers: Option<Arg<kw::headers, StrList>>,
     pub(crate) idle_timeout: Option<Arg<kw::idle_timeout, LitStr>>,
     pub(crate) max_event_size: Option<Arg<kw::max_event_size, LitInt>>,
+    pub(crate) max_concurrency: Option<Arg<kw::max_concurrency, LitInt>>,
+    pub(crate) immediately: Option<Arg<kw::immediately, LitBool>>,
     /// Syntax errors; parsing recovers at the next comma so every argument gets checked.
     pub(crate) errors: Vec<syn::Error>,
 }
@@ -215,8 +227,22 @@ impl RouteArgs {
             Some("max_event_size") => {
                 field(&mut self.max_event_size, "max_event_size", input, errors)?;
             }
-            Some("every") => self.unimplemented_backend::<kw::every>(input, "every")?,
-            Some("cron") => self.unimplemented_backend::<kw::cron>(input, "cron")?,
+            Some("every") => {
+                let key: kw::every = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                self.set_backend(Backend::Every(Arg { key, value }), key.span);
+            }
+            Some("cron") => {
+                let key: kw::cron = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                self.set_backend(Backend::Cron(Arg { key, value }), key.span);
+            }
+            Some("max_concurrency") => {
+                field(&mut self.max_concurrency, "max_concurrency", input, errors)?;
+            }
+            Some("immediately") => field(&mut self.immediately, "immediately", input, errors)?,
             Some("name") => field(&mut self.name, "name", input, errors)?,
             Some("vhost") => field(&mut self.vhost, "vhost", input, errors)?,
             Some("connection") => field(&mut self.connection, "connection", input, errors)?,
@@ -239,6 +265,7 @@ impl RouteArgs {
                 let valid = match &self.backend {
                     Some(Backend::Http(_)) => HTTP_KEYS,
                     Some(Backend::Sse(_)) => SSE_KEYS,
+                    Some(Backend::Every(_) | Backend::Cron(_)) => SCHEDULE_KEYS,
                     _ => AMQP_KEYS,
                 };
                 return Err(unknown_argument(input, valid));
@@ -280,6 +307,8 @@ impl RouteArgs {
         at(&mut out, "headers", &self.headers);
         at(&mut out, "idle_timeout", &self.idle_timeout);
         at(&mut out, "max_event_size", &self.max_event_size);
+        at(&mut out, "max_concurrency", &self.max_concurrency);
+        at(&mut out, "immediately", &self.immediately);
         out
     }
 
@@ -301,20 +330,6 @@ impl RouteArgs {
                 ));
             }
         }
-    }
-
-    fn unimplemented_backend<K: Parse>(
-        &mut self,
-        input: ParseStream,
-        name: &'static str,
-    ) -> syn::Result<()> {
-        let span = input.span();
-        input.parse::<K>()?;
-        input.parse::<Token![=]>()?;
-        // The value's syntax is not settled for these backends yet; the key error says enough.
-        skip_while(input, |tt| !is_comma(tt))?;
-        self.set_backend(Backend::Unimplemented { name, span }, span);
-        Ok(())
     }
 
     fn set_backend(&mut self, backend: Backend, span: Span) {

@@ -4,6 +4,7 @@
 mod amqp;
 pub(crate) mod args;
 mod http;
+mod schedule;
 mod sse;
 
 use proc_macro2::{Span, TokenStream};
@@ -41,6 +42,7 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
             RouteKind::Amqp(_) => amqp::check_handler(func, &mut errors),
             RouteKind::Http(_) => http::check_handler(func, &mut errors),
             RouteKind::Sse(_) => sse::check_handler(func, &mut errors),
+            RouteKind::Schedule(_) => schedule::check_handler(func, &mut errors),
         }
     }
     errors.finish()?;
@@ -67,6 +69,7 @@ enum RouteKind {
     Amqp(amqp::AmqpRoute),
     Http(http::HttpRoute),
     Sse(sse::SseRoute),
+    Schedule(schedule::ScheduleRoute),
 }
 
 fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
@@ -90,12 +93,21 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
             ));
             None
         }
-        Some(Backend::Unimplemented { name, span }) => {
-            errors.push(syn::Error::new(
-                *span,
-                format!("`{name}` routes are not implemented yet in this version of asyncworker"),
-            ));
-            None
+        Some(Backend::Every(every)) => {
+            args.reject_foreign("every", args::SCHEDULE_KEYS, errors);
+            let route = schedule::validate_every(&args, &every.value, errors)?;
+            Some(Route {
+                kind: RouteKind::Schedule(route),
+                name: args.name.as_ref().map(|arg| arg.value.clone()),
+            })
+        }
+        Some(Backend::Cron(cron)) => {
+            args.reject_foreign("cron", args::SCHEDULE_KEYS, errors);
+            let route = schedule::validate_cron(&args, &cron.value, errors)?;
+            Some(Route {
+                kind: RouteKind::Schedule(route),
+                name: args.name.as_ref().map(|arg| arg.value.clone()),
+            })
         }
         Some(Backend::Amqp(queues)) => {
             let mut valid = args::AMQP_KEYS.to_vec();
@@ -140,6 +152,7 @@ fn emit(route: &Route, func: &ItemFn) -> TokenStream {
         RouteKind::Amqp(r) => amqp::emit(r, &name, func),
         RouteKind::Http(r) => http::emit(r, &name, func),
         RouteKind::Sse(r) => sse::emit(r, &name, func),
+        RouteKind::Schedule(r) => schedule::emit(r, &name, func),
     }
 }
 

@@ -8,10 +8,12 @@ mod amqp;
 mod extract;
 mod hook;
 mod result;
+mod schedule;
 mod sse;
 
 pub use amqp::{AmqpHandler, MessagesArg};
 pub use extract::{FromApp, StateRequirement};
 pub use hook::{HookResult, IntoHookResult, box_hook};
 pub use result::{BoxError, IntoHandlerResult};
+pub use schedule::{ScheduleArg, ScheduledHandler};
 pub use sse::{EventsArg, SseHandler};

@@ -1,0 +1,207 @@
+//! `#[route(every = "...")]` and `#[route(cron = "...")]`: validation and emission of
+//! scheduled routes.
+
+use std::str::FromStr;
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+
+use super::args::RouteArgs;
+use crate::duration;
+use crate::errors::Errors;
+use crate::item;
+
+/// When the route runs.
+#[derive(Debug)]
+pub(crate) enum Trigger {
+    Every(u64),
+    Cron(LitStr),
+}
+
+/// A validated scheduled route. `None` fields keep the runtime default.
+#[derive(Debug)]
+pub(crate) struct ScheduleRoute {
+    pub(crate) trigger: Trigger,
+    pub(crate) max_concurrency: Option<u16>,
+    pub(crate) immediately: Option<bool>,
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+/// `every = "30s"`: a positive duration.
+pub(crate) fn validate_every(
+    args: &RouteArgs,
+    every: &LitStr,
+    errors: &mut Errors,
+) -> Option<ScheduleRoute> {
+    let ms = errors.ok(duration::millis("every", every));
+    let route = options(args, errors, Trigger::Every(ms.unwrap_or(1)));
+    ms.map(|_| route)
+}
+
+/// `cron = "0 */5 * * * *"`: seconds first, UTC, parsed by the `cron` crate.
+pub(crate) fn validate_cron(
+    args: &RouteArgs,
+    cron: &LitStr,
+    errors: &mut Errors,
+) -> Option<ScheduleRoute> {
+    let ok = match ::cron::Schedule::from_str(&cron.value()) {
+        Ok(_) => true,
+        Err(e) => {
+            errors.push(syn::Error::new(
+                cron.span(),
+                format!(
+                    "invalid cron expression:\n{}\nfields: second minute hour day-of-month month day-of-week [year], in UTC; e.g. \"0 */5 * * * *\"",
+                    e.to_string().trim_end()
+                ),
+            ));
+            false
+        }
+    };
+    let route = options(args, errors, Trigger::Cron(cron.clone()));
+    ok.then_some(route)
+}
+
+fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleRoute {
+    let max_concurrency = args.max_concurrency.as_ref().and_then(|a| {
+        let lit = &a.value;
+        let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
+        errors.ok(if value < 1 {
+            Err(syn::Error::new(
+                lit.span(),
+                "`max_concurrency` must be at least 1",
+            ))
+        } else {
+            u16::try_from(value)
+                .map_err(|_| syn::Error::new(lit.span(), "`max_concurrency` must be at most 65535"))
+        })
+    });
+    let timeout_ms = args
+        .timeout
+        .as_ref()
+        .and_then(|a| errors.ok(duration::millis("timeout", &a.value)));
+    ScheduleRoute {
+        trigger,
+        max_concurrency,
+        immediately: args.immediately.as_ref().map(|a| a.value.value),
+        timeout_ms,
+    }
+}
+
+/// Nothing to check on the shape alone: every argument is an extractor, checked by type.
+pub(crate) fn check_handler(_func: &ItemFn, _errors: &mut Errors) {}
+
+/// One assertion per part of the signature, each spanned at the user's type.
+fn check_signature(func: &ItemFn) -> TokenStream {
+    let mut checks = Vec::new();
+    for input in &func.sig.inputs {
+        if let FnArg::Typed(pat) = input {
+            let ty: &Type = &pat.ty;
+            if item::nameable(ty) {
+                checks.push(quote_spanned! {ty.span()=>
+                    ::asyncworker::__private::assert_schedule_arg::<#ty>();
+                });
+            }
+        }
+    }
+    if let ReturnType::Type(_, ty) = &func.sig.output
+        && item::nameable(ty)
+    {
+        checks.push(quote_spanned! {ty.span()=>
+            ::asyncworker::__private::assert_handler_return::<#ty>();
+        });
+    }
+    quote! {
+        fn __asyncworker_check_signature() {
+            #(#checks)*
+        }
+    }
+}
+
+/// The `const _: () = { ... };` block registering `func` as a scheduled route named `name`.
+pub(crate) fn emit(route: &ScheduleRoute, name: &str, func: &ItemFn) -> TokenStream {
+    let ident = &func.sig.ident;
+    let span = ident.span();
+    let check_signature = check_signature(func);
+    let params: Vec<_> = func
+        .sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, input)| match input {
+            FnArg::Typed(pat) => Some((format_ident!("__arg{}", i, span = span), &pat.ty)),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let names = params.iter().map(|(name, _)| name);
+    let typed = params.iter().map(|(name, ty)| quote!(#name: #ty));
+    let assert_send = quote_spanned! {span=>
+        fn __asyncworker_assert_send(#(#typed),*) {
+            ::asyncworker::__private::assert_send_future(#ident(#(#names),*));
+        }
+    };
+    let factory_call = quote_spanned! {span=>
+        ::asyncworker::__private::schedule_factory::<_, _>(#ident)
+    };
+    let line = quote_spanned!(span=> ::core::line!());
+    let trigger = match &route.trigger {
+        Trigger::Every(ms) => {
+            let ms = Literal::u64_suffixed(*ms);
+            quote!(::asyncworker::__private::Trigger::Every(#ms))
+        }
+        Trigger::Cron(expr) => quote!(::asyncworker::__private::Trigger::Cron(#expr)),
+    };
+    let options = emit_options(route);
+    let name = LitStr::new(name, Span::call_site());
+    quote! {
+        #[doc(hidden)]
+        #[allow(
+            dead_code,
+            non_snake_case,
+            unused_qualifications,
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery
+        )]
+        const _: () = {
+            #check_signature
+            #assert_send
+            fn __asyncworker_factory() -> ::asyncworker::__private::ScheduleFactory {
+                #factory_call
+            }
+            ::asyncworker::__private::inventory::submit! {
+                ::asyncworker::__private::ScheduleRouteDef {
+                    name: #name,
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: #line,
+                    trigger: #trigger,
+                    options: #options,
+                    factory: __asyncworker_factory,
+                }
+            }
+        };
+    }
+}
+
+fn emit_options(route: &ScheduleRoute) -> TokenStream {
+    let mut fields = Vec::new();
+    if let Some(n) = route.max_concurrency {
+        let n = Literal::u16_suffixed(n);
+        fields.push(quote!(max_concurrency: #n));
+    }
+    if let Some(b) = route.immediately {
+        fields.push(quote!(immediately: #b));
+    }
+    if let Some(ms) = route.timeout_ms {
+        let value = Literal::u64_suffixed(ms).into_token_stream();
+        fields.push(quote!(timeout_ms: ::core::option::Option::Some(#value)));
+    }
+    quote! {
+        ::asyncworker::__private::ScheduleOptions {
+            #(#fields,)*
+            ..::asyncworker::__private::ScheduleOptions::DEFAULT
+        }
+    }
+}

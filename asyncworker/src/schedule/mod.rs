@@ -1,0 +1,477 @@
+//! The schedule backend: `#[route(every = "30s")]` and `#[route(cron = "0 */5 * * * *")]`.
+//!
+//! Per route, one ticker task. At each tick a run is spawned unless `max_concurrency` runs are
+//! still in flight, in which case the tick is skipped, logged and counted. A run's error,
+//! panic or timeout is logged and counted and never stops the schedule. On shutdown the
+//! tickers stop and the running jobs are awaited within the deadline.
+//!
+//! `every` ticks at a fixed rate from start (missed ticks are skipped, not bunched up);
+//! `cron` expressions (seconds field first, UTC) are parsed by the `cron` crate, which also
+//! computes the next fire time.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use prometheus_client::metrics::counter::Counter;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::backend::{Backend, StateNeed};
+use crate::handler::BoxError;
+use crate::handler::{ScheduledHandler, StateRequirement};
+use crate::metrics::{RouteLabels, ScheduleLabels};
+use crate::registry::Filter;
+
+/// What the code `#[route(every = ...)]` / `#[route(cron = ...)]` generates names,
+/// re-exported by `__private`.
+#[doc(hidden)]
+pub mod exports {
+    pub use super::{
+        ScheduleFactory, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory,
+    };
+
+    /// Compile-time check of one argument of a scheduled handler, spanned at its type by
+    /// `#[route]`.
+    pub fn assert_schedule_arg<T: crate::handler::ScheduleArg>() {}
+}
+
+/// When a scheduled route runs.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    /// Every `ms` milliseconds (positive).
+    Every(u64),
+    /// A cron expression, seconds first, in UTC (validated at compile time).
+    Cron(&'static str),
+}
+
+/// The options of a scheduled route; see the README's "Schedules".
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleOptions {
+    pub max_concurrency: u16,
+    pub immediately: bool,
+    pub timeout_ms: Option<u64>,
+}
+
+impl ScheduleOptions {
+    pub const DEFAULT: ScheduleOptions = ScheduleOptions {
+        max_concurrency: 1,
+        immediately: false,
+        timeout_ms: None,
+    };
+}
+
+/// A registered scheduled route, as `#[route(every = ...)]` submits it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ScheduleRouteDef {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub trigger: Trigger,
+    pub options: ScheduleOptions,
+    pub factory: fn() -> ScheduleFactory,
+}
+
+inventory::collect!(ScheduleRouteDef);
+
+impl ScheduleRouteDef {
+    fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+type Call =
+    dyn Fn(&App) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync;
+
+/// What a scheduled route's factory produces: the handler, erased, and what it needs.
+#[doc(hidden)]
+pub struct ScheduleFactory {
+    call: Arc<Call>,
+    required_state: Vec<StateRequirement>,
+}
+
+/// Builds a scheduled route's factory output; called by the generated code.
+#[doc(hidden)]
+pub fn schedule_factory<H, Args>(handler: H) -> ScheduleFactory
+where
+    H: ScheduledHandler<Args>,
+    Args: 'static,
+{
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    ScheduleFactory {
+        call: Arc::new(move |app: &App| handler.call(app)),
+        required_state,
+    }
+}
+
+/// The next fire time of `schedule` strictly after `after`.
+pub(crate) fn next_fire(schedule: &cron::Schedule, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    schedule.after(&after).next()
+}
+
+enum Ticker {
+    Every(Duration),
+    Cron(Box<cron::Schedule>),
+}
+
+struct Prepared {
+    def: &'static ScheduleRouteDef,
+    ticker: Ticker,
+    factory: ScheduleFactory,
+}
+
+impl Prepared {
+    fn describe(&self) -> String {
+        let o = &self.def.options;
+        let trigger = match self.def.trigger {
+            Trigger::Every(ms) => format!("every={ms}ms"),
+            Trigger::Cron(expr) => format!("cron={expr:?}"),
+        };
+        let mut s = format!(
+            "schedule {:<17} {trigger} max_concurrency={} immediately={}",
+            self.def.name, o.max_concurrency, o.immediately
+        );
+        if let Some(t) = o.timeout_ms {
+            s.push_str(&format!(" timeout={t}ms"));
+        }
+        s.push_str(&format!("  ({})", self.def.location()));
+        s
+    }
+}
+
+struct ScheduleBackend {
+    routes: Vec<Prepared>,
+}
+
+/// The scheduled routes of a worker, if any.
+pub(crate) fn prepare(
+    filter: &Filter,
+    _app: &App,
+    _lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Box<dyn Backend>>, String> {
+    let mut defs: Vec<&'static ScheduleRouteDef> = inventory::iter::<ScheduleRouteDef>
+        .into_iter()
+        .filter(|r| filter.keep(r.module_path))
+        .collect();
+    if defs.is_empty() {
+        return Ok(None);
+    }
+    defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
+    let mut problems = Vec::new();
+    let mut names: HashMap<&str, &ScheduleRouteDef> = HashMap::new();
+    let mut routes = Vec::with_capacity(defs.len());
+    for def in defs {
+        if let Some(first) = names.insert(def.name, def) {
+            problems.push(format!(
+                "two scheduled routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
+                def.name,
+                first.location(),
+                def.location()
+            ));
+        }
+        let ticker = match def.trigger {
+            Trigger::Every(ms) => Ticker::Every(Duration::from_millis(ms.max(1))),
+            Trigger::Cron(expr) => match cron::Schedule::from_str(expr) {
+                Ok(s) => Ticker::Cron(Box::new(s)),
+                Err(e) => {
+                    problems.push(format!(
+                        "route `{}` ({}): invalid cron expression {expr:?}: {e}",
+                        def.name,
+                        def.location()
+                    ));
+                    continue;
+                }
+            },
+        };
+        routes.push(Prepared {
+            def,
+            ticker,
+            factory: (def.factory)(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    Ok(Some(Box::new(ScheduleBackend { routes })))
+}
+
+impl Backend for ScheduleBackend {
+    fn kind(&self) -> &'static str {
+        "schedule"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        self.routes.iter().map(Prepared::describe).collect()
+    }
+
+    fn required_state(&self) -> Vec<StateNeed> {
+        self.routes
+            .iter()
+            .flat_map(|r| {
+                r.factory
+                    .required_state
+                    .iter()
+                    .map(|s| (r.def.name.to_owned(), r.def.location(), *s))
+            })
+            .collect()
+    }
+
+    fn run(
+        self: Box<Self>,
+        app: App,
+        stop: CancellationToken,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>> {
+        Box::pin(async move {
+            let mut tickers = JoinSet::new();
+            for route in self.routes {
+                tickers.spawn(tick(route, app.clone(), stop.clone(), deadline));
+            }
+            while tickers.join_next().await.is_some() {}
+            Ok(())
+        })
+    }
+}
+
+/// The wait before the next tick, or `None` when the schedule has no further fire time.
+struct Clock {
+    every: Option<tokio::time::Interval>,
+    cron: Option<cron::Schedule>,
+}
+
+impl Clock {
+    async fn next(&mut self) -> bool {
+        if let Some(interval) = &mut self.every {
+            interval.tick().await;
+            return true;
+        }
+        if let Some(schedule) = &self.cron {
+            let Some(at) = next_fire(schedule, Utc::now()) else {
+                return false;
+            };
+            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            tokio::time::sleep(wait).await;
+            return true;
+        }
+        false
+    }
+}
+
+/// One route's ticker: runs until `stop`, then awaits its running jobs within `deadline`.
+async fn tick(route: Prepared, app: App, stop: CancellationToken, deadline: Duration) {
+    let def = route.def;
+    let name = def.name;
+    let max = usize::from(def.options.max_concurrency.max(1));
+    let timeout = def.options.timeout_ms.map(Duration::from_millis);
+    let m = app.metrics();
+    let skips = m
+        .schedule_skips
+        .get_or_create(&RouteLabels {
+            route: name.to_owned(),
+        })
+        .clone();
+    let counter = |outcome: &str| -> Counter {
+        m.schedule_runs
+            .get_or_create(&ScheduleLabels {
+                route: name.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .clone()
+    };
+    let counters = Arc::new(RunCounters {
+        ok: counter("ok"),
+        error: counter("error"),
+        panic: counter("panic"),
+        timeout: counter("timeout"),
+    });
+    let mut clock = match route.ticker {
+        Ticker::Every(period) => {
+            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            Clock {
+                every: Some(interval),
+                cron: None,
+            }
+        }
+        Ticker::Cron(s) => Clock {
+            every: None,
+            cron: Some(*s),
+        },
+    };
+    let mut runs: JoinSet<()> = JoinSet::new();
+    let mut first = def.options.immediately;
+    loop {
+        if !first {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                more = clock.next() => if !more {
+                    tracing::info!(route = name, "schedule has no further fire time");
+                    stop.cancelled().await;
+                    break;
+                },
+            }
+        }
+        first = false;
+        if stop.is_cancelled() {
+            break;
+        }
+        while runs.try_join_next().is_some() {}
+        if runs.len() >= max {
+            skips.inc();
+            tracing::warn!(
+                route = name,
+                in_flight = runs.len(),
+                max_concurrency = max,
+                "schedule: tick skipped, previous runs still going"
+            );
+            continue;
+        }
+        let fut = (route.factory.call)(&app);
+        let counters = Arc::clone(&counters);
+        runs.spawn(run_once(name, fut, timeout, counters));
+    }
+    if runs.is_empty() {
+        return;
+    }
+    tracing::info!(route = name, running = runs.len(), deadline = ?deadline, "schedule: stopped ticking; awaiting running jobs");
+    let drained = tokio::time::timeout(deadline, async {
+        while runs.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(route = name, deadline = ?deadline, "schedule: shutdown deadline passed; abandoning running jobs");
+        runs.abort_all();
+        while runs.join_next().await.is_some() {}
+    }
+}
+
+struct RunCounters {
+    ok: Counter,
+    error: Counter,
+    panic: Counter,
+    timeout: Counter,
+}
+
+async fn run_once(
+    route: &'static str,
+    fut: Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>,
+    timeout: Option<Duration>,
+    counters: Arc<RunCounters>,
+) {
+    let fut = AssertUnwindSafe(fut).catch_unwind();
+    let result = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => {
+                counters.timeout.inc();
+                tracing::error!(route, timeout = ?limit, "scheduled run timed out");
+                return;
+            }
+        },
+        None => fut.await,
+    };
+    match result {
+        Ok(Ok(())) => {
+            counters.ok.inc();
+        }
+        Ok(Err(error)) => {
+            counters.error.inc();
+            tracing::error!(route, %error, "scheduled run failed");
+        }
+        Err(panic) => {
+            counters.panic.inc();
+            let message = crate::dispatch::panic_message(&*panic);
+            tracing::error!(route, panic = %message, "scheduled run panicked");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    fn next(expr: &str, after: DateTime<Utc>) -> DateTime<Utc> {
+        let schedule = cron::Schedule::from_str(expr).unwrap();
+        next_fire(&schedule, after).unwrap()
+    }
+
+    #[test]
+    fn every_five_minutes_crosses_the_hour() {
+        let expr = "0 */5 * * * *";
+        assert_eq!(
+            next(expr, at(2026, 1, 1, 10, 57, 30)),
+            at(2026, 1, 1, 11, 0, 0)
+        );
+        assert_eq!(
+            next(expr, at(2026, 1, 1, 11, 0, 0)),
+            at(2026, 1, 1, 11, 5, 0)
+        );
+        assert_eq!(
+            next(expr, at(2026, 1, 1, 11, 4, 59)),
+            at(2026, 1, 1, 11, 5, 0)
+        );
+    }
+
+    #[test]
+    fn every_second_crosses_the_minute() {
+        let expr = "* * * * * *";
+        assert_eq!(
+            next(expr, at(2026, 1, 1, 10, 59, 59)),
+            at(2026, 1, 1, 11, 0, 0)
+        );
+        assert_eq!(
+            next(expr, at(2026, 1, 1, 10, 0, 0)),
+            at(2026, 1, 1, 10, 0, 1)
+        );
+    }
+
+    #[test]
+    fn hourly_and_daily_cross_the_day() {
+        assert_eq!(
+            next("0 0 * * * *", at(2026, 1, 1, 23, 30, 0)),
+            at(2026, 1, 2, 0, 0, 0)
+        );
+        assert_eq!(
+            next("30 15 2 * * *", at(2026, 12, 31, 2, 15, 30)),
+            at(2027, 1, 1, 2, 15, 30)
+        );
+        assert_eq!(
+            next("0 59 * * * *", at(2026, 1, 1, 10, 59, 0)),
+            at(2026, 1, 1, 11, 59, 0)
+        );
+    }
+
+    #[test]
+    fn consecutive_fires_are_in_order() {
+        let schedule = cron::Schedule::from_str("0 0,30 * * * *").unwrap();
+        let fires: Vec<_> = schedule.after(&at(2026, 3, 1, 9, 45, 0)).take(3).collect();
+        assert_eq!(
+            fires,
+            vec![
+                at(2026, 3, 1, 10, 0, 0),
+                at(2026, 3, 1, 10, 30, 0),
+                at(2026, 3, 1, 11, 0, 0)
+            ]
+        );
+    }
+}
