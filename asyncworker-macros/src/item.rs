@@ -1,8 +1,9 @@
 //! Checks on the annotated function shared by `#[route]` and the hooks.
 
-use proc_macro2::{TokenStream, TokenTree};
-use quote::ToTokens;
-use syn::{FnArg, ItemFn, Type};
+use proc_macro2::{Ident, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::errors::Errors;
 
@@ -24,10 +25,15 @@ impl Kind {
 
 /// Parses the annotated item; anything but a function is reported at its first token.
 pub(crate) fn parse(item: TokenStream, attribute: &str) -> syn::Result<ItemFn> {
+    let what = if attribute == "route" {
+        "an `async fn` or a plain `fn`"
+    } else {
+        "an `async fn`"
+    };
     syn::parse2(item).map_err(|err| {
         syn::Error::new(
             err.span(),
-            format!("`#[{attribute}]` can only be applied to an `async fn`"),
+            format!("`#[{attribute}]` can only be applied to {what}"),
         )
     })
 }
@@ -42,7 +48,9 @@ pub(crate) fn check(func: &ItemFn, kind: Kind, errors: &mut Errors) {
             format!("asyncworker {what} cannot be `const fn`"),
         ));
     }
-    if sig.asyncness.is_none() {
+    // A plain `fn` handler runs on tokio's blocking pool (see `blocking_adapter`); hooks are
+    // awaited in order during startup and shutdown, so they stay `async fn`.
+    if sig.asyncness.is_none() && matches!(kind, Kind::Hook) {
         errors.push(syn::Error::new(
             sig.fn_token.span,
             format!("asyncworker {what} must be `async fn`"),
@@ -96,4 +104,75 @@ pub(crate) fn nameable(ty: &Type) -> bool {
         })
     }
     walk(ty.to_token_stream())
+}
+
+/// Whether `func` is a blocking handler: a plain `fn`, run on tokio's blocking pool.
+pub(crate) fn is_blocking(func: &ItemFn) -> bool {
+    func.sig.asyncness.is_none()
+}
+
+/// A blocking handler's signature is copied into its async adapter, so every type in it must be
+/// nameable.
+pub(crate) fn check_blocking(func: &ItemFn, errors: &mut Errors) {
+    if !is_blocking(func) {
+        return;
+    }
+    let message = "a blocking (non-async) handler cannot use `impl Trait` or `_` in its \
+                   signature: name the type, or make it an `async fn`";
+    for input in &func.sig.inputs {
+        if let FnArg::Typed(pat) = input
+            && !nameable(&pat.ty)
+        {
+            errors.push(syn::Error::new_spanned(&pat.ty, message));
+        }
+    }
+    if let ReturnType::Type(_, ty) = &func.sig.output
+        && !nameable(ty)
+    {
+        errors.push(syn::Error::new_spanned(ty, message));
+    }
+}
+
+/// The function the registration calls: the handler itself, or for a blocking handler the
+/// adapter emitted by [`blocking_adapter`].
+pub(crate) fn target(func: &ItemFn) -> Ident {
+    if is_blocking(func) {
+        format_ident!("__asyncworker_blocking", span = func.sig.ident.span())
+    } else {
+        func.sig.ident.clone()
+    }
+}
+
+/// For a blocking handler, an `async`-shaped adapter with the same argument types that runs the
+/// handler on tokio's blocking pool (a panic resumes in the awaiting task); nothing otherwise.
+pub(crate) fn blocking_adapter(func: &ItemFn) -> TokenStream {
+    if !is_blocking(func) {
+        return TokenStream::new();
+    }
+    let ident = &func.sig.ident;
+    let span = ident.span();
+    let target = target(func);
+    let params: Vec<_> = func
+        .sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, input)| match input {
+            FnArg::Typed(pat) => Some((format_ident!("__arg{}", i, span = span), &pat.ty)),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let names = params.iter().map(|(name, _)| name);
+    let typed = params.iter().map(|(name, ty)| quote!(#name: #ty));
+    let output = match &func.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #ty),
+    };
+    quote_spanned! {span=>
+        fn #target(#(#typed),*)
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static
+        {
+            ::asyncworker::__private::run_blocking(move || #ident(#(#names),*))
+        }
+    }
 }

@@ -86,6 +86,11 @@ use proc_macro::TokenStream;
 /// argument and return types are checked by the runtime's handler traits, each at its own type,
 /// and its future must be `Send`.
 ///
+/// A plain (non-async) `fn` is a blocking handler, for every backend: it is called on tokio's
+/// blocking pool through an emitted async adapter, and a panic in it is handled like any
+/// handler's panic. Its argument and return types must be `Send + 'static` and named (no
+/// `impl Trait`).
+///
 /// # Expansion
 ///
 /// The function is kept as written (and stays callable, e.g. from unit tests). The example

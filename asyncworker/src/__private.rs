@@ -31,3 +31,20 @@ pub const fn some<T>(value: T) -> Option<T> {
     Some(value)
 }
 pub use std::process::ExitCode;
+
+/// Runs a blocking (non-async) handler on tokio's blocking pool; `#[route]` wraps every plain
+/// `fn` handler in an adapter calling this. A panic in `f` resumes in the awaiting task, so it is
+/// handled like the panic of an `async` handler.
+pub async fn run_blocking<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            Err(err) => panic!("blocking handler was cancelled: {err}"),
+        },
+    }
+}

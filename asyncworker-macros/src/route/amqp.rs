@@ -253,8 +253,9 @@ fn check_signature(func: &ItemFn, bulk_size: &Literal) -> TokenStream {
 
 /// The `const _: () = { ... };` block registering `func` as an AMQP route named `name`.
 pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let ident = &func.sig.ident;
-    let span = ident.span();
+    let span = func.sig.ident.span();
+    let ident = &item::target(func);
+    let blocking_adapter = item::blocking_adapter(func);
     let bulk_size = Literal::u16_suffixed(route.bulk_size);
     let check_signature = check_signature(func, &bulk_size);
 
@@ -295,6 +296,7 @@ pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream 
         )]
         const _: () = {
             #check_signature
+            #blocking_adapter
             #assert_send
             fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
                 #factory_call

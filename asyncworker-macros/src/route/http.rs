@@ -217,8 +217,9 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 
 /// The `const _: () = { ... };` block registering `func` as an HTTP route named `name`.
 pub(crate) fn emit(route: &HttpRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let ident = &func.sig.ident;
-    let span = ident.span();
+    let span = func.sig.ident.span();
+    let ident = &item::target(func);
+    let blocking_adapter = item::blocking_adapter(func);
     let check_signature = check_signature(func);
     let types = argument_types(func);
 
@@ -271,6 +272,7 @@ pub(crate) fn emit(route: &HttpRoute, name: &str, func: &ItemFn) -> TokenStream 
         )]
         const _: () = {
             #check_signature
+            #blocking_adapter
             #assert_send
             fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {
                 #probe_traits

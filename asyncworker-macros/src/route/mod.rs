@@ -35,6 +35,7 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
     let func = errors.ok(item::parse(item.clone(), "route"));
     if let Some(func) = &func {
         item::check(func, Kind::Handler, &mut errors);
+        item::check_blocking(func, &mut errors);
     }
     let route = args.and_then(|args| validate(args, &mut errors));
     if let (Some(func), Some(route)) = (&func, &route) {

@@ -121,8 +121,9 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 
 /// The `const _: () = { ... };` block registering `func` as a scheduled route named `name`.
 pub(crate) fn emit(route: &ScheduleRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let ident = &func.sig.ident;
-    let span = ident.span();
+    let span = func.sig.ident.span();
+    let ident = &item::target(func);
+    let blocking_adapter = item::blocking_adapter(func);
     let check_signature = check_signature(func);
     let params: Vec<_> = func
         .sig
@@ -166,6 +167,7 @@ pub(crate) fn emit(route: &ScheduleRoute, name: &str, func: &ItemFn) -> TokenStr
         )]
         const _: () = {
             #check_signature
+            #blocking_adapter
             #assert_send
             fn __asyncworker_factory() -> ::asyncworker::__private::ScheduleFactory {
                 #factory_call

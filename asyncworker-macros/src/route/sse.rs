@@ -260,8 +260,9 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 
 /// The `const _: () = { ... };` block registering `func` as an SSE route named `name`.
 pub(crate) fn emit(route: &SseRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let ident = &func.sig.ident;
-    let span = ident.span();
+    let span = func.sig.ident.span();
+    let ident = &item::target(func);
+    let blocking_adapter = item::blocking_adapter(func);
     let check_signature = check_signature(func);
     let params: Vec<_> = func
         .sig
@@ -299,6 +300,7 @@ pub(crate) fn emit(route: &SseRoute, name: &str, func: &ItemFn) -> TokenStream {
         )]
         const _: () = {
             #check_signature
+            #blocking_adapter
             #assert_send
             fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
                 #factory_call

@@ -358,7 +358,7 @@ fn every_error_is_reported_at_once() {
     let attr = r#"amqp = /*1*/[], bulk_size = /*2*/0, /*3*/bulk = 1, timeout = /*4*/"1x",
         on_success = /*5*/"nack", /*6*/retries = 2, bulk_size = /*7*/"x", vhost = "v",
         /*8*/vhost = "w""#;
-    let item = "/*9*/fn handle/*10*/<T>(/*11*/&self, m: Vec<Message<T>>) {}";
+    let item = "async fn handle/*10*/<T>(/*11*/&self, m: Vec<Message<T>>) {}";
     check_with(
         attr,
         item,
@@ -380,7 +380,6 @@ fn every_error_is_reported_at_once() {
             ),
             (At::Marker(7), "expected integer literal"),
             (At::Marker(8), "duplicate `vhost` argument"),
-            (At::Marker(9), "asyncworker handlers must be `async fn`"),
             (At::Marker(10), "handlers cannot be generic"),
             (
                 At::Marker(11),
@@ -403,8 +402,12 @@ fn item_checks() {
     let attr = r#"amqp = ["a"]"#;
     let cases = [
         (
-            "/*1*/fn handle(m: M) {}",
-            "asyncworker handlers must be `async fn`",
+            "fn handle(m: /*1*/impl Into<u8>) {}",
+            "a blocking (non-async) handler cannot use `impl Trait` or `_` in its signature: name the type, or make it an `async fn`",
+        ),
+        (
+            "fn handle(m: M) -> /*1*/impl Send {}",
+            "a blocking (non-async) handler cannot use `impl Trait` or `_` in its signature: name the type, or make it an `async fn`",
         ),
         (
             "async fn handle(/*1*/self: Box<Self>) {}",
@@ -444,7 +447,7 @@ fn item_checks() {
         ),
         (
             "/*1*/struct Handle;",
-            "`#[route]` can only be applied to an `async fn`",
+            "`#[route]` can only be applied to an `async fn` or a plain `fn`",
         ),
     ];
     for (item, message) in cases {
@@ -702,10 +705,9 @@ fn a_handler_without_arguments_is_an_error_at_the_parentheses() {
     );
     check_with(
         r#"amqp = ["a"], bulk_size = /*1*/0"#,
-        "/*2*/fn handle/*3*/() -> u8 { 0 }",
+        "fn handle/*3*/() -> u8 { 0 }",
         &[
             (At::Marker(1), "`bulk_size` must be at least 1"),
-            (At::Marker(2), "asyncworker handlers must be `async fn`"),
             (At::Marker(3), message),
         ],
     );
@@ -1003,5 +1005,28 @@ fn expansion_of_an_http_route() {
     // Nothing from `std` or the prelude.
     for forbidden in ["::std", "Vec", "Option", "Some", "Box"] {
         assert!(!out.contains(forbidden), "`{forbidden}` in\n{out}");
+    }
+}
+
+#[test]
+fn a_blocking_handler_is_registered_through_an_adapter() {
+    for (attr, item) in [
+        (
+            r#"amqp = ["a"]"#,
+            "fn handle(m: Vec<Message<T>>) -> Result<(), E> { Ok(()) }",
+        ),
+        (r#"every = "1s""#, "fn tick(app: App) {}"),
+        (
+            r#"sse = ["/e"], url = "http://127.0.0.1:1""#,
+            "fn on(e: Vec<Event>) {}",
+        ),
+        (r#"http = ["/x"]"#, "fn get() -> String { String::new() }"),
+    ] {
+        let out = try_expand(tokens(attr), tokens(item))
+            .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"))
+            .to_string();
+        assert!(out.contains("fn __asyncworker_blocking"), "{out}");
+        assert!(out.contains("run_blocking"), "{out}");
+        assert!(out.contains("(__asyncworker_blocking)"), "{out}");
     }
 }

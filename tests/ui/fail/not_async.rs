@@ -1,8 +1,9 @@
 use asyncworker::prelude::*;
 
-#[route(amqp = ["q"])]
-fn handle(messages: Vec<Message<u8>>) {
-    let _ = messages;
+// Hooks stay `async fn`; only route handlers may be blocking.
+#[on_startup]
+fn start(app: &App) {
+    let _ = app;
 }
 
 fn main() {}
