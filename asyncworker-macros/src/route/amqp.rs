@@ -259,23 +259,7 @@ pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream 
     let bulk_size = Literal::u16_suffixed(route.bulk_size);
     let check_signature = check_signature(func, &bulk_size);
 
-    let params: Vec<_> = func
-        .sig
-        .inputs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, input)| match input {
-            FnArg::Typed(pat) => Some((format_ident!("__arg{}", i, span = span), &pat.ty)),
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let names = params.iter().map(|(name, _)| name);
-    let typed = params.iter().map(|(name, ty)| quote!(#name: #ty));
-    let assert_send = quote_spanned! {span=>
-        fn __asyncworker_assert_send(#(#typed),*) {
-            ::asyncworker::__private::assert_send_future(#ident(#(#names),*));
-        }
-    };
+    let assert_send = super::emit::assert_send(func);
     let factory_call = quote_spanned! {span=>
         ::asyncworker::__private::amqp_factory::<#bulk_size, _, _>(#ident)
     };
@@ -284,36 +268,25 @@ pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream 
     let options = options(route);
     let queues = &route.queues;
     let name = LitStr::new(name, Span::call_site());
-    quote! {
-        #[doc(hidden)]
-        #[allow(
-            dead_code,
-            non_snake_case,
-            unused_qualifications,
-            clippy::all,
-            clippy::pedantic,
-            clippy::nursery
-        )]
-        const _: () = {
-            #check_signature
-            #blocking_adapter
-            #assert_send
-            fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
-                #factory_call
+    super::emit::registration(quote! {
+        #check_signature
+        #blocking_adapter
+        #assert_send
+        fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
+            #factory_call
+        }
+        ::asyncworker::__private::inventory::submit! {
+            ::asyncworker::__private::AmqpRouteDef {
+                name: #name,
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: #line,
+                queues: &[#(#queues),*],
+                options: #options,
+                factory: __asyncworker_factory,
             }
-            ::asyncworker::__private::inventory::submit! {
-                ::asyncworker::__private::AmqpRouteDef {
-                    name: #name,
-                    module_path: ::core::module_path!(),
-                    file: ::core::file!(),
-                    line: #line,
-                    queues: &[#(#queues),*],
-                    options: #options,
-                    factory: __asyncworker_factory,
-                }
-            }
-        };
-    }
+        }
+    })
 }
 
 fn options(route: &AmqpRoute) -> TokenStream {

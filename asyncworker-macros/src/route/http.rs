@@ -1,9 +1,9 @@
 //! `#[route(http = [...])]`: validation and emission of HTTP routes.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr, ReturnType};
 
 use super::args::{RouteArgs, StrList};
 use crate::errors::Errors;
@@ -172,22 +172,10 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
     let _ = (func, errors);
 }
 
-/// The argument types of `func`.
-fn argument_types(func: &ItemFn) -> Vec<&Type> {
-    func.sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(pat) => Some(&*pat.ty),
-            FnArg::Receiver(_) => None,
-        })
-        .collect()
-}
-
 /// One assertion per part of the signature, each spanned at the user's type, so a wrong
 /// argument or return type is reported there with a targeted message.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let types = argument_types(func);
+    let types = super::emit::argument_types(func);
     let mut checks = Vec::new();
     if let Some((last, head)) = types.split_last() {
         for ty in head.iter().filter(|ty| item::nameable(ty)) {
@@ -221,20 +209,9 @@ pub(crate) fn emit(route: &HttpRoute, name: &str, func: &ItemFn) -> TokenStream 
     let ident = &item::target(func);
     let blocking_adapter = item::blocking_adapter(func);
     let check_signature = check_signature(func);
-    let types = argument_types(func);
+    let types = super::emit::argument_types(func);
 
-    let params: Vec<_> = types
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| (format_ident!("__arg{}", i, span = span), *ty))
-        .collect();
-    let names = params.iter().map(|(name, _)| name);
-    let typed = params.iter().map(|(name, ty)| quote!(#name: #ty));
-    let assert_send = quote_spanned! {span=>
-        fn __asyncworker_assert_send(#(#typed),*) {
-            ::asyncworker::__private::assert_send_future(#ident(#(#names),*));
-        }
-    };
+    let assert_send = super::emit::assert_send(func);
     let probes: Vec<TokenStream> = types
         .iter()
         .filter(|ty| item::nameable(ty))
@@ -260,39 +237,28 @@ pub(crate) fn emit(route: &HttpRoute, name: &str, func: &ItemFn) -> TokenStream 
         .iter()
         .map(|m| LitStr::new(m, Span::call_site()));
     let name = LitStr::new(name, Span::call_site());
-    quote! {
-        #[doc(hidden)]
-        #[allow(
-            dead_code,
-            non_snake_case,
-            unused_qualifications,
-            clippy::all,
-            clippy::pedantic,
-            clippy::nursery
-        )]
-        const _: () = {
-            #check_signature
-            #blocking_adapter
-            #assert_send
-            fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {
-                #probe_traits
-                #(#probes)*
+    super::emit::registration(quote! {
+        #check_signature
+        #blocking_adapter
+        #assert_send
+        fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {
+            #probe_traits
+            #(#probes)*
+        }
+        fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
+            #factory_call
+        }
+        ::asyncworker::__private::inventory::submit! {
+            ::asyncworker::__private::HttpRouteDef {
+                name: #name,
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: #line,
+                paths: &[#(#paths),*],
+                methods: &[#(#methods),*],
+                factory: __asyncworker_factory,
+                required_state: __asyncworker_required_state,
             }
-            fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
-                #factory_call
-            }
-            ::asyncworker::__private::inventory::submit! {
-                ::asyncworker::__private::HttpRouteDef {
-                    name: #name,
-                    module_path: ::core::module_path!(),
-                    file: ::core::file!(),
-                    line: #line,
-                    paths: &[#(#paths),*],
-                    methods: &[#(#methods),*],
-                    factory: __asyncworker_factory,
-                    required_state: __asyncworker_required_state,
-                }
-            }
-        };
-    }
+        }
+    })
 }

@@ -3,6 +3,7 @@
 
 mod amqp;
 pub(crate) mod args;
+mod emit;
 mod http;
 mod schedule;
 mod sse;

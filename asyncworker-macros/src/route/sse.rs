@@ -1,7 +1,7 @@
 //! `#[route(sse = [...])]`: validation and emission of SSE routes.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
 
@@ -264,23 +264,7 @@ pub(crate) fn emit(route: &SseRoute, name: &str, func: &ItemFn) -> TokenStream {
     let ident = &item::target(func);
     let blocking_adapter = item::blocking_adapter(func);
     let check_signature = check_signature(func);
-    let params: Vec<_> = func
-        .sig
-        .inputs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, input)| match input {
-            FnArg::Typed(pat) => Some((format_ident!("__arg{}", i, span = span), &pat.ty)),
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let names = params.iter().map(|(name, _)| name);
-    let typed = params.iter().map(|(name, ty)| quote!(#name: #ty));
-    let assert_send = quote_spanned! {span=>
-        fn __asyncworker_assert_send(#(#typed),*) {
-            ::asyncworker::__private::assert_send_future(#ident(#(#names),*));
-        }
-    };
+    let assert_send = super::emit::assert_send(func);
     let factory_call = quote_spanned! {span=>
         ::asyncworker::__private::sse_factory::<_, _>(#ident)
     };
@@ -288,36 +272,25 @@ pub(crate) fn emit(route: &SseRoute, name: &str, func: &ItemFn) -> TokenStream {
     let options = options(route);
     let paths = &route.paths;
     let name = LitStr::new(name, Span::call_site());
-    quote! {
-        #[doc(hidden)]
-        #[allow(
-            dead_code,
-            non_snake_case,
-            unused_qualifications,
-            clippy::all,
-            clippy::pedantic,
-            clippy::nursery
-        )]
-        const _: () = {
-            #check_signature
-            #blocking_adapter
-            #assert_send
-            fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
-                #factory_call
+    super::emit::registration(quote! {
+        #check_signature
+        #blocking_adapter
+        #assert_send
+        fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
+            #factory_call
+        }
+        ::asyncworker::__private::inventory::submit! {
+            ::asyncworker::__private::SseRouteDef {
+                name: #name,
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: #line,
+                paths: &[#(#paths),*],
+                options: #options,
+                factory: __asyncworker_factory,
             }
-            ::asyncworker::__private::inventory::submit! {
-                ::asyncworker::__private::SseRouteDef {
-                    name: #name,
-                    module_path: ::core::module_path!(),
-                    file: ::core::file!(),
-                    line: #line,
-                    paths: &[#(#paths),*],
-                    options: #options,
-                    factory: __asyncworker_factory,
-                }
-            }
-        };
-    }
+        }
+    })
 }
 
 fn options(route: &SseRoute) -> TokenStream {
