@@ -1,7 +1,7 @@
 //! Everything the generated code names. Not public API: it may change in any release.
 
 pub use crate::action::Action;
-pub use crate::amqp::{AmqpFactory, AmqpOptions, AmqpRouteDef, amqp_factory};
+pub use crate::amqp::{AmqpFactory, AmqpOptions, AmqpRouteDef, QueueType, amqp_factory};
 pub use crate::app::App;
 pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, MessagesArg, box_hook};
 pub use crate::hooks::{BoxFuture, HookDef, HookKind};

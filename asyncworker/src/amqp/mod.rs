@@ -67,6 +67,36 @@ pub struct AmqpOptions {
     pub on_exception: Action,
     pub on_decode_error: Action,
     pub timeout_ms: Option<u64>,
+    /// Delayed retries through `<queue>.retry` before the message is dead-lettered; 0 = none.
+    pub retries: u16,
+    /// TTL of the retry queue, in milliseconds.
+    pub retry_delay_ms: u64,
+    /// The parking queue of messages that failed their last attempt.
+    pub dead_letter: Option<&'static str>,
+    /// Declare the queues (and retry/parking queues) at startup and after every reconnect.
+    pub declare: bool,
+    /// The `x-queue-type` of declared queues.
+    pub queue_type: QueueType,
+}
+
+/// The type of a queue `declare = true` creates.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueType {
+    /// A classic queue (RabbitMQ's default).
+    Classic,
+    /// A replicated quorum queue.
+    Quorum,
+}
+
+impl QueueType {
+    /// The `x-queue-type` argument value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+        }
+    }
 }
 
 impl AmqpOptions {
@@ -81,6 +111,11 @@ impl AmqpOptions {
         on_exception: Action::Requeue,
         on_decode_error: Action::Reject,
         timeout_ms: None,
+        retries: 0,
+        retry_delay_ms: 10_000,
+        dead_letter: None,
+        declare: false,
+        queue_type: QueueType::Classic,
     };
 }
 
