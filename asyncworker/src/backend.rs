@@ -12,6 +12,18 @@ use crate::handler::StateRequirement;
 /// A state type a route needs: (route name, `file:line`, the requirement).
 pub(crate) type StateNeed = (String, String, StateRequirement);
 
+/// One line of `--check`: what was verified for one route (or one part of a backend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CheckLine {
+    /// Whether this part would work.
+    pub(crate) ok: bool,
+    /// `"<kind> <route>: <what was checked and found>"`.
+    pub(crate) line: String,
+}
+
+/// The future [`Backend::check`] returns.
+pub(crate) type CheckFuture<'a> = Pin<Box<dyn Future<Output = Vec<CheckLine>> + Send + 'a>>;
+
 /// One kind of intake, prepared from the registry and the settings.
 pub(crate) trait Backend: Send {
     /// `"amqp"`, `"http"`, `"sse"`: used in logs and `--only`.
@@ -23,6 +35,21 @@ pub(crate) trait Backend: Send {
     /// The state the routes' extractors need, checked when startup hooks are done.
     fn required_state(&self) -> Vec<StateNeed> {
         Vec::new()
+    }
+
+    /// `--check`: verifies, as far as this backend can without consuming anything, that its
+    /// routes would work (the broker answers and queues exist, a port can be bound, ...).
+    fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
+        let _ = app;
+        let lines = self
+            .describe()
+            .into_iter()
+            .map(|line| CheckLine {
+                ok: true,
+                line: format!("{line} (nothing to check)"),
+            })
+            .collect();
+        Box::pin(async move { lines })
     }
 
     /// Runs until `stop`, then drains within `deadline`. An `Err` means the backend failed on
