@@ -43,6 +43,7 @@ struct AppInner {
     health: Health,
     metrics: Metrics,
     http_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    amqp: Arc<crate::amqp::Clients>,
 }
 
 /// Why [`App::insert`] or [`App::try_state`] failed.
@@ -83,11 +84,12 @@ impl App {
             inner: Arc::new(AppInner {
                 state: RwLock::new(HashMap::new()),
                 frozen: AtomicBool::new(false),
-                settings,
                 shutdown: CancellationToken::new(),
                 health: Health::default(),
                 metrics: Metrics::new(),
                 http_addr: std::sync::OnceLock::new(),
+                amqp: Arc::new(crate::amqp::Clients::new(&settings)),
+                settings,
             }),
         }
     }
@@ -154,6 +156,16 @@ impl App {
 
     pub(crate) fn freeze(&self) {
         self.inner.frozen.store(true, Ordering::Release);
+    }
+
+    /// Publishing to RabbitMQ: `app.amqp().publish(exchange, routing_key, &body)`; see
+    /// [`Amqp`](crate::amqp::Amqp).
+    pub fn amqp(&self) -> crate::amqp::Amqp {
+        crate::amqp::Amqp::new(Arc::clone(&self.inner.amqp))
+    }
+
+    pub(crate) fn amqp_clients(&self) -> &crate::amqp::Clients {
+        &self.inner.amqp
     }
 
     /// The settings the worker runs with.

@@ -48,6 +48,21 @@ pub(crate) trait Route: Send + Sync + 'static {
 /// Settles items with the backend. Implementations batch per channel.
 pub(crate) trait Receipt: Send + Sized + 'static {
     fn settle_all(batch: Vec<(Self, Action)>) -> impl Future<Output = ()> + Send;
+
+    /// The items of a failed call that the handler did not mark, with the route's
+    /// `on_exception` action. A backend may send them elsewhere (AMQP: a delayed retry or a
+    /// parking queue); it returns the action each item was finally settled with, in order.
+    fn settle_failed(
+        batch: Vec<(Self, Action)>,
+        error: Arc<str>,
+    ) -> impl Future<Output = Vec<Action>> + Send {
+        let _ = error;
+        async move {
+            let actions = batch.iter().map(|(_, a)| *a).collect();
+            Self::settle_all(batch).await;
+            actions
+        }
+    }
 }
 
 /// One item on its way to a handler.
@@ -226,29 +241,54 @@ async fn flush<Rt: Route, Rc: Receipt>(
                 Outcome::Ok => cfg.on_success,
                 _ => cfg.on_exception,
             };
-            match &outcome {
-                Outcome::Ok => tracing::debug!("handler done"),
+            let failure: Option<Arc<str>> = match &outcome {
+                Outcome::Ok => {
+                    tracing::debug!("handler done");
+                    None
+                }
                 Outcome::Err(e) => {
-                    tracing::error!(error = %e, error.debug = ?e, action = %default, "handler failed")
+                    tracing::error!(error = %e, error.debug = ?e, action = %default, "handler failed");
+                    Some(Arc::from(e.to_string()))
                 }
                 Outcome::Panic(msg) => {
-                    tracing::error!(panic = %msg, action = %default, "handler panicked")
+                    tracing::error!(panic = %msg, action = %default, "handler panicked");
+                    Some(Arc::from(format!("handler panicked: {msg}")))
                 }
                 Outcome::Timeout(d) => {
-                    tracing::error!(timeout = ?d, action = %default, "handler timed out")
+                    tracing::error!(timeout = ?d, action = %default, "handler timed out");
+                    Some(Arc::from(format!("handler timed out after {d:?}")))
+                }
+            };
+            let mut decided = Vec::with_capacity(receipts.len());
+            let mut failed = Vec::new();
+            let mut failed_sources = Vec::new();
+            for (i, (r, source)) in receipts.into_iter().zip(sources).enumerate() {
+                match marks.get(i) {
+                    Some(action) => {
+                        cfg.metrics.settled(&source, action);
+                        decided.push((r, action));
+                    }
+                    None if failure.is_some() => {
+                        failed.push((r, default));
+                        failed_sources.push(source);
+                    }
+                    None => {
+                        cfg.metrics.settled(&source, default);
+                        decided.push((r, default));
+                    }
                 }
             }
-            let batch = receipts
-                .into_iter()
-                .zip(&sources)
-                .enumerate()
-                .map(|(i, (r, source))| {
-                    let action = marks.get(i).unwrap_or(default);
+            if !decided.is_empty() {
+                Rc::settle_all(decided).await;
+            }
+            if let Some(error) = failure
+                && !failed.is_empty()
+            {
+                let actions = Rc::settle_failed(failed, error).await;
+                for (source, action) in failed_sources.iter().zip(actions) {
                     cfg.metrics.settled(source, action);
-                    (r, action)
-                })
-                .collect();
-            Rc::settle_all(batch).await;
+                }
+            }
         }
         .instrument(span),
     );

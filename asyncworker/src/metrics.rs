@@ -84,6 +84,9 @@ pub struct Metrics {
     pub(crate) schedule_runs: Family<ScheduleLabels, Counter>,
     /// Scheduled ticks skipped because `max_concurrency` runs were in flight.
     pub(crate) schedule_skips: Family<RouteLabels, Counter>,
+    /// Failed messages by what the retry path did (retried, dead_lettered, exhausted,
+    /// republish_failed).
+    pub(crate) amqp_retries: Family<OutcomeLabels, Counter>,
 }
 
 /// `route`, `outcome` of a scheduled run.
@@ -188,7 +191,14 @@ impl Metrics {
             "Scheduled ticks skipped because max_concurrency runs were in flight",
             schedule_skips.clone(),
         );
+        let amqp_retries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "amqp_retries",
+            "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed",
+            amqp_retries.clone(),
+        );
         Metrics {
+            amqp_retries,
             registry,
             messages,
             decode_errors,

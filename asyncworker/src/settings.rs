@@ -49,6 +49,9 @@ pub struct MainOptions {
     pub sse_url: Option<&'static str>,
     /// `ASYNCWORKER_SHUTDOWN_TIMEOUT`: how long in-flight work may take to finish, e.g. `"30s"`.
     pub shutdown_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`: how long a publish may wait for a connection and
+    /// its confirm, e.g. `"30s"`.
+    pub amqp_publish_timeout: Option<&'static str>,
     /// `ASYNCWORKER_LOG`: a tracing filter such as `"info,asyncworker=debug"`.
     pub log: Option<&'static str>,
     /// `ASYNCWORKER_LOG_FORMAT`: `"pretty"` or `"json"`.
@@ -76,6 +79,7 @@ impl MainOptions {
         http_metrics_path: None,
         sse_url: None,
         shutdown_timeout: None,
+        amqp_publish_timeout: None,
         log: None,
         log_format: None,
         init_tracing: None,
@@ -155,6 +159,13 @@ pub struct Settings {
     /// as `ASYNCWORKER_ROUTE_<NAME>_<OPTION>` (e.g. `ASYNCWORKER_ROUTE_DRAIN_BULK_SIZE=500`);
     /// values set here win over it.
     pub routes: std::collections::BTreeMap<String, RouteOverride>,
+    /// URLs of named connections (`connection = "name"` on routes, `app.amqp().connection(..)`),
+    /// set in code. The environment offers the same as `ASYNCWORKER_AMQP_<NAME>_URL`; values set
+    /// here win over it.
+    pub amqp_connections: std::collections::BTreeMap<String, Vec<String>>,
+    /// How long a publish may wait for a connection (during a reconnect, say) and for its
+    /// confirm before it fails (`ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`, default 30 s).
+    pub amqp_publish_timeout: Duration,
 }
 
 /// Deployment-time changes to one route's options, without recompiling.
@@ -207,6 +218,8 @@ impl Default for Settings {
             init_tracing: true,
             only: None,
             routes: std::collections::BTreeMap::new(),
+            amqp_connections: std::collections::BTreeMap::new(),
+            amqp_publish_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -235,6 +248,37 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 impl Settings {
+    /// The URLs of a connection: the default one (`None`) or a named one, from
+    /// [`Settings::amqp_connections`] or else `ASYNCWORKER_AMQP_<NAME>_URL` (comma-separated for
+    /// failover). The error names the variable to set.
+    pub(crate) fn connection_urls(
+        &self,
+        name: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, String> {
+        let Some(name) = name else {
+            return Ok(self.amqp_urls.clone());
+        };
+        if let Some(urls) = self.amqp_connections.get(name) {
+            return Ok(urls.clone());
+        }
+        let var = format!(
+            "ASYNCWORKER_AMQP_{}_URL",
+            name.to_ascii_uppercase().replace(['-', '.', ' '], "_")
+        );
+        match lookup(&var) {
+            Some(v) => Ok(v
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect()),
+            None => Err(format!(
+                "connection `{name}` has no URL: set {var} (or Settings::amqp_connections)"
+            )),
+        }
+    }
+
     /// Reads the process environment, then applies `overrides` (which win over the environment).
     pub fn from_env(overrides: &MainOptions) -> Result<Settings, SettingsError> {
         Settings::from_lookup(|k| std::env::var(k).ok(), overrides)
@@ -421,6 +465,15 @@ impl Settings {
         ) {
             s.shutdown_timeout = parse_duration(&v)
                 .ok_or_else(|| err(src, v, "a duration such as \"30s\", \"500ms\" or \"2m\""))?;
+        }
+        if let Some((src, v)) = pick(
+            "ASYNCWORKER_AMQP_PUBLISH_TIMEOUT",
+            "amqp_publish_timeout",
+            overrides.amqp_publish_timeout.map(str::to_owned),
+        ) {
+            s.amqp_publish_timeout = parse_duration(&v)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| err(src, v, "a duration such as \"30s\" or \"500ms\""))?;
         }
         s.log = pick("ASYNCWORKER_LOG", "log", overrides.log.map(str::to_owned))
             .map(|(_, v)| v)

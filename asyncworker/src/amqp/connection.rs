@@ -16,6 +16,9 @@ use crate::backoff::Backoff;
 pub(crate) struct ConnectionManager {
     uris: Vec<AMQPUri>,
     label: String,
+    /// lapin's transparent recovery, for consumers; publishers rebuild on their own so that a
+    /// publish never lands in a half-recovered channel.
+    auto_recover: bool,
     current: Mutex<Option<Arc<Connection>>>,
 }
 
@@ -42,8 +45,20 @@ impl ConnectionManager {
         Ok(ConnectionManager {
             uris,
             label,
+            auto_recover: true,
             current: Mutex::new(None),
         })
+    }
+
+    /// The same, without lapin's transparent recovery (for publishers).
+    pub(crate) fn without_recovery(mut self) -> Self {
+        self.auto_recover = false;
+        self
+    }
+
+    /// The connection's name as the broker shows it.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
     }
 
     /// The live connection, connecting first if needed; `None` once `stop` is cancelled.
@@ -64,8 +79,11 @@ impl ConnectionManager {
             // lapin's own TCP retries are kept short: past a blip, our loop takes over, so every
             // attempt is logged with its count and the next URL of the list gets its turn
             // (lapin's default, 16 tries up to 60 s apart, hides a dead broker for minutes).
-            let props = ConnectionProperties::default()
-                .enable_auto_recover()
+            let mut props = ConnectionProperties::default();
+            if self.auto_recover {
+                props = props.enable_auto_recover();
+            }
+            let props = props
                 .configure_backoff(|b| {
                     b.with_min_delay(Duration::from_millis(100))
                         .with_max_delay(Duration::from_secs(1))
@@ -111,6 +129,24 @@ impl ConnectionManager {
                 }
             }
         }
+    }
+
+    /// One connection attempt per URL, in order, without auto-recovery (for `--check`); the
+    /// error lists every URL's failure.
+    pub(crate) async fn connect_once(&self) -> Result<Connection, String> {
+        let mut errors = Vec::new();
+        for uri in &self.uris {
+            let props = ConnectionProperties::default()
+                .with_connection_name(format!("{} (check)", self.label).into());
+            match Connection::connect_uri(uri.clone(), props).await {
+                Ok(c) => return Ok(c),
+                Err(e) => errors.push(format!(
+                    "{}:{} vhost {:?}: {e}",
+                    uri.authority.host, uri.authority.port, uri.vhost
+                )),
+            }
+        }
+        Err(format!("cannot connect to the broker: {}", errors.join("; ")))
     }
 
     /// Closes the connection, which makes the broker requeue anything still unacked.

@@ -16,7 +16,7 @@ pub(crate) struct Envelope {
     pub(crate) redelivered: bool,
     pub(crate) delivery_tag: u64,
     pub(crate) properties: BasicProperties,
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: bytes::Bytes,
 }
 
 /// One delivery, with its body decoded from JSON into `T`.
@@ -81,6 +81,13 @@ impl<T> Message<T> {
     /// The routing key it was published with.
     pub fn routing_key(&self) -> &str {
         self.envelope.routing_key.as_str()
+    }
+
+    /// Which attempt at handling this message this is: 1 on the first delivery, 2 after the
+    /// first delayed retry (`retries = N` on the route), and so on. Read from the
+    /// `x-asyncworker-attempt` header; a plain requeue does not count as a new attempt.
+    pub fn attempt(&self) -> u32 {
+        super::retry::attempt_of(&self.envelope.properties)
     }
 
     /// Whether the broker delivered it before (a hint: it may be set for messages never seen).

@@ -4,8 +4,13 @@
 //! queue, each on its own channel so that coalesced `multiple = true` acks only ever cover
 //! that consumer's deliveries.
 
+mod check;
+mod client;
 mod connection;
 mod message;
+mod publish;
+mod retry;
+mod topology;
 mod route;
 mod settle;
 mod source;
@@ -22,13 +27,24 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use client::Amqp;
+pub(crate) use client::Clients;
+pub use lapin::BasicProperties;
+pub use lapin::types::{AMQPValue, FieldTable};
 pub use message::Message;
+pub use publish::PublishError;
+pub use retry::{
+    ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, QUEUE_HEADER,
+    ROUTE_HEADER, ROUTING_KEY_HEADER,
+};
 #[doc(hidden)]
 pub use route::{AmqpFactory, amqp_factory};
 
 use self::connection::ConnectionManager;
 use self::settle::SettleStats;
+use self::retry::{RetryCounters, RetryPolicy};
 use self::source::Source;
+use self::topology::Topology;
 use self::status::RouteStatus;
 use crate::action::Action;
 use crate::app::App;
@@ -132,6 +148,8 @@ struct Resolved {
     options: AmqpOptions,
     queues: Vec<String>,
     prefetch: u16,
+    /// The parking queue, with the queue prefix.
+    dead_letter: Option<String>,
 }
 
 impl Resolved {
@@ -236,12 +254,34 @@ impl Resolved {
             .into_iter()
             .map(|q| format!("{}{q}", settings.amqp_queue_prefix))
             .collect();
+        let dead_letter = options
+            .dead_letter
+            .map(|d| format!("{}{d}", settings.amqp_queue_prefix));
         Ok(Resolved {
             def,
             options,
             queues,
             prefetch,
+            dead_letter,
         })
+    }
+
+    /// The topology of each of the route's queues: itself, `<queue>.retry`, the parking queue.
+    fn topologies(&self) -> Vec<Topology> {
+        let o = &self.options;
+        self.queues
+            .iter()
+            .map(|q| {
+                let retry_queue = format!("{q}.retry");
+                Topology::new(
+                    q,
+                    o.queue_type,
+                    o.declare,
+                    (o.retries > 0).then_some((retry_queue.as_str(), o.retry_delay_ms)),
+                    self.dead_letter.as_deref(),
+                )
+            })
+            .collect()
     }
 
     /// A one-line summary for `--routes` and the startup log.
@@ -268,6 +308,18 @@ impl Resolved {
         if let Some(c) = o.connection {
             s.push_str(&format!(" connection={c:?}"));
         }
+        if o.retries > 0 {
+            s.push_str(&format!(
+                " retries={} retry_delay={}ms",
+                o.retries, o.retry_delay_ms
+            ));
+        }
+        if let Some(d) = &self.dead_letter {
+            s.push_str(&format!(" dead_letter={d:?}"));
+        }
+        if o.declare {
+            s.push_str(&format!(" declare=true queue_type={}", o.queue_type.as_str()));
+        }
         s.push_str(&format!("  ({})", self.def.location()));
         s
     }
@@ -277,6 +329,9 @@ struct Prepared {
     resolved: Resolved,
     factory: AmqpFactory,
     queues: Vec<Arc<str>>,
+    /// Per queue, in the order of `queues`.
+    topologies: Vec<Arc<Topology>>,
+    retry: Vec<Option<Arc<RetryPolicy>>>,
     cfg: Arc<DispatchConfig>,
     connection: Arc<ConnectionManager>,
     ready: Vec<Arc<AtomicBool>>,
@@ -366,24 +421,15 @@ impl AmqpBackend {
             let connection = match connections.get(&key) {
                 Some(c) => Arc::clone(c),
                 None => {
-                    let urls = match def.options.connection {
-                        None => settings.amqp_urls.clone(),
-                        Some(name) => {
-                            let var = format!(
-                                "ASYNCWORKER_AMQP_{}_URL",
-                                name.to_ascii_uppercase().replace(['-', '.', ' '], "_")
-                            );
-                            match lookup(&var) {
-                                Some(v) => v.split(',').map(|u| u.trim().to_owned()).collect(),
-                                None => {
-                                    problems.push(format!(
-                                        "route `{}` ({}) uses connection `{name}`, but {var} is not set",
-                                        def.name,
-                                        def.location()
-                                    ));
-                                    continue;
-                                }
-                            }
+                    let urls = match settings.connection_urls(def.options.connection, lookup) {
+                        Ok(urls) => urls,
+                        Err(e) => {
+                            problems.push(format!(
+                                "route `{}` ({}): {e}",
+                                def.name,
+                                def.location()
+                            ));
+                            continue;
                         }
                     };
                     let label = format!(
@@ -426,9 +472,54 @@ impl AmqpBackend {
                 on_decode_error: o.on_decode_error,
                 metrics: RouteMetrics::new(app.metrics(), def.name, &queues),
             };
+            let topologies: Vec<Arc<Topology>> =
+                r.topologies().into_iter().map(Arc::new).collect();
+            let mut retry = Vec::with_capacity(queues.len());
+            if r.options.retries > 0 || r.dead_letter.is_some() {
+                let publisher = match app
+                    .amqp_clients()
+                    .dedicated(def.options.connection, def.options.vhost)
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        problems.push(format!("route `{}` ({}): {e}", def.name, def.location()));
+                        continue;
+                    }
+                };
+                for q in &queues {
+                    let counter = |outcome: &str| {
+                        app.metrics()
+                            .amqp_retries
+                            .get_or_create(&crate::metrics::OutcomeLabels {
+                                route: def.name.to_owned(),
+                                queue: q.to_string(),
+                                outcome: outcome.to_owned(),
+                            })
+                            .clone()
+                    };
+                    retry.push(Some(Arc::new(RetryPolicy {
+                        route: Arc::from(def.name),
+                        queue: Arc::clone(q),
+                        retries: r.options.retries,
+                        retry_queue: (r.options.retries > 0).then(|| format!("{q}.retry")),
+                        dead_letter: r.dead_letter.clone(),
+                        publisher: Arc::clone(&publisher),
+                        counters: RetryCounters {
+                            retried: counter("retried"),
+                            dead_lettered: counter("dead_lettered"),
+                            exhausted: counter("exhausted"),
+                            republish_failed: counter("republish_failed"),
+                        },
+                    })));
+                }
+            } else {
+                retry.resize(queues.len(), None);
+            }
             routes.push(Prepared {
                 resolved: r,
                 factory,
+                topologies,
+                retry,
                 queues,
                 cfg: Arc::new(cfg),
                 connection,
@@ -477,6 +568,10 @@ impl Backend for AmqpBackend {
             .collect()
     }
 
+    fn check<'a>(&'a self, _app: &'a App) -> crate::backend::CheckFuture<'a> {
+        Box::pin(check::check(&self.routes))
+    }
+
     fn run(
         self: Box<Self>,
         app: App,
@@ -506,8 +601,14 @@ impl AmqpBackend {
             );
             let stats = Arc::new(SettleStats::default());
             let status = Arc::new(RouteStatus::default());
-            for (queue, ready) in route.queues.iter().zip(&route.ready) {
+            for (i, (queue, ready)) in route.queues.iter().zip(&route.ready).enumerate() {
                 let source = Source {
+                    retry: route.retry[i].clone(),
+                    declare: route
+                        .resolved
+                        .options
+                        .declare
+                        .then(|| Arc::clone(&route.topologies[i])),
                     ready: Arc::clone(ready),
                     reconnects: app
                         .metrics()

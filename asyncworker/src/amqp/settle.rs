@@ -15,6 +15,7 @@ use lapin::Acker;
 use lapin::options::{BasicAckOptions, BasicRejectOptions};
 use tokio::sync::mpsc;
 
+use super::retry::{Original, RetryPolicy};
 use crate::action::Action;
 use crate::dispatch::Receipt;
 
@@ -51,6 +52,8 @@ pub(crate) struct AmqpReceipt {
     pub(crate) seq: u64,
     pub(crate) epoch: u32,
     pub(crate) acker: Acker,
+    /// On routes with retries or a dead-letter queue: the policy and a copy of the delivery.
+    pub(crate) retry: Option<(Arc<RetryPolicy>, Box<Original>)>,
 }
 
 impl Receipt for AmqpReceipt {
@@ -73,6 +76,24 @@ impl Receipt for AmqpReceipt {
             // A closed settler means its channel is gone: the broker requeues those messages.
             let _ = settler.tx.send(decisions);
         }
+    }
+
+    async fn settle_failed(batch: Vec<(Self, Action)>, error: Arc<str>) -> Vec<Action> {
+        // The republishes of one bulk are pipelined on the publisher channel.
+        let decided = futures_util::future::join_all(batch.into_iter().map(|(r, fallback)| {
+            let error = Arc::clone(&error);
+            async move {
+                let action = match &r.retry {
+                    Some((policy, original)) => policy.handle(original, &error, fallback).await,
+                    None => fallback,
+                };
+                (r, action)
+            }
+        }))
+        .await;
+        let actions = decided.iter().map(|(_, a)| *a).collect();
+        Self::settle_all(decided).await;
+        actions
     }
 }
 

@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection::ConnectionManager;
 use super::message::Envelope;
+use super::retry::{Original, RetryPolicy};
+use super::topology::Topology;
 use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
 use super::status::RouteStatus;
 use crate::backoff::Backoff;
@@ -33,6 +35,10 @@ pub(crate) struct Source {
     pub(crate) ready: Arc<AtomicBool>,
     /// Counts re-attachments after a failure.
     pub(crate) reconnects: prometheus_client::metrics::counter::Counter,
+    /// Delayed retries and dead letters, when the route has them.
+    pub(crate) retry: Option<Arc<RetryPolicy>>,
+    /// Declared before every (re)attachment when the route says `declare = true`.
+    pub(crate) declare: Option<Arc<Topology>>,
 }
 
 enum End {
@@ -93,6 +99,15 @@ impl Source {
             Some(Ok(c)) => c,
             Some(Err(e)) => return End::Retry(format!("cannot open a channel: {e}")),
         };
+        // Declared on every attachment: a broker that lost its queues (a restarted node
+        // without durable storage, a deleted queue) gets them back.
+        if let Some(topology) = &self.declare {
+            match until_stopped(stop, topology.declare(&channel)).await {
+                None => return End::Stop,
+                Some(Ok(())) => {}
+                Some(Err(e)) => return End::Retry(e),
+            }
+        }
         let qos = channel.basic_qos(self.prefetch, BasicQosOptions { global: false });
         match until_stopped(stop, qos).await {
             None => return End::Stop,
@@ -189,11 +204,22 @@ impl Source {
                         epoch += 1;
                     }
                     last_tag = delivery.delivery_tag;
+                    let data = bytes::Bytes::from(delivery.data);
+                    let retry = self.retry.as_ref().map(|policy| {
+                        let original = Original {
+                            data: data.clone(),
+                            properties: delivery.properties.clone(),
+                            exchange: delivery.exchange.clone(),
+                            routing_key: delivery.routing_key.clone(),
+                        };
+                        (Arc::clone(policy), Box::new(original))
+                    });
                     let receipt = AmqpReceipt {
                         settler: Arc::clone(settler),
                         seq,
                         epoch,
                         acker: delivery.acker,
+                        retry,
                     };
                     seq += 1;
                     let envelope = Envelope {
@@ -203,7 +229,7 @@ impl Source {
                         redelivered: delivery.redelivered,
                         delivery_tag: delivery.delivery_tag,
                         properties: delivery.properties,
-                        data: delivery.data,
+                        data,
                     };
                     let Some(sender) = tx.as_ref() else {
                         return End::Stop;

@@ -1,0 +1,278 @@
+//! `app.amqp()`: publishing from handlers and hooks, over publisher connections opened lazily,
+//! one per (named connection, vhost).
+//!
+//! Publishers never share a connection with consumers: when RabbitMQ throttles a publishing
+//! connection (flow control, a memory alarm) it blocks the whole connection, and a consumer on
+//! it could then no longer ack the messages that would relieve the broker.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lapin::BasicProperties;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::ConnectionManager;
+use super::publish::{PublishError, Publisher};
+use crate::settings::Settings;
+
+/// (named connection, vhost); `None` is the default connection / the URL's vhost.
+type Key = (Option<Arc<str>>, Option<Arc<str>>);
+
+/// The publisher connections of one worker.
+pub(crate) struct Clients {
+    default_urls: Vec<String>,
+    named: std::collections::BTreeMap<String, Vec<String>>,
+    heartbeat: u16,
+    timeout: Duration,
+    entries: Mutex<HashMap<Key, Arc<Entry>>>,
+    closed: CancellationToken,
+}
+
+/// One publisher connection and the channel `app.amqp()` publishes on.
+pub(crate) struct Entry {
+    connection: Arc<ConnectionManager>,
+    user: Publisher,
+    /// Publishers of routes' retries on this connection, each on its own channel so that a
+    /// user's publish to a missing exchange (which closes its channel) never fails a retry.
+    others: Mutex<Vec<Arc<Publisher>>>,
+}
+
+impl Clients {
+    pub(crate) fn new(settings: &Settings) -> Clients {
+        Clients {
+            default_urls: settings.amqp_urls.clone(),
+            named: settings.amqp_connections.clone(),
+            heartbeat: settings.amqp_heartbeat,
+            timeout: settings.amqp_publish_timeout,
+            entries: Mutex::new(HashMap::new()),
+            closed: CancellationToken::new(),
+        }
+    }
+
+    /// The entry for `key`, created on first use (nothing touches the network until the
+    /// first publish).
+    pub(crate) fn entry(
+        &self,
+        connection: Option<&str>,
+        vhost: Option<&str>,
+    ) -> Result<Arc<Entry>, PublishError> {
+        if self.closed.is_cancelled() {
+            return Err(PublishError::Closed);
+        }
+        let key: Key = (connection.map(Arc::from), vhost.map(Arc::from));
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get(&key) {
+            return Ok(Arc::clone(e));
+        }
+        let settings = Settings {
+            amqp_urls: self.default_urls.clone(),
+            amqp_connections: self.named.clone(),
+            ..Settings::default()
+        };
+        let urls = settings
+            .connection_urls(connection, &|k| std::env::var(k).ok())
+            .map_err(PublishError::Connection)?;
+        let label = format!(
+            "asyncworker publisher {}{}",
+            connection.unwrap_or("default"),
+            vhost.map(|v| format!(" vhost={v}")).unwrap_or_default()
+        );
+        let manager = ConnectionManager::new(&urls, vhost, self.heartbeat, label)
+            .map_err(PublishError::Connection)?
+            .without_recovery();
+        let manager = Arc::new(manager);
+        let entry = Arc::new(Entry {
+            user: Publisher::new(Arc::clone(&manager), self.closed.clone(), self.timeout),
+            connection: manager,
+            others: Mutex::new(Vec::new()),
+        });
+        entries.insert(key, Arc::clone(&entry));
+        Ok(entry)
+    }
+
+    /// A publisher with its own channel on the connection for (`connection`, `vhost`).
+    pub(crate) fn dedicated(
+        &self,
+        connection: Option<&str>,
+        vhost: Option<&str>,
+    ) -> Result<Arc<Publisher>, PublishError> {
+        let entry = self.entry(connection, vhost)?;
+        let publisher = Arc::new(Publisher::new(
+            Arc::clone(&entry.connection),
+            self.closed.clone(),
+            self.timeout,
+        ));
+        entry
+            .others
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&publisher));
+        Ok(publisher)
+    }
+
+    /// Closes every publisher channel and connection; later publishes fail with
+    /// [`PublishError::Closed`]. Called once the backends and the shutdown hooks are done.
+    pub(crate) async fn close(&self) {
+        self.closed.cancel();
+        let entries: Vec<Arc<Entry>> = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, e)| e)
+            .collect();
+        for e in entries {
+            e.user.close().await;
+            let others: Vec<Arc<Publisher>> = e
+                .others
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain(..)
+                .collect();
+            for p in others {
+                p.close().await;
+            }
+            e.connection.close().await;
+        }
+    }
+}
+
+/// Publishes to RabbitMQ from handlers and hooks; get one with [`App::amqp`](crate::App::amqp).
+///
+/// Every publish is persistent and waits for the broker's publisher confirm: `Ok(())` means
+/// the broker has the message. Publishes from many tasks share one channel and pipeline.
+/// During a reconnect a publish waits (up to `ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`, 30 s by
+/// default) and publishes again on the new connection, so a message may arrive twice but is
+/// never dropped without an error.
+///
+/// ```no_run
+/// use asyncworker::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize, Serialize)]
+/// struct Order { id: u64, total: u64 }
+///
+/// #[route(amqp = ["orders"])]
+/// async fn forward(app: App, order: Message<Order>) -> Result<(), asyncworker::amqp::PublishError> {
+///     // to the default exchange, routed to the queue "invoices"
+///     app.amqp().publish("", "invoices", order.body()).await?;
+///     // to another vhost of the same broker (one extra connection, opened on first use)
+///     app.amqp().vhost("audit").publish("", "orders", order.body()).await
+/// }
+/// # fn main() {}
+/// ```
+#[derive(Clone)]
+pub struct Amqp {
+    clients: Arc<Clients>,
+    connection: Option<Arc<str>>,
+    vhost: Option<Arc<str>>,
+    mandatory: bool,
+}
+
+impl std::fmt::Debug for Amqp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Amqp")
+            .field(
+                "connection",
+                &self.connection.as_deref().unwrap_or("default"),
+            )
+            .field("vhost", &self.vhost)
+            .field("mandatory", &self.mandatory)
+            .finish()
+    }
+}
+
+impl Amqp {
+    pub(crate) fn new(clients: Arc<Clients>) -> Amqp {
+        Amqp {
+            clients,
+            connection: None,
+            vhost: None,
+            mandatory: false,
+        }
+    }
+
+    /// Publishes to another vhost of the same broker, with the same credentials. Its
+    /// connection is opened on the first publish and then shared by every publish to it.
+    pub fn vhost(&self, vhost: &str) -> Amqp {
+        Amqp {
+            vhost: Some(Arc::from(vhost)),
+            ..self.clone()
+        }
+    }
+
+    /// Publishes over a named connection, for apps that talk to several brokers: its URLs come
+    /// from `ASYNCWORKER_AMQP_<NAME>_URL` or [`Settings::amqp_connections`].
+    pub fn connection(&self, name: &str) -> Amqp {
+        Amqp {
+            connection: Some(Arc::from(name)),
+            ..self.clone()
+        }
+    }
+
+    /// Publishes with the `mandatory` flag: a message that matches no queue is returned by
+    /// the broker and the publish fails with [`PublishError::Unroutable`] (without it, such a
+    /// message is silently dropped by the broker).
+    ///
+    /// ```no_run
+    /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
+    /// app.amqp().mandatory().publish("", "invoices", &serde_json::json!({"id": 1})).await
+    /// # }
+    /// ```
+    pub fn mandatory(&self) -> Amqp {
+        Amqp {
+            mandatory: true,
+            ..self.clone()
+        }
+    }
+
+    /// Serializes `body` to JSON and publishes it, persistent, with content type
+    /// `application/json`; returns once the broker confirmed it. A body that does not
+    /// serialize is an error and nothing is sent.
+    pub async fn publish<T: Serialize + ?Sized>(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &T,
+    ) -> Result<(), PublishError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| PublishError::Serialize(e.to_string()))?;
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2);
+        self.publish_raw(exchange, routing_key, &bytes, properties)
+            .await
+    }
+
+    /// Publishes `body` as it is, with the given properties (set `delivery_mode` 2 for a
+    /// persistent message); returns once the broker confirmed it.
+    ///
+    /// ```no_run
+    /// use asyncworker::amqp::{BasicProperties, FieldTable};
+    /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
+    /// let mut headers = FieldTable::default();
+    /// headers.insert("source".into(), "billing".into());
+    /// let props = BasicProperties::default()
+    ///     .with_content_type("text/csv".into())
+    ///     .with_delivery_mode(2)
+    ///     .with_headers(headers);
+    /// app.amqp().publish_raw("reports", "daily", b"id,total\n1,20\n", props).await
+    /// # }
+    /// ```
+    pub async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
+        let entry = self
+            .clients
+            .entry(self.connection.as_deref(), self.vhost.as_deref())?;
+        entry
+            .user
+            .publish(exchange, routing_key, body, properties, self.mandatory)
+            .await
+    }
+}

@@ -1,0 +1,257 @@
+//! Delayed retries and dead letters (DESIGN §5.4).
+//!
+//! A message whose handler failed is published, with a confirm, to `<queue>.retry` (a queue
+//! whose TTL is `retry_delay` and whose dead-letter target is the original queue), carrying
+//! its attempt number in a header; only then is the original acked. After the last retry it
+//! goes the same way to the parking queue, with headers naming the error, the route and the
+//! original queue. If a republish fails, the original is settled with `on_exception` instead
+//! (requeue by default), so a message is never lost to a failed republish.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+
+use super::publish::Publisher;
+use crate::action::Action;
+
+/// The attempt number of a delivery: absent on the first delivery, 2 on the first retry...
+pub const ATTEMPT_HEADER: &str = "x-asyncworker-attempt";
+/// The error of the last attempt (on retried and dead-lettered messages).
+pub const ERROR_HEADER: &str = "x-asyncworker-error";
+/// The route whose handler failed (on dead-lettered messages).
+pub const ROUTE_HEADER: &str = "x-asyncworker-route";
+/// The queue the message was consumed from (on dead-lettered messages).
+pub const QUEUE_HEADER: &str = "x-asyncworker-queue";
+/// The exchange and routing key the message was first published with.
+pub const EXCHANGE_HEADER: &str = "x-asyncworker-exchange";
+/// See [`EXCHANGE_HEADER`].
+pub const ROUTING_KEY_HEADER: &str = "x-asyncworker-routing-key";
+/// Unix seconds when the message was dead-lettered.
+pub const DEAD_LETTERED_AT_HEADER: &str = "x-asyncworker-dead-lettered-at";
+
+/// Error texts are cut to this many bytes: headers travel with every copy of the message.
+const MAX_ERROR_BYTES: usize = 1024;
+
+/// The retry policy of one (route, queue).
+pub(crate) struct RetryPolicy {
+    pub(crate) route: Arc<str>,
+    pub(crate) queue: Arc<str>,
+    /// Retries after the first failure.
+    pub(crate) retries: u16,
+    /// `<queue>.retry`, when `retries > 0`.
+    pub(crate) retry_queue: Option<String>,
+    pub(crate) dead_letter: Option<String>,
+    pub(crate) publisher: Arc<Publisher>,
+    pub(crate) counters: RetryCounters,
+}
+
+/// `asyncworker_amqp_retries_total` by outcome, for one (route, queue).
+pub(crate) struct RetryCounters {
+    pub(crate) retried: prometheus_client::metrics::counter::Counter,
+    pub(crate) dead_lettered: prometheus_client::metrics::counter::Counter,
+    pub(crate) exhausted: prometheus_client::metrics::counter::Counter,
+    pub(crate) republish_failed: prometheus_client::metrics::counter::Counter,
+}
+
+/// What the retry path needs of a delivery, kept aside because the handler owns the message.
+pub(crate) struct Original {
+    pub(crate) data: Bytes,
+    pub(crate) properties: BasicProperties,
+    pub(crate) exchange: ShortString,
+    pub(crate) routing_key: ShortString,
+}
+
+/// The attempt number carried by `properties` (1 when the header is absent).
+pub(crate) fn attempt_of(properties: &BasicProperties) -> u32 {
+    properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ATTEMPT_HEADER))
+        .and_then(|v| match v {
+            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongUInt(n) => Some(*n),
+            AMQPValue::ShortInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::ShortUInt(n) => Some(u32::from(*n)),
+            AMQPValue::ShortShortInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::ShortShortUInt(n) => Some(u32::from(*n)),
+            _ => None,
+        })
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Where a failed message goes next.
+#[derive(Debug, PartialEq, Eq)]
+enum Next<'a> {
+    Retry { queue: &'a str, attempt: u32 },
+    DeadLetter { queue: &'a str },
+    /// Out of retries and no parking queue: rejected.
+    Exhausted,
+}
+
+impl RetryPolicy {
+    fn next(&self, attempt: u32) -> Next<'_> {
+        match &self.retry_queue {
+            Some(queue) if attempt <= u32::from(self.retries) => Next::Retry {
+                queue,
+                attempt: attempt + 1,
+            },
+            _ => match &self.dead_letter {
+                Some(queue) => Next::DeadLetter { queue },
+                None => Next::Exhausted,
+            },
+        }
+    }
+
+    /// Republishes one failed message and says how to settle the original: `Ack` once the
+    /// copy is confirmed, `fallback` if it could not be published, `Reject` when out of
+    /// retries without a parking queue.
+    pub(crate) async fn handle(&self, original: &Original, error: &str, fallback: Action) -> Action {
+        let attempt = attempt_of(&original.properties);
+        let next = self.next(attempt);
+        let error = cut(error);
+        let (target, headers) = match next {
+            Next::Exhausted => {
+                self.counters.exhausted.inc();
+                tracing::error!(
+                    route = %self.route,
+                    queue = %self.queue,
+                    attempt,
+                    error,
+                    "message failed its last attempt and the route has no dead_letter queue: rejected"
+                );
+                return Action::Reject;
+            }
+            Next::Retry { queue, attempt } => {
+                let mut h = self.headers(original);
+                h.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt.into()));
+                h.insert(ERROR_HEADER.into(), long(error));
+                (queue, h)
+            }
+            Next::DeadLetter { queue } => {
+                let mut h = self.headers(original);
+                h.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt.into()));
+                h.insert(ERROR_HEADER.into(), long(error));
+                h.insert(ROUTE_HEADER.into(), long(&self.route));
+                h.insert(QUEUE_HEADER.into(), long(&self.queue));
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                h.insert(
+                    DEAD_LETTERED_AT_HEADER.into(),
+                    AMQPValue::LongLongInt(i64::try_from(now).unwrap_or(i64::MAX)),
+                );
+                (queue, h)
+            }
+        };
+        // Persistent whatever the original was: it now lives only in the retry/parking queue.
+        let properties = original
+            .properties
+            .clone()
+            .with_headers(headers)
+            .with_delivery_mode(2);
+        // Mandatory: a missing retry or parking queue must fail the republish, not drop the copy.
+        let published = self
+            .publisher
+            .publish("", target, &original.data, properties, true)
+            .await;
+        match (published, &next) {
+            (Ok(()), Next::Retry { attempt, .. }) => {
+                self.counters.retried.inc();
+                tracing::warn!(
+                    route = %self.route,
+                    queue = %self.queue,
+                    retry_queue = target,
+                    next_attempt = attempt,
+                    "failed message sent for a delayed retry"
+                );
+                Action::Ack
+            }
+            (Ok(()), _) => {
+                self.counters.dead_lettered.inc();
+                tracing::error!(
+                    route = %self.route,
+                    queue = %self.queue,
+                    dead_letter = target,
+                    attempt,
+                    error,
+                    "message failed its last attempt: moved to the dead-letter queue"
+                );
+                Action::Ack
+            }
+            (Err(e), _) => {
+                self.counters.republish_failed.inc();
+                tracing::error!(
+                    route = %self.route,
+                    queue = %self.queue,
+                    target,
+                    error = %e,
+                    action = %fallback,
+                    "cannot republish the failed message (does the queue exist? declare = true creates it); settling the original with on_exception instead"
+                );
+                fallback
+            }
+        }
+    }
+
+    /// The original headers plus where the message first came from (kept across retries).
+    fn headers(&self, original: &Original) -> FieldTable {
+        let mut h = original.properties.headers().clone().unwrap_or_default();
+        if !h.contains_key(EXCHANGE_HEADER) {
+            h.insert(EXCHANGE_HEADER.into(), long(original.exchange.as_str()));
+            h.insert(
+                ROUTING_KEY_HEADER.into(),
+                long(original.routing_key.as_str()),
+            );
+        }
+        h
+    }
+}
+
+fn long(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s))
+}
+
+fn cut(error: &str) -> &str {
+    if error.len() <= MAX_ERROR_BYTES {
+        return error;
+    }
+    let mut end = MAX_ERROR_BYTES;
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    &error[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_attempt(v: AMQPValue) -> BasicProperties {
+        let mut h = FieldTable::default();
+        h.insert(ATTEMPT_HEADER.into(), v);
+        BasicProperties::default().with_headers(h)
+    }
+
+    #[test]
+    fn attempt_header_read_from_any_integer_type() {
+        assert_eq!(attempt_of(&BasicProperties::default()), 1);
+        assert_eq!(attempt_of(&with_attempt(AMQPValue::LongLongInt(3))), 3);
+        assert_eq!(attempt_of(&with_attempt(AMQPValue::ShortShortUInt(2))), 2);
+        assert_eq!(attempt_of(&with_attempt(AMQPValue::LongInt(-4))), 1);
+        assert_eq!(attempt_of(&with_attempt(AMQPValue::Boolean(true))), 1);
+    }
+
+    #[test]
+    fn long_errors_are_cut_on_a_char_boundary() {
+        let e = "é".repeat(MAX_ERROR_BYTES);
+        let c = cut(&e);
+        assert!(c.len() <= MAX_ERROR_BYTES && c.len() > MAX_ERROR_BYTES - 2);
+        assert_eq!(cut("short"), "short");
+    }
+}

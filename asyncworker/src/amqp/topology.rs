@@ -1,0 +1,180 @@
+//! Queues a route declares (`declare = true`) or, for `--check`, expects to exist.
+//!
+//! ```text
+//!   publisher ──▶ orders ──▶ handler ──Err──▶ orders.retry (TTL = retry_delay)
+//!                   ▲                              │ dead-letters back
+//!                   └──────────────────────────────┘
+//!                            after the last retry ──▶ orders.parking
+//! ```
+
+use lapin::options::QueueDeclareOptions;
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{Channel, Connection};
+
+use super::QueueType;
+
+/// A queue as a route wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QueueSpec {
+    pub(crate) name: String,
+    /// What the queue is for, in messages: "queue", "retry queue", "dead-letter queue".
+    pub(crate) role: &'static str,
+    pub(crate) arguments: FieldTable,
+}
+
+/// The queues of one route's queue: itself, its retry queue and its parking queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Topology {
+    pub(crate) declare: bool,
+    pub(crate) queues: Vec<QueueSpec>,
+}
+
+impl Topology {
+    pub(crate) fn new(
+        queue: &str,
+        queue_type: QueueType,
+        declare: bool,
+        retry: Option<(&str, u64)>,
+        dead_letter: Option<&str>,
+    ) -> Topology {
+        let typed = || {
+            let mut args = FieldTable::default();
+            // Classic is the broker's default: leaving the argument out keeps queues declared
+            // elsewhere without it equivalent.
+            if queue_type == QueueType::Quorum {
+                args.insert("x-queue-type".into(), long("quorum"));
+            }
+            args
+        };
+        let mut queues = vec![QueueSpec {
+            name: queue.to_owned(),
+            role: "queue",
+            arguments: typed(),
+        }];
+        if let Some((retry_queue, ttl_ms)) = retry {
+            let mut args = typed();
+            args.insert(
+                "x-message-ttl".into(),
+                AMQPValue::LongLongInt(i64::try_from(ttl_ms).unwrap_or(i64::MAX)),
+            );
+            args.insert("x-dead-letter-exchange".into(), long(""));
+            args.insert("x-dead-letter-routing-key".into(), long(queue));
+            if queue_type == QueueType::Quorum {
+                // Quorum queues dead-letter at most once unless asked: a message on its way
+                // back from the retry queue must not be lost.
+                args.insert("x-dead-letter-strategy".into(), long("at-least-once"));
+                args.insert("x-overflow".into(), long("reject-publish"));
+            }
+            queues.push(QueueSpec {
+                name: retry_queue.to_owned(),
+                role: "retry queue",
+                arguments: args,
+            });
+        }
+        if let Some(parking) = dead_letter {
+            queues.push(QueueSpec {
+                name: parking.to_owned(),
+                role: "dead-letter queue",
+                arguments: typed(),
+            });
+        }
+        Topology { declare, queues }
+    }
+
+    /// Declares every queue (durable) on `channel`. A queue that exists with other arguments
+    /// makes the broker close the channel; the error says which queue and why.
+    pub(crate) async fn declare(&self, channel: &Channel) -> Result<(), String> {
+        for q in &self.queues {
+            channel
+                .queue_declare(
+                    q.name.as_str().into(),
+                    QueueDeclareOptions {
+                        durable: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    q.arguments.clone(),
+                )
+                .await
+                .map_err(|e| {
+                    let hint = if e.to_string().contains("PRECONDITION_FAILED") {
+                        ": it exists with other arguments; delete it or change the route's options"
+                    } else {
+                        ""
+                    };
+                    format!("cannot declare {} `{}`{hint}: {e}", q.role, q.name)
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// `Some((ready messages, consumers))` if `queue` exists, `None` if not. Uses a channel of its
+/// own: a passive declare of a missing queue makes the broker close the channel.
+pub(crate) async fn inspect(conn: &Connection, queue: &str) -> Result<Option<(u32, u32)>, String> {
+    let channel = conn
+        .create_channel()
+        .await
+        .map_err(|e| format!("cannot open a channel: {e}"))?;
+    let result = channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await;
+    match result {
+        Ok(q) => {
+            let _ = channel.close(200, "checked".into()).await;
+            Ok(Some((q.message_count(), q.consumer_count())))
+        }
+        Err(e) if e.to_string().contains("NOT_FOUND") => Ok(None),
+        Err(e) => Err(format!("cannot inspect queue `{queue}`: {e}")),
+    }
+}
+
+fn long(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_queue_dead_letters_back_to_its_queue() {
+        let t = Topology::new(
+            "orders",
+            QueueType::Quorum,
+            true,
+            Some(("orders.retry", 1500)),
+            Some("orders.parking"),
+        );
+        let names: Vec<&str> = t.queues.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["orders", "orders.retry", "orders.parking"]);
+        let retry = t.queues[1].arguments.inner();
+        assert_eq!(
+            retry.get("x-message-ttl"),
+            Some(&AMQPValue::LongLongInt(1500))
+        );
+        assert_eq!(retry.get("x-dead-letter-routing-key"), Some(&long("orders")));
+        assert_eq!(retry.get("x-dead-letter-exchange"), Some(&long("")));
+        assert_eq!(
+            retry.get("x-dead-letter-strategy"),
+            Some(&long("at-least-once"))
+        );
+        assert_eq!(
+            t.queues[2].arguments.inner().get("x-queue-type"),
+            Some(&long("quorum"))
+        );
+    }
+
+    #[test]
+    fn classic_queues_carry_no_type_argument() {
+        let t = Topology::new("jobs", QueueType::Classic, true, None, None);
+        assert_eq!(t.queues.len(), 1);
+        assert!(t.queues[0].arguments.inner().is_empty());
+    }
+}
