@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::backend::Backend;
+use crate::backend::{Backend, CheckLine};
 use crate::registry::{Filter, NO_ROUTES, Registry};
 use crate::settings::{LogFormat, MainOptions, Settings, SettingsError};
 
@@ -105,6 +105,39 @@ impl Worker {
         Ok(registry.describe(&lines))
     }
 
+    /// What `--check` does: reads the routes against the settings (an error here is what
+    /// starting would report), then asks every backend to verify, without consuming or serving
+    /// anything, that its routes would work: the broker answers and the queues exist, the HTTP
+    /// port can be bound, the SSE servers accept connections, the schedules have a next fire
+    /// time. Startup hooks do not run. Backends are checked concurrently and the whole check is
+    /// bounded (30 s); a backend that has not answered by then gets a failed item saying so.
+    ///
+    /// ```no_run
+    /// use asyncworker::{Settings, Worker};
+    /// # async fn demo() -> Result<(), asyncworker::WorkerError> {
+    /// let report = Worker::new(Settings::default()).check().await?;
+    /// for item in report.items() {
+    ///     println!("{} {}", if item.ok { "ok  " } else { "FAIL" }, item.line);
+    /// }
+    /// // or, as `--check` prints it, with the summary line:
+    /// print!("{report}");
+    /// assert!(report.is_ok(), "{} of the checks failed", report.failed());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check(&self) -> Result<CheckReport, WorkerError> {
+        let filter = Filter::module(self.module.as_deref());
+        // A fresh handle, as for `--routes`: preparing registers readiness parts, which must
+        // not linger on the handle a later `run` uses.
+        let app = App::new(self.settings.clone());
+        let backends = prepare_backends(&filter, &app)?;
+        let items = run_checks(&backends, &app, CHECK_TIMEOUT).await;
+        // Whatever a backend's check started on the handle (a connection's background task)
+        // is told to stop; the check is over.
+        app.shutdown();
+        Ok(CheckReport { items })
+    }
+
     /// Runs until `stop` is cancelled (or a handler calls [`App::shutdown`]), then shuts down
     /// gracefully. Returns an error if the worker could not start or a backend failed.
     pub async fn run(self, stop: CancellationToken) -> Result<(), WorkerError> {
@@ -181,11 +214,103 @@ impl Worker {
             }
         }
         run_shutdown_hooks(&registry, &app, deadline).await;
+        // Last: shutdown hooks may still publish.
+        app.amqp_clients().close().await;
         tracing::info!("worker stopped");
         match failure {
             Some(f) => Err(WorkerError::Backend(f)),
             None => Ok(()),
         }
+    }
+}
+
+/// How long `--check` waits for the backends, all together.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every backend's check, run concurrently under one deadline; a backend that has not
+/// answered by then is one failed item, so that an unreachable service cannot hang `--check`.
+async fn run_checks(backends: &[Box<dyn Backend>], app: &App, limit: Duration) -> Vec<CheckItem> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let checks = backends.iter().map(|backend| async move {
+        let kind = backend.kind();
+        match tokio::time::timeout_at(deadline, backend.check(app)).await {
+            Ok(lines) => lines
+                .into_iter()
+                .map(|CheckLine { ok, line }| CheckItem { kind, ok, line })
+                .collect(),
+            Err(_) => vec![CheckItem {
+                kind,
+                ok: false,
+                line: format!("{kind}: no answer within {limit:?}; the check was abandoned"),
+            }],
+        }
+    });
+    futures_util::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// What [`Worker::check`] found: one item per route or part of a backend, in the order
+/// amqp, http, sse, schedule.
+///
+/// Its `Display` is what `--check` prints: one `ok   <line>` or `FAIL <line>` per item, then
+/// `check: N ok, M failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    items: Vec<CheckItem>,
+}
+
+impl CheckReport {
+    /// Every item, in order.
+    pub fn items(&self) -> &[CheckItem] {
+        &self.items
+    }
+
+    /// Whether every item is ok.
+    pub fn is_ok(&self) -> bool {
+        self.items.iter().all(|i| i.ok)
+    }
+
+    /// How many items are ok.
+    pub fn passed(&self) -> usize {
+        self.items.iter().filter(|i| i.ok).count()
+    }
+
+    /// How many items failed.
+    pub fn failed(&self) -> usize {
+        self.items.len() - self.passed()
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for item in &self.items {
+            writeln!(f, "{item}")?;
+        }
+        writeln!(f, "check: {} ok, {} failed", self.passed(), self.failed())
+    }
+}
+
+/// One verified part of a worker: a route, or a backend as a whole (the HTTP server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckItem {
+    /// The backend: `"amqp"`, `"http"`, `"sse"` or `"schedule"`.
+    pub kind: &'static str,
+    /// Whether this part would work.
+    pub ok: bool,
+    /// What was checked and found, e.g. `http server: 127.0.0.1:8080 can be bound (2 routes)`.
+    pub line: String,
+}
+
+impl fmt::Display for CheckItem {
+    /// `ok   <line>` or `FAIL <line>`: the status words are padded to one width so that the
+    /// lines align.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = if self.ok { "ok  " } else { "FAIL" };
+        write!(f, "{status} {}", self.line)
     }
 }
 
@@ -243,20 +368,24 @@ async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) 
 /// Backend names `--only` accepts.
 const BACKENDS: &[&str] = &["amqp", "http", "sse", "schedule"];
 
-const USAGE: &str = "usage: <worker> [--only amqp,http,sse,schedule] [--routes] [--help]
+const USAGE: &str = "usage: <worker> [--only amqp,http,sse,schedule] [--routes | --check] [--help]
 
   --only LIST  run only these backends (comma-separated: amqp, http, sse, schedule); hooks still run
   --routes     print every registered route and hook with its source location, then exit
+  --check      verify the settings and that every route would work (broker and queues, HTTP
+               port, SSE servers, schedules) without running hooks or consuming anything;
+               print one ok/FAIL line per item, exit 0 if all are ok, 1 otherwise
   --help       print this help
 
 Settings come from ASYNCWORKER_* environment variables (see the asyncworker README).";
 
 /// Entry point used by [`main!`](crate::main): parses flags, reads settings, installs
 /// tracing, runs the worker on a multi-thread tokio runtime, and maps the outcome to an exit
-/// code (0 clean stop, 1 failure, 2 bad usage).
+/// code (0 clean stop, 1 failure, 2 bad usage). `--check` exits 0 when every check passed.
 #[doc(hidden)]
 pub fn run_main(options: MainOptions) -> ExitCode {
     let mut list_routes = false;
+    let mut check = false;
     let mut only: Option<Vec<String>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -276,6 +405,7 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         }
         match arg.as_str() {
             "--routes" => list_routes = true,
+            "--check" => check = true,
             "--help" | "-h" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -285,6 +415,10 @@ pub fn run_main(options: MainOptions) -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if list_routes && check {
+        eprintln!("error: --routes and --check cannot be combined\n\n{USAGE}");
+        return ExitCode::from(2);
     }
     let mut settings = match Settings::from_env(&options) {
         Ok(s) => s,
@@ -306,7 +440,48 @@ pub fn run_main(options: MainOptions) -> ExitCode {
             }
         };
     }
+    if check {
+        return run_check(settings);
+    }
     run_with(settings)
+}
+
+/// `--check`: a thin layer over [`Worker::check`] that prints the report on stdout (logs go to
+/// stderr, so that stdout holds only the report) and maps it to the exit code.
+fn run_check(settings: Settings) -> ExitCode {
+    if settings.init_tracing {
+        init_tracing(&settings, Output::Stderr);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(Worker::new(settings).check());
+    // A check that was abandoned at its deadline may have left a connect attempt running.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(report) => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            // A closed stdout must not turn a passing check into a panic.
+            let _ = write!(out, "{report}").and_then(|()| out.flush());
+            if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `amqp,http` → the backend names, refusing unknown or empty ones.
@@ -351,7 +526,7 @@ fn parse_only(list: &str) -> Result<Vec<String>, String> {
 /// ```
 pub fn run_with(settings: Settings) -> ExitCode {
     if settings.init_tracing {
-        init_tracing(&settings);
+        init_tracing(&settings, Output::Stdout);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -443,7 +618,15 @@ impl Signals {
     }
 }
 
-fn init_tracing(settings: &Settings) {
+/// Where the logs go.
+#[derive(Clone, Copy)]
+enum Output {
+    Stdout,
+    /// `--check`: its report owns stdout.
+    Stderr,
+}
+
+fn init_tracing(settings: &Settings, output: Output) {
     use tracing_subscriber::EnvFilter;
     let filter = settings
         .log
@@ -452,15 +635,115 @@ fn init_tracing(settings: &Settings) {
         .unwrap_or_else(|| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // try_init: a subscriber the user installed first is kept.
-    let _ = match settings.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Pretty => builder.try_init(),
+    let _ = match (settings.log_format, output) {
+        (LogFormat::Json, Output::Stdout) => builder.json().try_init(),
+        (LogFormat::Pretty, Output::Stdout) => builder.try_init(),
+        (LogFormat::Json, Output::Stderr) => builder.json().with_writer(std::io::stderr).try_init(),
+        (LogFormat::Pretty, Output::Stderr) => builder.with_writer(std::io::stderr).try_init(),
     };
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_only;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::{CheckItem, parse_only, run_checks};
+    use crate::app::App;
+    use crate::backend::{Backend, CheckFuture, CheckLine};
+
+    /// A backend whose check answers `lines` after `delay` (never, if `None`): the real
+    /// backends' checks talk to the network, which cannot be made to hang on demand here.
+    struct Slow {
+        kind: &'static str,
+        delay: Option<Duration>,
+        lines: Vec<CheckLine>,
+    }
+
+    impl Backend for Slow {
+        fn kind(&self) -> &'static str {
+            self.kind
+        }
+
+        fn describe(&self) -> Vec<String> {
+            vec![format!("{} route", self.kind)]
+        }
+
+        fn check<'a>(&'a self, _app: &'a App) -> CheckFuture<'a> {
+            Box::pin(async move {
+                match self.delay {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+                self.lines.clone()
+            })
+        }
+
+        fn run(
+            self: Box<Self>,
+            _app: App,
+            _stop: CancellationToken,
+            _deadline: Duration,
+        ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backend_that_does_not_answer_fails_at_the_deadline_and_the_rest_still_report() {
+        let line = |ok, line: &str| CheckLine {
+            ok,
+            line: line.to_owned(),
+        };
+        let backends: Vec<Box<dyn Backend>> = vec![
+            Box::new(Slow {
+                kind: "amqp",
+                delay: None,
+                lines: Vec::new(),
+            }),
+            Box::new(Slow {
+                kind: "http",
+                delay: Some(Duration::from_secs(2)),
+                lines: vec![line(true, "http server: free"), line(false, "http x: bad")],
+            }),
+        ];
+        let app = App::for_tests();
+        let started = tokio::time::Instant::now();
+        let items = run_checks(&backends, &app, Duration::from_secs(30)).await;
+        // One shared deadline: the hanging backend costs 30 s, not 30 s plus the others.
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        let kinds: Vec<_> = items.iter().map(|i: &CheckItem| (i.kind, i.ok)).collect();
+        assert_eq!(kinds, [("amqp", false), ("http", true), ("http", false)]);
+        assert!(items[0].line.contains("no answer within 30s"), "{items:?}");
+        assert_eq!(items[2].line, "http x: bad");
+    }
+
+    #[test]
+    fn the_report_prints_aligned_lines_and_a_summary() {
+        let report = super::CheckReport {
+            items: vec![
+                CheckItem {
+                    kind: "http",
+                    ok: true,
+                    line: "http server: free".into(),
+                },
+                CheckItem {
+                    kind: "sse",
+                    ok: false,
+                    line: "sse feed: refused".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            report.to_string(),
+            "ok   http server: free\nFAIL sse feed: refused\ncheck: 1 ok, 1 failed\n"
+        );
+        assert!(!report.is_ok());
+        assert_eq!((report.passed(), report.failed()), (1, 1));
+    }
 
     #[test]
     fn only_accepts_known_backends() {

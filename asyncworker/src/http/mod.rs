@@ -88,7 +88,7 @@ pub use handler::{HttpExtractor, HttpHandler, HttpLastArg, HttpResponse};
 
 use self::guard::{Guard, GuardConfig, Guarded, RouteStats};
 use crate::app::App;
-use crate::backend::{Backend, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
 use crate::handler::StateRequirement;
 use crate::registry::Filter;
 
@@ -417,6 +417,42 @@ impl Backend for HttpBackend {
                     .map(|s| (d.name.to_owned(), d.location(), s))
             })
             .collect()
+    }
+
+    /// One line for the server: its address can be bound. The listener is released at once,
+    /// so the check never accepts a connection; it binds exactly as startup would, so a taken
+    /// port or a host that is not local fails here with the same OS error.
+    fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
+        let _ = app;
+        Box::pin(async move {
+            let c = &self.config;
+            let what = {
+                let mut w = format!("{} route(s)", self.defs.len());
+                if !self.builtins.is_empty() {
+                    w.push_str(&format!(", built-in {}", self.builtins.join(" ")));
+                }
+                w
+            };
+            let line = match server::bind(c).await {
+                Ok(listener) => {
+                    drop(listener);
+                    let port = if c.port == 0 {
+                        "0 (a free port is picked at start)".to_owned()
+                    } else {
+                        c.port.to_string()
+                    };
+                    CheckLine {
+                        ok: true,
+                        line: format!("http server: {}:{port} can be bound; {what}", c.host),
+                    }
+                }
+                Err(e) => CheckLine {
+                    ok: false,
+                    line: format!("http server: {e}; {what}"),
+                },
+            };
+            vec![line]
+        })
     }
 
     fn run(

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::FutureExt;
 use prometheus_client::metrics::counter::Counter;
 use tokio::task::JoinSet;
@@ -25,7 +25,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::backend::{Backend, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
 use crate::handler::BoxError;
 use crate::handler::{ScheduledHandler, StateRequirement};
 use crate::metrics::{RouteLabels, ScheduleLabels};
@@ -150,6 +150,42 @@ impl Prepared {
         s.push_str(&format!("  ({})", self.def.location()));
         s
     }
+
+    /// The `--check` line: when the route would fire next if the worker started at `now`
+    /// (UTC). A cron expression with no future fire time fails unless `immediately` runs the
+    /// job once at start: otherwise the job would never run.
+    fn check(&self, now: DateTime<Utc>) -> CheckLine {
+        let immediately = self.def.options.immediately;
+        let (next, trigger) = match &self.ticker {
+            Ticker::Every(period) => (
+                chrono::Duration::from_std(*period)
+                    .ok()
+                    .and_then(|p| now.checked_add_signed(p)),
+                format!("every={}ms", period.as_millis()),
+            ),
+            Ticker::Cron(schedule) => (
+                next_fire(schedule, now),
+                format!("cron={:?}", schedule.source()),
+            ),
+        };
+        let mut line = format!("schedule {}: {trigger}, ", self.def.name);
+        match next {
+            Some(t) => line.push_str(&format!(
+                "next fire at {}",
+                t.to_rfc3339_opts(SecondsFormat::Millis, true)
+            )),
+            None => line.push_str("no future fire time"),
+        }
+        if immediately {
+            line.push_str(" (immediately: also runs once at start)");
+        } else if next.is_none() {
+            line.push_str(": the job would never run");
+        }
+        CheckLine {
+            ok: next.is_some() || immediately,
+            line,
+        }
+    }
 }
 
 struct ScheduleBackend {
@@ -215,6 +251,13 @@ impl Backend for ScheduleBackend {
 
     fn describe(&self) -> Vec<String> {
         self.routes.iter().map(Prepared::describe).collect()
+    }
+
+    fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
+        let _ = app;
+        let now = Utc::now();
+        let lines = self.routes.iter().map(|r| r.check(now)).collect();
+        Box::pin(async move { lines })
     }
 
     fn required_state(&self) -> Vec<StateNeed> {
@@ -459,6 +502,77 @@ mod tests {
             next("0 59 * * * *", at(2026, 1, 1, 10, 59, 0)),
             at(2026, 1, 1, 11, 59, 0)
         );
+    }
+
+    async fn job() {}
+
+    fn factory() -> ScheduleFactory {
+        schedule_factory(job)
+    }
+
+    /// A prepared route as `prepare` builds it, for `def`.
+    fn prepared(def: &'static ScheduleRouteDef) -> Prepared {
+        let ticker = match def.trigger {
+            Trigger::Every(ms) => Ticker::Every(Duration::from_millis(ms)),
+            Trigger::Cron(expr) => Ticker::Cron(Box::new(cron::Schedule::from_str(expr).unwrap())),
+        };
+        Prepared {
+            def,
+            ticker,
+            factory: factory(),
+        }
+    }
+
+    const fn def(name: &'static str, trigger: Trigger, immediately: bool) -> ScheduleRouteDef {
+        ScheduleRouteDef {
+            name,
+            module_path: "m",
+            file: "f.rs",
+            line: 1,
+            trigger,
+            options: ScheduleOptions {
+                immediately,
+                ..ScheduleOptions::DEFAULT
+            },
+            factory,
+        }
+    }
+
+    #[test]
+    fn check_gives_the_next_fire_time_in_utc() {
+        static EVERY: ScheduleRouteDef = def("tick", Trigger::Every(1500), false);
+        static CRON: ScheduleRouteDef = def("report", Trigger::Cron("0 0 3 * * *"), true);
+        let now = at(2026, 1, 1, 10, 59, 59);
+        let every = prepared(&EVERY).check(now);
+        assert!(every.ok);
+        assert_eq!(
+            every.line,
+            "schedule tick: every=1500ms, next fire at 2026-01-01T11:00:00.500Z"
+        );
+        let cron = prepared(&CRON).check(now);
+        assert!(cron.ok);
+        assert_eq!(
+            cron.line,
+            "schedule report: cron=\"0 0 3 * * *\", next fire at 2026-01-02T03:00:00.000Z (immediately: also runs once at start)"
+        );
+    }
+
+    #[test]
+    fn check_fails_a_cron_that_never_fires_again() {
+        // The optional seventh field is the year.
+        static PAST: ScheduleRouteDef = def("gone", Trigger::Cron("0 0 0 1 1 * 2020"), false);
+        static ONCE: ScheduleRouteDef = def("once", Trigger::Cron("0 0 0 1 1 * 2020"), true);
+        let now = at(2026, 1, 1, 0, 0, 0);
+        let gone = prepared(&PAST).check(now);
+        assert!(!gone.ok);
+        assert!(
+            gone.line
+                .ends_with("no future fire time: the job would never run"),
+            "{}",
+            gone.line
+        );
+        // `immediately` still runs it once, at start.
+        assert!(prepared(&ONCE).check(now).ok);
     }
 
     #[test]

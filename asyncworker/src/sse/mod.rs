@@ -34,7 +34,7 @@ use self::route::SseFactory;
 use self::stream::{Stream, StreamCounters};
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
 use crate::dispatch::DispatchConfig;
 use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
 use crate::registry::Filter;
@@ -423,6 +423,21 @@ impl Backend for SseBackend {
             .collect()
     }
 
+    /// Per route, whether its server accepts a TCP connection. The URLs themselves were
+    /// validated when the backend was prepared (a missing or non-http URL never gets here).
+    /// Nothing is requested: a GET would start a stream, which a check must not consume.
+    fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
+        let _ = app;
+        Box::pin(async move {
+            let routes = self.routes.iter().map(|r| check_route(&r.resolved));
+            futures_util::future::join_all(routes)
+                .await
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+    }
+
     fn run(
         self: Box<Self>,
         app: App,
@@ -434,6 +449,54 @@ impl Backend for SseBackend {
             Ok(())
         })
     }
+}
+
+/// How long `--check` waits for an SSE server to accept a connection.
+const CHECK_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One line per server (`host:port`) a route streams from, usually one: whether a TCP
+/// connection to it opens within [`CHECK_CONNECT_TIMEOUT`]. The connection is closed at once.
+async fn check_route(route: &Resolved) -> Vec<CheckLine> {
+    let name = route.def.name;
+    let mut servers: Vec<(String, u16)> = Vec::new();
+    for url in &route.urls {
+        // `host_str` brackets an IPv6 address, which a socket address must not have.
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = url.port_or_known_default().unwrap_or(80);
+        if !servers.contains(&(host.clone(), port)) {
+            servers.push((host, port));
+        }
+    }
+    let mut lines = Vec::with_capacity(servers.len());
+    for (host, port) in servers {
+        let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+        let (ok, found) = match tokio::time::timeout(CHECK_CONNECT_TIMEOUT, connect).await {
+            Ok(Ok(stream)) => {
+                drop(stream);
+                (true, format!("{host}:{port} accepts connections"))
+            }
+            Ok(Err(e)) => (false, format!("cannot connect to {host}:{port}: {e}")),
+            Err(_) => (
+                false,
+                format!(
+                    "{host}:{port} did not accept a connection within {CHECK_CONNECT_TIMEOUT:?}"
+                ),
+            ),
+        };
+        lines.push(CheckLine {
+            ok,
+            line: format!(
+                "sse {name}: url={:?} paths={:?}: {found}",
+                route.base, route.def.paths
+            ),
+        });
+    }
+    lines
 }
 
 impl SseBackend {
