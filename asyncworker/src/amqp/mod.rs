@@ -10,11 +10,11 @@ mod connection;
 mod message;
 mod publish;
 mod retry;
-mod topology;
 mod route;
 mod settle;
 mod source;
 mod status;
+mod topology;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -41,11 +41,11 @@ pub use retry::{
 pub use route::{AmqpFactory, amqp_factory};
 
 use self::connection::ConnectionManager;
-use self::settle::SettleStats;
 use self::retry::{RetryCounters, RetryPolicy};
+use self::settle::SettleStats;
 use self::source::Source;
-use self::topology::Topology;
 use self::status::RouteStatus;
+use self::topology::Topology;
 use crate::action::Action;
 use crate::app::App;
 use crate::backend::{Backend, StateNeed};
@@ -318,7 +318,10 @@ impl Resolved {
             s.push_str(&format!(" dead_letter={d:?}"));
         }
         if o.declare {
-            s.push_str(&format!(" declare=true queue_type={}", o.queue_type.as_str()));
+            s.push_str(&format!(
+                " declare=true queue_type={}",
+                o.queue_type.as_str()
+            ));
         }
         s.push_str(&format!("  ({})", self.def.location()));
         s
@@ -472,8 +475,7 @@ impl AmqpBackend {
                 on_decode_error: o.on_decode_error,
                 metrics: RouteMetrics::new(app.metrics(), def.name, &queues),
             };
-            let topologies: Vec<Arc<Topology>> =
-                r.topologies().into_iter().map(Arc::new).collect();
+            let topologies: Vec<Arc<Topology>> = r.topologies().into_iter().map(Arc::new).collect();
             let mut retry = Vec::with_capacity(queues.len());
             if r.options.retries > 0 || r.dead_letter.is_some() {
                 let publisher = match app
@@ -604,11 +606,7 @@ impl AmqpBackend {
             for (i, (queue, ready)) in route.queues.iter().zip(&route.ready).enumerate() {
                 let source = Source {
                     retry: route.retry[i].clone(),
-                    declare: route
-                        .resolved
-                        .options
-                        .declare
-                        .then(|| Arc::clone(&route.topologies[i])),
+                    topology: Arc::clone(&route.topologies[i]),
                     ready: Arc::clone(ready),
                     reconnects: app
                         .metrics()

@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 use super::connection::ConnectionManager;
 use super::message::Envelope;
 use super::retry::{Original, RetryPolicy};
-use super::topology::Topology;
 use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
 use super::status::RouteStatus;
+use super::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
 
@@ -37,8 +37,9 @@ pub(crate) struct Source {
     pub(crate) reconnects: prometheus_client::metrics::counter::Counter,
     /// Delayed retries and dead letters, when the route has them.
     pub(crate) retry: Option<Arc<RetryPolicy>>,
-    /// Declared before every (re)attachment when the route says `declare = true`.
-    pub(crate) declare: Option<Arc<Topology>>,
+    /// The queue with its retry and parking queues: declared before every (re)attachment when
+    /// the route says `declare = true`, else checked to exist.
+    pub(crate) topology: Arc<Topology>,
 }
 
 enum End {
@@ -101,12 +102,17 @@ impl Source {
         };
         // Declared on every attachment: a broker that lost its queues (a restarted node
         // without durable storage, a deleted queue) gets them back.
-        if let Some(topology) = &self.declare {
-            match until_stopped(stop, topology.declare(&channel)).await {
-                None => return End::Stop,
-                Some(Ok(())) => {}
-                Some(Err(e)) => return End::Retry(e),
+        let prepared = async {
+            if self.topology.declare {
+                self.topology.declare(&channel).await
+            } else {
+                self.retry_queues_exist(&conn).await
             }
+        };
+        match until_stopped(stop, prepared).await {
+            None => return End::Stop,
+            Some(Ok(())) => {}
+            Some(Err(e)) => return End::Retry(e),
         }
         let qos = channel.basic_qos(self.prefetch, BasicQosOptions { global: false });
         match until_stopped(stop, qos).await {
@@ -170,6 +176,20 @@ impl Source {
             close_channel(&channel).await;
         }
         end
+    }
+
+    /// Without `declare`, a missing retry or parking queue would make every failed message
+    /// bounce between the handler and a failed republish: the consumer waits for them instead.
+    async fn retry_queues_exist(&self, conn: &lapin::Connection) -> Result<(), String> {
+        for q in self.topology.queues.iter().skip(1) {
+            if inspect(conn, &q.name).await?.is_none() {
+                return Err(format!(
+                    "{} `{}` of queue `{}` does not exist (yet); create it or set declare = true",
+                    q.role, q.name, self.queue
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn pump(
