@@ -78,10 +78,14 @@ fn aw_check(args: &[&str], http_port: u16, sse_url: Option<&str>) -> Command {
     cmd
 }
 
-/// A loopback port nothing listens on: bound to get a free one, then released.
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A loopback port that refuses connections for as long as the socket is held: bound, never
+/// listening. Holding it (rather than binding and releasing a port) keeps any other process
+/// from taking the port meanwhile.
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +151,7 @@ async fn check_fails_naming_the_http_port_when_it_is_taken() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_fails_when_the_sse_server_is_unreachable() {
-    let port = closed_port();
+    let (_held, port) = closed_port();
     let out = run(aw_check(
         &["--check"],
         0,
@@ -192,7 +196,8 @@ async fn check_with_bad_settings_or_routes_exits_1_with_the_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_only_http_leaves_amqp_alone() {
     // A broker address where nothing listens: an AMQP check would have to report on it.
-    let amqp_url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", closed_port());
+    let (_held, amqp_port) = closed_port();
+    let amqp_url = format!("amqp://guest:guest@127.0.0.1:{amqp_port}/%2f");
     let mixed = |args: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_aw_mixed"));
         cmd.args(args)
@@ -248,7 +253,7 @@ mod api {
 
 /// [`Worker::check`] in process: the report `--check` prints, as values.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn worker_check_reports_a_taken_port_then_a_free_one() {
+async fn worker_check_reports_a_taken_port_and_passes_with_port_0() {
     let module = concat!(module_path!(), "::api");
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().unwrap().port();
@@ -271,6 +276,8 @@ async fn worker_check_reports_a_taken_port_then_a_free_one() {
     );
 
     drop(taken);
+    // Port 0 rather than the port just released: another process may take that one at once.
+    settings.http_port = 0;
     let report = Worker::new(settings)
         .only_module(module)
         .check()
