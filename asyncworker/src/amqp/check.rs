@@ -28,7 +28,9 @@ pub(crate) async fn check(routes: &[Prepared]) -> Vec<CheckLine> {
                 let conn = tokio::time::timeout(CONNECT_TIMEOUT, route.connection.connect_once())
                     .await
                     .unwrap_or_else(|_| {
-                        Err(format!("cannot connect to the broker within {CONNECT_TIMEOUT:?}"))
+                        Err(format!(
+                            "cannot connect to the broker within {CONNECT_TIMEOUT:?}"
+                        ))
                     });
                 connections.push((Arc::clone(&route.connection), conn));
                 connections.len() - 1
@@ -68,7 +70,10 @@ async fn route_line(name: &str, conn: &Connection, topologies: &[Arc<Topology>])
                     q.role, q.name
                 )),
                 Ok(None) if topology.declare => {
-                    parts.push(format!("{} `{}` missing, declared at start", q.role, q.name));
+                    parts.push(format!(
+                        "{} `{}` missing, declared at start",
+                        q.role, q.name
+                    ));
                 }
                 Ok(None) => {
                     ok = false;

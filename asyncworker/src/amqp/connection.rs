@@ -146,7 +146,10 @@ impl ConnectionManager {
                 )),
             }
         }
-        Err(format!("cannot connect to the broker: {}", errors.join("; ")))
+        Err(format!(
+            "cannot connect to the broker: {}",
+            errors.join("; ")
+        ))
     }
 
     /// Closes the connection, which makes the broker requeue anything still unacked.

@@ -87,8 +87,13 @@ pub(crate) fn attempt_of(properties: &BasicProperties) -> u32 {
 /// Where a failed message goes next.
 #[derive(Debug, PartialEq, Eq)]
 enum Next<'a> {
-    Retry { queue: &'a str, attempt: u32 },
-    DeadLetter { queue: &'a str },
+    Retry {
+        queue: &'a str,
+        attempt: u32,
+    },
+    DeadLetter {
+        queue: &'a str,
+    },
     /// Out of retries and no parking queue: rejected.
     Exhausted,
 }
@@ -110,7 +115,12 @@ impl RetryPolicy {
     /// Republishes one failed message and says how to settle the original: `Ack` once the
     /// copy is confirmed, `fallback` if it could not be published, `Reject` when out of
     /// retries without a parking queue.
-    pub(crate) async fn handle(&self, original: &Original, error: &str, fallback: Action) -> Action {
+    pub(crate) async fn handle(
+        &self,
+        original: &Original,
+        error: &str,
+        fallback: Action,
+    ) -> Action {
         let attempt = attempt_of(&original.properties);
         let next = self.next(attempt);
         let error = cut(error);
@@ -128,13 +138,19 @@ impl RetryPolicy {
             }
             Next::Retry { queue, attempt } => {
                 let mut h = self.headers(original);
-                h.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt.into()));
+                h.insert(
+                    ATTEMPT_HEADER.into(),
+                    AMQPValue::LongLongInt(attempt.into()),
+                );
                 h.insert(ERROR_HEADER.into(), long(error));
                 (queue, h)
             }
             Next::DeadLetter { queue } => {
                 let mut h = self.headers(original);
-                h.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt.into()));
+                h.insert(
+                    ATTEMPT_HEADER.into(),
+                    AMQPValue::LongLongInt(attempt.into()),
+                );
                 h.insert(ERROR_HEADER.into(), long(error));
                 h.insert(ROUTE_HEADER.into(), long(&self.route));
                 h.insert(QUEUE_HEADER.into(), long(&self.queue));

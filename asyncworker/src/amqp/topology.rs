@@ -159,7 +159,10 @@ mod tests {
             retry.get("x-message-ttl"),
             Some(&AMQPValue::LongLongInt(1500))
         );
-        assert_eq!(retry.get("x-dead-letter-routing-key"), Some(&long("orders")));
+        assert_eq!(
+            retry.get("x-dead-letter-routing-key"),
+            Some(&long("orders"))
+        );
         assert_eq!(retry.get("x-dead-letter-exchange"), Some(&long("")));
         assert_eq!(
             retry.get("x-dead-letter-strategy"),
