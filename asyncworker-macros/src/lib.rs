@@ -77,10 +77,43 @@ use proc_macro::TokenStream;
 /// | `on_exception` | the same; for `Err`, panics and timeouts | `"requeue"` |
 /// | `on_decode_error` | the same; for a body that does not decode | `"reject"` |
 /// | `timeout` | duration | none |
+/// | `retries` | `0..=10000` delayed retries after the first failure; `0` only with `dead_letter` | `0`: no delayed retry |
+/// | `retry_delay` | duration, `1ms` to `4294967295ms` (about 49 days); only with `retries = N`, N ≥ 1 | `"10s"` |
+/// | `dead_letter` | `"..."`: parking queue for messages that failed their last attempt; 1..=255 bytes, neither one of the route's queues nor `<queue>.retry` | none: rejected |
+/// | `declare` | `true` or `false`: declare the queues (durable) and their retry/parking queues at startup | `false` |
+/// | `queue_type` | `"classic"` or `"quorum"`; only with `declare = true` | `"classic"` |
 ///
 /// Durations are strings of `<integer><unit>` segments with units `ms`, `s`, `m`, `h`:
-/// `"250ms"`, `"1s"`, `"1m30s"`. `retries`, `retry_delay`, `dead_letter`, `declare` and
-/// `queue_type` are reserved and rejected until the runtime implements them.
+/// `"250ms"`, `"1s"`, `"1m30s"`.
+///
+/// ## Delayed retries and dead letters
+///
+/// With `retries = N`, a message whose handler failed (`Err`, panic, timeout) is republished to
+/// `<queue>.retry`, a queue whose message TTL is `retry_delay` and whose dead-letter target is
+/// the original queue, and comes back after that delay: the handler sees a message at most
+/// N + 1 times. After the last attempt it goes to `dead_letter` if set (with the error text in
+/// a header), else it is rejected. `retries = 0, dead_letter = "..."` parks a failed message at
+/// once. A `dead_letter` naming one of the route's queues, or one of their `.retry` queues, is a
+/// compile error: the failed message would come back to the handler forever.
+///
+/// ```ignore
+/// /// Tried 4 times, 30 seconds apart; then parked in `orders.parking`. The route declares
+/// /// `orders`, `orders.retry` and `orders.parking` as quorum queues at startup.
+/// #[route(
+///     amqp = ["orders"],
+///     retries = 3,
+///     retry_delay = "30s",
+///     dead_letter = "orders.parking",
+///     declare = true,
+///     queue_type = "quorum",
+/// )]
+/// async fn store(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<()> {
+///     db.store(&messages).await
+/// }
+/// ```
+///
+/// A `retry_delay` without `retries`, a `queue_type` without `declare = true` or an unknown
+/// queue type is a compile error at the offending token, like every other mistake.
 ///
 /// The function must be a free, non-generic `async fn` taking at least its messages. Its
 /// argument and return types are checked by the runtime's handler traits, each at its own type,
@@ -93,8 +126,8 @@ use proc_macro::TokenStream;
 ///
 /// # Expansion
 ///
-/// The function is kept as written (and stays callable, e.g. from unit tests). The example
-/// above also produces, roughly:
+/// The function is kept as written (and stays callable, e.g. from unit tests). The first
+/// example (`drain`) also produces, roughly:
 ///
 /// ```ignore
 /// #[doc(hidden)]
@@ -123,6 +156,10 @@ use proc_macro::TokenStream;
 ///             options: ::asyncworker::__private::AmqpOptions {
 ///                 bulk_size: 100u16,
 ///                 bulk_flush_ms: 500u64,
+///                 // Only the options written are emitted; `store` above would have here:
+///                 // retries: 3u16, retry_delay_ms: 30000u64,
+///                 // dead_letter: ::core::option::Option::Some("orders.parking"),
+///                 // declare: true, queue_type: ::asyncworker::__private::QueueType::Quorum,
 ///                 ..::asyncworker::__private::AmqpOptions::DEFAULT
 ///             },
 ///             factory: __asyncworker_factory,

@@ -13,12 +13,29 @@ use crate::item;
 /// AMQP short strings carry a one-byte length.
 const MAX_QUEUE_NAME_BYTES: usize = 255;
 
+/// Upper bound of `retries`: far beyond any sensible retry policy, small enough that a typo
+/// (`retries = 30000`) is caught.
+const MAX_RETRIES: u16 = 10_000;
+
+/// `retry_delay` becomes the retry queue's `x-message-ttl`, which RabbitMQ caps at `u32::MAX` ms.
+const MAX_RETRY_DELAY_MS: u64 = u32::MAX as u64;
+
+/// Suffix of the TTL queue a queue's delayed retries wait in; mirrors the runtime.
+const RETRY_SUFFIX: &str = ".retry";
+
 /// What a message is settled with; mirrors the runtime's `__private::Action`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Action {
     Ack,
     Reject,
     Requeue,
+}
+
+/// The `x-queue-type` of declared queues; mirrors the runtime's `__private::QueueType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QueueType {
+    Classic,
+    Quorum,
 }
 
 /// A validated AMQP route. `None` fields were not set by the user and keep the runtime default.
@@ -35,12 +52,16 @@ pub(crate) struct AmqpRoute {
     pub(crate) on_exception: Option<Action>,
     pub(crate) on_decode_error: Option<Action>,
     pub(crate) timeout_ms: Option<u64>,
+    pub(crate) retries: Option<u16>,
+    pub(crate) retry_delay_ms: Option<u64>,
+    pub(crate) dead_letter: Option<LitStr>,
+    pub(crate) declare: Option<bool>,
+    pub(crate) queue_type: Option<QueueType>,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
 pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -> AmqpRoute {
     check_queues(queues, errors);
-    check_unimplemented(args, errors);
 
     let vhost = args
         .vhost
@@ -86,6 +107,15 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         ));
     }
 
+    let retries = retries_arg(args, errors);
+    let retry_delay_ms = retry_delay_arg(args, retries, errors);
+    let dead_letter = args
+        .dead_letter
+        .as_ref()
+        .and_then(|a| errors.ok(dead_letter_arg(&a.value, queues)));
+    let declare = args.declare.as_ref().map(|a| a.value.value);
+    let queue_type = queue_type_arg(args, declare, errors);
+
     AmqpRoute {
         queues: queues.names.iter().cloned().collect(),
         vhost,
@@ -98,6 +128,11 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         on_exception,
         on_decode_error,
         timeout_ms,
+        retries,
+        retry_delay_ms,
+        dead_letter,
+        declare,
+        queue_type,
     }
 }
 
@@ -130,27 +165,113 @@ fn check_queues(queues: &Queues, errors: &mut Errors) {
     }
 }
 
-/// These options parse, so the syntax is settled, but the runtime cannot honour them yet; an
-/// accepted option that silently does nothing would be worse than an error.
-fn check_unimplemented(args: &RouteArgs, errors: &mut Errors) {
-    let spans = [
-        ("retries", args.retries.as_ref().map(|a| a.key.span)),
-        ("retry_delay", args.retry_delay.as_ref().map(|a| a.key.span)),
-        ("dead_letter", args.dead_letter.as_ref().map(|a| a.key.span)),
-        ("declare", args.declare.as_ref().map(|a| a.key.span)),
-        ("queue_type", args.queue_type.as_ref().map(|a| a.key.span)),
-    ];
-    for (key, span) in spans {
-        if let Some(span) = span {
-            errors.push(syn::Error::new(
-                span,
-                format!(
-                    "`{key}` is not implemented yet: delayed retries, dead letters and declaring \
-                     arrive with the publishing release; remove it for now"
-                ),
+/// `retries = N`, `0..=10000`: N delayed retries after the first failure, so the handler sees a
+/// message at most N + 1 times. `0` only makes sense with `dead_letter` (straight to parking).
+fn retries_arg(args: &RouteArgs, errors: &mut Errors) -> Option<u16> {
+    let lit = &args.retries.as_ref()?.value;
+    // Digits too large even for i128 are just "too large".
+    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
+    let result = if value < 0 {
+        Err("`retries` must not be negative".to_owned())
+    } else if value > i128::from(MAX_RETRIES) {
+        Err(format!(
+            "`retries` must be at most {MAX_RETRIES} (delayed retries after the first failure)"
+        ))
+    } else if value == 0 && !args.given("dead_letter") {
+        Err(
+            "`retries = 0` does nothing without `dead_letter`: use `retries = N` for N delayed \
+             retries, or add `dead_letter = \"...\"` to park a failed message at once"
+                .to_owned(),
+        )
+    } else {
+        // In range, checked just above.
+        Ok(u16::try_from(value).unwrap_or(MAX_RETRIES))
+    };
+    errors.ok(result.map_err(|message| syn::Error::new(lit.span(), message)))
+}
+
+/// `retry_delay = "10s"`: the TTL of the retry queue, so positive and at most `u32::MAX` ms; it
+/// means something only with `retries = N`, N ≥ 1.
+fn retry_delay_arg(args: &RouteArgs, retries: Option<u16>, errors: &mut Errors) -> Option<u64> {
+    let arg = args.retry_delay.as_ref()?;
+    if retries == Some(0) {
+        errors.push(syn::Error::new(
+            arg.key.span,
+            "`retry_delay` does nothing with `retries = 0`",
+        ));
+    } else if !args.given("retries") {
+        errors.push(syn::Error::new(
+            arg.key.span,
+            "`retry_delay` needs `retries = N`",
+        ));
+    }
+    let ms = errors.ok(duration::millis("retry_delay", &arg.value))?;
+    if ms > MAX_RETRY_DELAY_MS {
+        errors.push(syn::Error::new(
+            arg.value.span(),
+            format!(
+                "`retry_delay` must be at most {MAX_RETRY_DELAY_MS}ms (about 49 days): it is the \
+                 retry queue's x-message-ttl, which RabbitMQ limits to a u32"
+            ),
+        ));
+        return None;
+    }
+    Some(ms)
+}
+
+/// `dead_letter = "parking"`: a queue name of its own. One of the route's queues (or their
+/// retry queues) would send a failed message straight back to the handler, forever.
+fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
+    let name = lit.value();
+    let error = |message: String| Err(syn::Error::new(lit.span(), message));
+    if name.is_empty() {
+        return error("`dead_letter` must not be empty".to_owned());
+    }
+    if name.len() > MAX_QUEUE_NAME_BYTES {
+        return error("`dead_letter` is longer than 255 bytes (AMQP short string)".to_owned());
+    }
+    for queue in queues.names.iter().map(LitStr::value) {
+        if name == queue {
+            return error(format!(
+                "`dead_letter` must not be `{name}`, a queue of this route: a failed message \
+                 would come back to this handler, in a loop"
+            ));
+        }
+        if name.strip_suffix(RETRY_SUFFIX) == Some(queue.as_str()) {
+            return error(format!(
+                "`dead_letter` must not be `{name}`, the retry queue of `{queue}`: a failed \
+                 message would come back to this handler, in a loop"
             ));
         }
     }
+    Ok(lit.clone())
+}
+
+/// `queue_type = "classic" | "quorum"`, for the queues `declare = true` creates.
+fn queue_type_arg(
+    args: &RouteArgs,
+    declare: Option<bool>,
+    errors: &mut Errors,
+) -> Option<QueueType> {
+    let arg = args.queue_type.as_ref()?;
+    // A `declare` that did not parse was reported already.
+    if declare == Some(false) || (declare.is_none() && !args.given("declare")) {
+        errors.push(syn::Error::new(
+            arg.key.span,
+            "`queue_type` only applies to queues this route declares; add `declare = true`",
+        ));
+    }
+    let lit = &arg.value;
+    errors.ok(match lit.value().as_str() {
+        "classic" => Ok(QueueType::Classic),
+        "quorum" => Ok(QueueType::Quorum),
+        other => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "unknown queue type `{other}` for `queue_type`: expected \"classic\" or \"quorum\""
+            ),
+        )),
+    })
 }
 
 fn non_empty(key: &str, lit: &LitStr) -> syn::Result<LitStr> {
@@ -328,6 +449,25 @@ fn options(route: &AmqpRoute) -> TokenStream {
     if let Some(ms) = route.timeout_ms {
         let value = some(Literal::u64_suffixed(ms).into_token_stream());
         fields.push(quote!(timeout_ms: #value));
+    }
+    if let Some(retries) = route.retries {
+        let retries = Literal::u16_suffixed(retries);
+        fields.push(quote!(retries: #retries));
+    }
+    if let Some(ms) = route.retry_delay_ms {
+        let ms = Literal::u64_suffixed(ms);
+        fields.push(quote!(retry_delay_ms: #ms));
+    }
+    if let Some(dead_letter) = &route.dead_letter {
+        let value = some(quote!(#dead_letter));
+        fields.push(quote!(dead_letter: #value));
+    }
+    if let Some(declare) = route.declare {
+        fields.push(quote!(declare: #declare));
+    }
+    if let Some(queue_type) = route.queue_type {
+        let variant = format_ident!("{}", format!("{queue_type:?}"));
+        fields.push(quote!(queue_type: ::asyncworker::__private::QueueType::#variant));
     }
     quote! {
         ::asyncworker::__private::AmqpOptions {

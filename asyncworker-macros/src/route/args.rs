@@ -7,8 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{LitBool, LitInt, LitStr, Token, bracketed, token};
 
-/// The keys an AMQP route accepts, as listed when another one is met. The unimplemented
-/// options below are recognised (to say "not implemented yet") but not offered.
+/// The keys an AMQP route accepts, as listed (and offered as typo fixes) when another one is met.
 pub(crate) const AMQP_KEYS: &[&str] = &[
     "amqp",
     "name",
@@ -22,6 +21,11 @@ pub(crate) const AMQP_KEYS: &[&str] = &[
     "on_exception",
     "on_decode_error",
     "timeout",
+    "retries",
+    "retry_delay",
+    "dead_letter",
+    "declare",
+    "queue_type",
 ];
 
 /// Every key `#[route]` knows.
@@ -185,6 +189,9 @@ pub(crate) struct RouteArgs {
     pub(crate) max_event_size: Option<Arg<kw::max_event_size, LitInt>>,
     pub(crate) max_concurrency: Option<Arg<kw::max_concurrency, LitInt>>,
     pub(crate) immediately: Option<Arg<kw::immediately, LitBool>>,
+    /// Known keys whose argument failed to parse (reported already): checks that need such a
+    /// key (`retry_delay` needs `retries`) stay quiet rather than repeat the mistake.
+    pub(crate) malformed: Vec<String>,
     /// Syntax errors; parsing recovers at the next comma so every argument gets checked.
     pub(crate) errors: Vec<syn::Error>,
 }
@@ -200,8 +207,17 @@ impl Parse for RouteArgs {
 
 impl RouteArgs {
     fn parse_one(&mut self, input: ParseStream) -> syn::Result<()> {
+        let key = peek_key(input);
+        let result = self.parse_key(key.as_deref(), input);
+        if let (Err(_), Some(key)) = (&result, key) {
+            self.malformed.push(key);
+        }
+        result
+    }
+
+    fn parse_key(&mut self, key: Option<&str>, input: ParseStream) -> syn::Result<()> {
         let errors = &mut self.errors;
-        match peek_key(input).as_deref() {
+        match key {
             Some("amqp") => {
                 let key: kw::amqp = input.parse()?;
                 input.parse::<Token![=]>()?;
@@ -310,6 +326,11 @@ impl RouteArgs {
         at(&mut out, "max_concurrency", &self.max_concurrency);
         at(&mut out, "immediately", &self.immediately);
         out
+    }
+
+    /// Whether `key` was written, even with an argument that did not parse.
+    pub(crate) fn given(&self, key: &str) -> bool {
+        self.malformed.iter().any(|k| k == key) || self.present().iter().any(|(k, _)| *k == key)
     }
 
     /// Reports every key the backend does not take, at the key.

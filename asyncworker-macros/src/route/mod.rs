@@ -112,15 +112,7 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
             })
         }
         Some(Backend::Amqp(queues)) => {
-            let mut valid = args::AMQP_KEYS.to_vec();
-            valid.extend([
-                "retries",
-                "retry_delay",
-                "dead_letter",
-                "declare",
-                "queue_type",
-            ]);
-            args.reject_foreign("amqp", &valid, errors);
+            args.reject_foreign("amqp", args::AMQP_KEYS, errors);
             Some(Route {
                 kind: RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
                 name: args.name.as_ref().map(|arg| arg.value.clone()),

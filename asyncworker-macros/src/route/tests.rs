@@ -5,7 +5,8 @@ use quote::ToTokens;
 const HANDLER: &str = "async fn handle(m: Vec<Message<T>>) {}";
 
 const VALID: &str = "valid arguments: amqp, name, vhost, connection, bulk_size, bulk_flush, \
-    prefetch, concurrency, on_success, on_exception, on_decode_error, timeout";
+    prefetch, concurrency, on_success, on_exception, on_decode_error, timeout, retries, \
+    retry_delay, dead_letter, declare, queue_type";
 
 /// The message for an unknown key, with the suggestion if any.
 fn unknown(key: &str, suggestion: Option<&str>) -> String {
@@ -72,14 +73,24 @@ fn unknown_key_suggests_the_nearest_valid_one() {
         ("vhots", "vhost"),
         ("nam", "name"),
         ("amq", "amqp"),
+        ("retires", "retries"),
+        ("retrys", "retries"),
+        ("retry_dealy", "retry_delay"),
+        ("retrydelay", "retry_delay"),
+        ("dead_leter", "dead_letter"),
+        ("deadletter", "dead_letter"),
+        ("declared", "declare"),
+        ("delcare", "declare"),
+        ("queue_typ", "queue_type"),
+        ("queuetype", "queue_type"),
     ] {
         check1(
             &format!(r#"amqp = ["a"], /*1*/{typo} = 1"#),
             &unknown(typo, Some(valid)),
         );
     }
-    // Too far from any key for a guess; the recognised but unimplemented keys are not offered.
-    for far in ["bulk", "queue", "retry", "ttl", "x"] {
+    // Too far from any key for a guess.
+    for far in ["bulk", "queue", "retry", "ttl", "dlx", "x"] {
         check1(
             &format!(r#"amqp = ["a"], /*1*/{far} = 1"#),
             &unknown(far, None),
@@ -315,35 +326,227 @@ fn actions() {
 }
 
 #[test]
-fn unimplemented_options_are_errors_at_the_key() {
-    for (key, value) in [
-        ("retries", "3"),
-        ("retry_delay", "\"10s\""),
-        ("dead_letter", "\"parking\""),
-        ("declare", "true"),
-        ("declare", "false"),
-        ("queue_type", "\"quorum\""),
+fn retries_range() {
+    for (value, message) in [
+        ("-1", "`retries` must not be negative"),
+        (
+            "10001",
+            "`retries` must be at most 10000 (delayed retries after the first failure)",
+        ),
+        (
+            "340282366920938463463374607431768211456000",
+            "`retries` must be at most 10000 (delayed retries after the first failure)",
+        ),
+        ("\"3\"", "expected integer literal"),
     ] {
-        check1(
-            &format!(r#"amqp = ["a"], /*1*/{key} = {value}"#),
-            &format!(
-                "`{key}` is not implemented yet: delayed retries, dead letters and declaring \
-                 arrive with the publishing release; remove it for now"
-            ),
-        );
+        check1(&format!(r#"amqp = ["a"], retries = /*1*/{value}"#), message);
     }
-    // Their literal types are still checked.
+    accepts(r#"amqp = ["a"], retries = 1"#);
+    accepts(r#"amqp = ["a"], retries = 10000"#);
+}
+
+const RETRIES_ZERO: &str = "`retries = 0` does nothing without `dead_letter`: use `retries = N` \
+    for N delayed retries, or add `dead_letter = \"...\"` to park a failed message at once";
+
+#[test]
+fn retries_zero_needs_dead_letter() {
+    check1(r#"amqp = ["a"], retries = /*1*/0"#, RETRIES_ZERO);
+    accepts(r#"amqp = ["a"], retries = 0, dead_letter = "parking""#);
+    accepts(r#"amqp = ["a"], dead_letter = "parking", retries = 0"#);
+    // A dead_letter with a mistake of its own is still a dead_letter: one error, at it.
     check1(
-        r#"amqp = ["a"], retries = /*1*/"3""#,
+        r#"amqp = ["a"], retries = 0, dead_letter = /*1*/"""#,
+        "`dead_letter` must not be empty",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 0, dead_letter = /*1*/parking"#,
+        "expected string literal",
+    );
+}
+
+#[test]
+fn retry_delay_checks() {
+    check1(
+        r#"amqp = ["a"], /*1*/retry_delay = "10s""#,
+        "`retry_delay` needs `retries = N`",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 0, dead_letter = "p", /*1*/retry_delay = "10s""#,
+        "`retry_delay` does nothing with `retries = 0`",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"0s""#,
+        "`retry_delay` must be greater than zero",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"10 s""#,
+        "invalid duration `10 s`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/10"#,
+        "expected string literal",
+    );
+    let too_long = "`retry_delay` must be at most 4294967295ms (about 49 days): it is the retry \
+                    queue's x-message-ttl, which RabbitMQ limits to a u32";
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"4294967296ms""#,
+        too_long,
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"1194h""#,
+        too_long,
+    );
+    // Both mistakes of one argument, each at its token.
+    check(
+        r#"amqp = ["a"], /*1*/retry_delay = /*2*/"0s""#,
+        &[
+            (At::Marker(1), "`retry_delay` needs `retries = N`"),
+            (At::Marker(2), "`retry_delay` must be greater than zero"),
+        ],
+    );
+    // A `retries` that did not parse or is out of range was reported; no "needs `retries`".
+    check1(
+        r#"amqp = ["a"], retries = /*1*/"3", retry_delay = "10s""#,
         "expected integer literal",
     );
+    check1(
+        r#"amqp = ["a"], retries = /*1*/-2, retry_delay = "10s""#,
+        "`retries` must not be negative",
+    );
+    // Bounds.
+    accepts(r#"amqp = ["a"], retries = 3, retry_delay = "1ms""#);
+    accepts(r#"amqp = ["a"], retries = 3, retry_delay = "4294967295ms""#);
+    accepts(r#"amqp = ["a"], retry_delay = "1m", retries = 1"#);
+}
+
+#[test]
+fn dead_letter_checks() {
+    check1(
+        r#"amqp = ["a"], dead_letter = /*1*/"""#,
+        "`dead_letter` must not be empty",
+    );
+    let long = "x".repeat(256);
+    check1(
+        &format!(r#"amqp = ["a"], dead_letter = /*1*/"{long}""#),
+        "`dead_letter` is longer than 255 bytes (AMQP short string)",
+    );
+    accepts(&format!(
+        r#"amqp = ["a"], dead_letter = "{}""#,
+        "x".repeat(255)
+    ));
+    check1(
+        r#"amqp = ["orders", "orders.priority"], dead_letter = /*1*/"orders.priority""#,
+        "`dead_letter` must not be `orders.priority`, a queue of this route: a failed message \
+         would come back to this handler, in a loop",
+    );
+    check1(
+        r#"amqp = ["orders", "audit"], retries = 2, dead_letter = /*1*/"audit.retry""#,
+        "`dead_letter` must not be `audit.retry`, the retry queue of `audit`: a failed message \
+         would come back to this handler, in a loop",
+    );
+    check1(
+        r#"amqp = ["a"], dead_letter = /*1*/parking"#,
+        "expected string literal",
+    );
+    // Near misses are other queues.
+    accepts(r#"amqp = ["orders"], dead_letter = "orders.parking""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "orders.retry.parking""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "other.retry""#);
+    accepts(r#"amqp = ["orders"], dead_letter = ".retry""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "Orders""#);
+}
+
+#[test]
+fn declare_and_queue_type_checks() {
     check1(
         r#"amqp = ["a"], declare = /*1*/"yes""#,
         "expected boolean literal",
     );
     check1(
-        r#"amqp = ["a"], dead_letter = /*1*/parking"#,
+        r#"amqp = ["a"], declare = /*1*/1"#,
+        "expected boolean literal",
+    );
+    accepts(r#"amqp = ["a"], declare = true"#);
+    accepts(r#"amqp = ["a"], declare = false"#);
+    let needs_declare =
+        "`queue_type` only applies to queues this route declares; add `declare = true`";
+    check1(r#"amqp = ["a"], /*1*/queue_type = "quorum""#, needs_declare);
+    check1(
+        r#"amqp = ["a"], declare = false, /*1*/queue_type = "classic""#,
+        needs_declare,
+    );
+    let unknown_type = |t: &str| {
+        format!("unknown queue type `{t}` for `queue_type`: expected \"classic\" or \"quorum\"")
+    };
+    for bad in ["stream", "Quorum", "", "lazy"] {
+        check1(
+            &format!(r#"amqp = ["a"], declare = true, queue_type = /*1*/"{bad}""#),
+            &unknown_type(bad),
+        );
+    }
+    check1(
+        r#"amqp = ["a"], declare = true, queue_type = /*1*/quorum"#,
         "expected string literal",
+    );
+    // Both mistakes, each at its token.
+    check(
+        r#"amqp = ["a"], /*1*/queue_type = /*2*/"stream""#,
+        &[
+            (At::Marker(1), needs_declare),
+            (At::Marker(2), &unknown_type("stream")),
+        ],
+    );
+    // A `declare` that did not parse was reported; no "add `declare = true`".
+    check1(
+        r#"amqp = ["a"], declare = /*1*/"true", queue_type = "quorum""#,
+        "expected boolean literal",
+    );
+    accepts(r#"amqp = ["a"], declare = true, queue_type = "classic""#);
+    accepts(r#"amqp = ["a"], queue_type = "quorum", declare = true"#);
+}
+
+#[test]
+fn retry_and_topology_options_apply_to_amqp_only() {
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, timeout";
+    for key in ["retries", "declare"] {
+        let value = if key == "declare" { "true" } else { "3" };
+        check_with(
+            &format!(r#"every = "1s", /*1*/{key} = {value}"#),
+            "async fn tick(app: App) {}",
+            &[(
+                At::Marker(1),
+                &format!("`{key}` does not apply to `every` routes\n{valid}"),
+            )],
+        );
+    }
+}
+
+#[test]
+fn every_retry_and_topology_error_at_once() {
+    let attr = r#"amqp = ["orders"], retries = /*1*/20000, retry_delay = /*3*/"0s",
+        dead_letter = /*4*/"orders", declare = false, /*5*/queue_type = /*6*/"lazy""#;
+    check(
+        attr,
+        &[
+            (
+                At::Marker(1),
+                "`retries` must be at most 10000 (delayed retries after the first failure)",
+            ),
+            (At::Marker(3), "`retry_delay` must be greater than zero"),
+            (
+                At::Marker(4),
+                "`dead_letter` must not be `orders`, a queue of this route: a failed message \
+                 would come back to this handler, in a loop",
+            ),
+            (
+                At::Marker(5),
+                "`queue_type` only applies to queues this route declares; add `declare = true`",
+            ),
+            (
+                At::Marker(6),
+                "unknown queue type `lazy` for `queue_type`: expected \"classic\" or \"quorum\"",
+            ),
+        ],
     );
 }
 
@@ -356,7 +559,7 @@ fn syntax_errors() {
 #[test]
 fn every_error_is_reported_at_once() {
     let attr = r#"amqp = /*1*/[], bulk_size = /*2*/0, /*3*/bulk = 1, timeout = /*4*/"1x",
-        on_success = /*5*/"nack", /*6*/retries = 2, bulk_size = /*7*/"x", vhost = "v",
+        on_success = /*5*/"nack", /*6*/retry_delay = "1s", bulk_size = /*7*/"x", vhost = "v",
         /*8*/vhost = "w""#;
     let item = "async fn handle/*10*/<T>(/*11*/&self, m: Vec<Message<T>>) {}";
     check_with(
@@ -374,10 +577,7 @@ fn every_error_is_reported_at_once() {
                 At::Marker(5),
                 "unknown action `nack` for `on_success`: expected \"ack\", \"reject\" or \"requeue\"",
             ),
-            (
-                At::Marker(6),
-                "`retries` is not implemented yet: delayed retries, dead letters and declaring arrive with the publishing release; remove it for now",
-            ),
+            (At::Marker(6), "`retry_delay` needs `retries = N`"),
             (At::Marker(7), "expected integer literal"),
             (At::Marker(8), "duplicate `vhost` argument"),
             (At::Marker(10), "handlers cannot be generic"),
@@ -550,6 +750,96 @@ fn expansion_with_every_option() {
     for forbidden in ["::std", "Option", "Some", "Vec", "Result", "Box"] {
         assert!(!bare.contains(forbidden), "`{forbidden}` in\n{text}");
     }
+}
+
+#[test]
+fn expansion_of_retry_and_topology_options() {
+    let attr = r#"amqp = ["orders"], retries = 3, retry_delay = "10s", dead_letter = "parking",
+        declare = true, queue_type = "quorum""#;
+    let out = try_expand(tokens(attr), tokens(HANDLER)).unwrap();
+    let file: syn::File = syn::parse2(out).unwrap();
+    let options = registration_options(&file);
+    assert_tokens_eq(
+        &options,
+        r#"::asyncworker::__private::AmqpOptions {
+            bulk_size: 1u16,
+            retries: 3u16,
+            retry_delay_ms: 10000u64,
+            dead_letter: ::core::option::Option::Some("parking"),
+            declare: true,
+            queue_type: ::asyncworker::__private::QueueType::Quorum,
+            ..::asyncworker::__private::AmqpOptions::DEFAULT
+        }"#,
+    );
+    // Only what was written is emitted: the rest keeps the runtime's defaults.
+    for (attr, fields) in [
+        (r#"amqp = ["q"], retries = 5"#, "retries: 5u16,"),
+        (
+            r#"amqp = ["q"], retries = 0, dead_letter = "p""#,
+            r#"retries: 0u16, dead_letter: ::core::option::Option::Some("p"),"#,
+        ),
+        (
+            r#"amqp = ["q"], dead_letter = "p""#,
+            r#"dead_letter: ::core::option::Option::Some("p"),"#,
+        ),
+        (
+            r#"amqp = ["q"], retry_delay = "1m30s", retries = 10000"#,
+            "retries: 10000u16, retry_delay_ms: 90000u64,",
+        ),
+        (
+            r#"amqp = ["q"], retries = 1, retry_delay = "4294967295ms""#,
+            "retries: 1u16, retry_delay_ms: 4294967295u64,",
+        ),
+        (r#"amqp = ["q"], declare = false"#, "declare: false,"),
+        (
+            r#"amqp = ["q"], declare = true, queue_type = "classic""#,
+            "declare: true, queue_type: ::asyncworker::__private::QueueType::Classic,",
+        ),
+    ] {
+        let out = try_expand(tokens(attr), tokens(HANDLER))
+            .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"));
+        let file: syn::File = syn::parse2(out).unwrap();
+        assert_tokens_eq(
+            &registration_options(&file),
+            &format!(
+                "::asyncworker::__private::AmqpOptions {{ bulk_size: 1u16, {fields} \
+                 ..::asyncworker::__private::AmqpOptions::DEFAULT }}"
+            ),
+        );
+    }
+}
+
+/// The `options: ...` expression of the `AmqpRouteDef` in an expansion.
+fn registration_options(file: &syn::File) -> TokenStream {
+    let syn::Item::Const(block) = &file.items[1] else {
+        panic!("no const _ block");
+    };
+    let syn::Expr::Block(body) = &*block.expr else {
+        panic!("const _ is not a block");
+    };
+    let submit = body
+        .block
+        .stmts
+        .iter()
+        .find_map(|stmt| match stmt {
+            syn::Stmt::Macro(m) if m.mac.path.segments.last().unwrap().ident == "submit" => {
+                Some(m.mac.tokens.clone())
+            }
+            syn::Stmt::Item(syn::Item::Macro(m))
+                if m.mac.path.segments.last().unwrap().ident == "submit" =>
+            {
+                Some(m.mac.tokens.clone())
+            }
+            _ => None,
+        })
+        .expect("no inventory::submit!");
+    let def: syn::ExprStruct = syn::parse2(submit).unwrap();
+    let options = def
+        .fields
+        .iter()
+        .find(|field| matches!(&field.member, syn::Member::Named(n) if n == "options"))
+        .expect("no `options` field");
+    options.expr.to_token_stream()
 }
 
 #[test]

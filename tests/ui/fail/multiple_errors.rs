@@ -7,7 +7,7 @@ use asyncworker::prelude::*;
     bulk_size = 0,
     bulk_flush = "soon",
     on_success = "drop",
-    retries = 3
+    queue_type = "quorum"
 )]
 fn handle(messages: Vec<Message<u8>>) {
     let _ = messages;
