@@ -525,3 +525,38 @@ async fn a_missing_retry_queue_holds_the_consumer_until_it_exists() {
         broker.delete(&q).await;
     }
 }
+
+mod overridden {
+    use super::*;
+
+    #[route(amqp = ["loop"], retries = 1, dead_letter = "loop.parking")]
+    async fn overridden(_m: Message<Job>) {}
+}
+
+/// Queue overrides come from the environment, out of the macro's sight: a route told to
+/// consume its own retry or parking queue is refused at startup, naming both.
+#[test]
+fn consuming_its_own_retry_or_parking_queue_is_refused_at_startup() {
+    let module = format!("{}::overridden", module_path!());
+    for (queues, expected) in [
+        (vec!["loop", "loop.retry"], "its retry queue `p-loop.retry`"),
+        (
+            vec!["loop", "loop.parking"],
+            "its own dead-letter queue `p-loop.parking`",
+        ),
+    ] {
+        let mut s = settings("p-");
+        s.routes.insert(
+            "overridden".into(),
+            asyncworker::RouteOverride {
+                queues: Some(queues.iter().map(|q| (*q).to_owned()).collect()),
+                ..Default::default()
+            },
+        );
+        let err = asyncworker::Worker::new(s)
+            .only_module(&module)
+            .describe_routes()
+            .expect_err("the route must be refused");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}

@@ -250,13 +250,34 @@ impl Resolved {
                 .max(needed)
                 .min(u32::from(u16::MAX)) as u16
         });
-        let queues = queues
+        let queues: Vec<String> = queues
             .into_iter()
             .map(|q| format!("{}{q}", settings.amqp_queue_prefix))
             .collect();
         let dead_letter = options
             .dead_letter
             .map(|d| format!("{}{d}", settings.amqp_queue_prefix));
+        // Checked here too, not only by the macro: queue overrides come from the environment.
+        if options.retries > 0
+            && let Some(q) = queues
+                .iter()
+                .find(|q| queues.contains(&format!("{q}.retry")))
+        {
+            return Err(format!(
+                "route `{}` ({}) consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues",
+                def.name,
+                def.location()
+            ));
+        }
+        if let Some(d) = &dead_letter
+            && queues.contains(d)
+        {
+            return Err(format!(
+                "route `{}` ({}) consumes its own dead-letter queue `{d}`: parked messages would loop",
+                def.name,
+                def.location()
+            ));
+        }
         Ok(Resolved {
             def,
             options,
