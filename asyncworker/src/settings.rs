@@ -523,6 +523,78 @@ pub(crate) fn parse_size(text: &str) -> Option<usize> {
     n.checked_mul(unit)
 }
 
+/// `ASYNCWORKER_ROUTE_<NAME>_<KEY>`: the route name upper-cased, anything but letters and
+/// digits as `_`.
+pub(crate) fn route_var(route: &str, key: &str) -> String {
+    let name: String = route
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("ASYNCWORKER_ROUTE_{name}_{key}")
+}
+
+/// A route's deployment overrides: `ASYNCWORKER_ROUTE_<NAME>_{QUEUES,BULK_SIZE,BULK_FLUSH,
+/// PREFETCH,CONCURRENCY}` from the environment, then [`Settings::routes`] (set in code) on top.
+/// Every bad value is reported, naming the variable.
+pub(crate) fn route_override(
+    route: &str,
+    settings: &Settings,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<RouteOverride, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut over = RouteOverride::default();
+    let bad = |key: &str, v: &str, expected: &str| {
+        format!(
+            "invalid value {v:?} for {}: expected {expected}",
+            route_var(route, key)
+        )
+    };
+    if let Some(v) = lookup(&route_var(route, "QUEUES")) {
+        over.queues = Some(v.split(',').map(|q| q.trim().to_owned()).collect());
+    }
+    for (key, slot) in [
+        ("BULK_SIZE", &mut over.bulk_size),
+        ("PREFETCH", &mut over.prefetch),
+        ("CONCURRENCY", &mut over.concurrency),
+    ] {
+        if let Some(v) = lookup(&route_var(route, key)) {
+            match v.trim().parse::<u16>() {
+                Ok(n) if n > 0 => *slot = Some(n),
+                _ => problems.push(bad(key, &v, "an integer from 1 to 65535")),
+            }
+        }
+    }
+    if let Some(v) = lookup(&route_var(route, "BULK_FLUSH")) {
+        match parse_duration(&v) {
+            Some(d) if !d.is_zero() => over.bulk_flush = Some(d),
+            _ => problems.push(bad(
+                "BULK_FLUSH",
+                &v,
+                "a duration such as \"250ms\" or \"1s\"",
+            )),
+        }
+    }
+    if let Some(code) = settings.routes.get(route) {
+        let c = code.clone();
+        over.queues = c.queues.or(over.queues);
+        over.bulk_size = c.bulk_size.or(over.bulk_size);
+        over.bulk_flush = c.bulk_flush.or(over.bulk_flush);
+        over.prefetch = c.prefetch.or(over.prefetch);
+        over.concurrency = c.concurrency.or(over.concurrency);
+    }
+    if problems.is_empty() {
+        Ok(over)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h30m"` or a bare number of seconds.
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -685,5 +757,46 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("1x"), None);
         assert_eq!(parse_duration("s"), None);
+    }
+
+    #[test]
+    fn route_overrides_from_env_with_code_winning() {
+        let env = |k: &str| match k {
+            "ASYNCWORKER_ROUTE_DRAIN_ORDERS_QUEUES" => Some("a, b".to_owned()),
+            "ASYNCWORKER_ROUTE_DRAIN_ORDERS_BULK_SIZE" => Some("50".to_owned()),
+            "ASYNCWORKER_ROUTE_DRAIN_ORDERS_BULK_FLUSH" => Some("250ms".to_owned()),
+            _ => None,
+        };
+        let mut s = Settings::default();
+        let o = route_override("drain-orders", &s, &env).unwrap();
+        assert_eq!(o.queues, Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(o.bulk_size, Some(50));
+        assert_eq!(o.bulk_flush, Some(Duration::from_millis(250)));
+        assert_eq!(o.prefetch, None);
+        s.routes.insert(
+            "drain-orders".into(),
+            RouteOverride {
+                bulk_size: Some(7),
+                ..RouteOverride::default()
+            },
+        );
+        let o = route_override("drain-orders", &s, &env).unwrap();
+        assert_eq!(o.bulk_size, Some(7), "code wins over the environment");
+        assert_eq!(o.bulk_flush, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn bad_route_overrides_name_every_variable() {
+        let env = |k: &str| match k {
+            "ASYNCWORKER_ROUTE_X_PREFETCH" => Some("0".to_owned()),
+            "ASYNCWORKER_ROUTE_X_BULK_FLUSH" => Some("soon".to_owned()),
+            _ => None,
+        };
+        let problems = route_override("x", &Settings::default(), &env).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].contains("ASYNCWORKER_ROUTE_X_PREFETCH") && problems[0].contains("\"0\"")
+        );
+        assert!(problems[1].contains("ASYNCWORKER_ROUTE_X_BULK_FLUSH"));
     }
 }

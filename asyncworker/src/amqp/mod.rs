@@ -52,7 +52,7 @@ use crate::backend::{Backend, StateNeed};
 use crate::dispatch::DispatchConfig;
 use crate::metrics::{QueueLabels, RouteMetrics};
 use crate::registry::Filter;
-use crate::settings::{RouteOverride, Settings};
+use crate::settings::Settings;
 
 /// A registered AMQP route, as `#[route(amqp = ...)]` submits it.
 #[doc(hidden)]
@@ -160,58 +160,8 @@ impl Resolved {
     ) -> Result<Resolved, String> {
         let mut options = def.options;
         let mut queues: Vec<String> = def.queues.iter().map(|q| (*q).to_owned()).collect();
-        let env_name: String = def
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let var = |key: &str| format!("ASYNCWORKER_ROUTE_{env_name}_{key}");
-        let bad = |key: &str, v: &str, expected: &str| {
-            format!("invalid value {v:?} for {}: expected {expected}", var(key))
-        };
-        let mut over = RouteOverride::default();
-        if let Some(v) = lookup(&var("QUEUES")) {
-            over.queues = Some(v.split(',').map(|q| q.trim().to_owned()).collect());
-        }
-        for (key, slot) in [
-            ("BULK_SIZE", &mut over.bulk_size),
-            ("PREFETCH", &mut over.prefetch),
-            ("CONCURRENCY", &mut over.concurrency),
-        ] {
-            if let Some(v) = lookup(&var(key)) {
-                match v.trim().parse::<u16>() {
-                    Ok(n) if n > 0 => *slot = Some(n),
-                    _ => return Err(bad(key, &v, "an integer from 1 to 65535")),
-                }
-            }
-        }
-        if let Some(v) = lookup(&var("BULK_FLUSH")) {
-            match crate::settings::parse_duration(&v) {
-                Some(d) if !d.is_zero() => over.bulk_flush = Some(d),
-                _ => {
-                    return Err(bad(
-                        "BULK_FLUSH",
-                        &v,
-                        "a duration such as \"250ms\" or \"1s\"",
-                    ));
-                }
-            }
-        }
-        // Overrides set in code win over the environment.
-        if let Some(code) = settings.routes.get(def.name) {
-            let c = code.clone();
-            over.queues = c.queues.or(over.queues);
-            over.bulk_size = c.bulk_size.or(over.bulk_size);
-            over.bulk_flush = c.bulk_flush.or(over.bulk_flush);
-            over.prefetch = c.prefetch.or(over.prefetch);
-            over.concurrency = c.concurrency.or(over.concurrency);
-        }
+        let over = crate::settings::route_override(def.name, settings, lookup)
+            .map_err(|problems| problems.join("\n"))?;
         if let Some(q) = over.queues {
             if q.is_empty() || q.iter().any(|q| q.is_empty() || q.len() > 255) {
                 return Err(format!(

@@ -149,54 +149,21 @@ impl Resolved {
         let at = format!("route `{}` ({})", def.name, def.location());
         let mut problems = Vec::new();
         let mut options = def.options;
-        let env_name: String = def
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
+        match crate::settings::route_override(def.name, settings, lookup) {
+            Ok(over) => {
+                if let Some(n) = over.bulk_size {
+                    options.bulk_size = n;
                 }
-            })
-            .collect();
-        let var = |key: &str| format!("ASYNCWORKER_ROUTE_{env_name}_{key}");
-        for (key, slot) in [
-            ("BULK_SIZE", &mut options.bulk_size),
-            ("CONCURRENCY", &mut options.concurrency),
-        ] {
-            if let Some(v) = lookup(&var(key)) {
-                match v.trim().parse::<u16>() {
-                    Ok(n) if n > 0 => *slot = n,
-                    _ => problems.push(format!(
-                        "invalid value {v:?} for {}: expected an integer from 1 to 65535",
-                        var(key)
-                    )),
+                if let Some(n) = over.concurrency {
+                    options.concurrency = n;
+                }
+                if let Some(d) = over.bulk_flush {
+                    options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
                 }
             }
+            Err(mut bad) => problems.append(&mut bad),
         }
-        if let Some(v) = lookup(&var("BULK_FLUSH")) {
-            match crate::settings::parse_duration(&v) {
-                Some(d) if !d.is_zero() => {
-                    options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-                }
-                _ => problems.push(format!(
-                    "invalid value {v:?} for {}: expected a duration such as \"250ms\" or \"1s\"",
-                    var("BULK_FLUSH")
-                )),
-            }
-        }
-        if let Some(code) = settings.routes.get(def.name) {
-            if let Some(n) = code.bulk_size {
-                options.bulk_size = n;
-            }
-            if let Some(n) = code.concurrency {
-                options.concurrency = n;
-            }
-            if let Some(d) = code.bulk_flush {
-                options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
-            }
-        }
+        let var = |key: &str| crate::settings::route_var(def.name, key);
         let base = lookup(&var("URL"))
             .or_else(|| def.options.url.map(str::to_owned))
             .or_else(|| settings.sse_url.clone());
