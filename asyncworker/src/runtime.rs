@@ -452,15 +452,9 @@ fn run_check(settings: Settings) -> ExitCode {
     if settings.init_tracing {
         init_tracing(&settings, Output::Stderr);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(Worker::new(settings).check());
     // A check that was abandoned at its deadline may have left a connect attempt running.
@@ -528,15 +522,9 @@ pub fn run_with(settings: Settings) -> ExitCode {
     if settings.init_tracing {
         init_tracing(&settings, Output::Stdout);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         let stop = CancellationToken::new();
@@ -553,6 +541,17 @@ pub fn run_with(settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The multi-thread runtime workers run on; the error is already printed.
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the tokio runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
 
 /// First SIGINT/SIGTERM: graceful shutdown. Second: exit at once.
