@@ -560,3 +560,61 @@ fn consuming_its_own_retry_or_parking_queue_is_refused_at_startup() {
         assert!(err.to_string().contains(expected), "{err}");
     }
 }
+
+mod redeclared {
+    use super::*;
+    pub static SEEN: LazyLock<Attempts> = LazyLock::new(Attempts::default);
+
+    #[route(amqp = ["again"], declare = true, retries = 1, retry_delay = "200ms")]
+    async fn redeclared(message: Message<Job>) {
+        SEEN.record(message.body().id, message.attempt());
+    }
+}
+
+/// `declare = true` declares on every attachment, not just at start: a queue deleted under a
+/// running worker (its consumer is cancelled) comes back with its retry queue, and consuming
+/// resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_queue_is_declared_again_when_the_consumer_reattaches() {
+    let prefix = unique_prefix("redeclare");
+    let queue = format!("{prefix}again");
+    let running = Running::start(
+        &format!("{}::redeclared", module_path!()),
+        settings(&prefix),
+    );
+    ready(&running).await;
+    let broker = Broker::connect().await;
+    broker.delete(&queue).await;
+    broker.delete(&format!("{queue}.retry")).await;
+    wait_until(
+        Duration::from_secs(30),
+        "the queue and its retry queue are declared again",
+        || async {
+            broker_counts_async(&queue)
+                .await
+                .is_some_and(|(_, _, consumers)| consumers == 1)
+                && broker_counts_async(&format!("{queue}.retry"))
+                    .await
+                    .is_some()
+        },
+    )
+    .await;
+    broker
+        .publish_json(
+            &queue,
+            &[Job {
+                id: 9,
+                tag: String::new(),
+            }],
+        )
+        .await;
+    let seen = wait_for(Duration::from_secs(20), || async {
+        redeclared::SEEN.count(9) == 1
+    })
+    .await;
+    running.stop().await.expect("clean stop");
+    assert!(seen, "the re-declared queue is consumed");
+    for q in [queue.clone(), format!("{queue}.retry")] {
+        broker.delete(&q).await;
+    }
+}
