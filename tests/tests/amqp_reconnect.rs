@@ -61,6 +61,23 @@ async fn close_all_connections_mid_stream_loses_nothing() {
     })
     .await;
 
+    // Readiness must drop while the connection is down and come back after recovery.
+    let app = worker.app.clone();
+    let readiness = tokio::spawn(async move {
+        let start = Instant::now();
+        let mut dropped = false;
+        while start.elapsed() < Duration::from_secs(60) {
+            let ready = app.health().is_ready();
+            if !ready {
+                dropped = true;
+            } else if dropped {
+                return Ok(start.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        Err(if dropped { "readiness dropped and never came back" } else { "readiness never dropped" })
+    });
+
     let fault = Instant::now();
     let at_fault = stream::SEEN.unique();
     let out = std::process::Command::new("rabbitmqctl")
@@ -105,6 +122,11 @@ async fn close_all_connections_mid_stream_loses_nothing() {
     let recovery = stream::FIRST_AFTER_FAULT
         .get()
         .map(|t| t.duration_since(fault));
+    let back = readiness.await.expect("readiness watcher");
+    println!("readiness: not ready after the fault, ready again after {back:?}");
+    if let Err(e) = back {
+        panic!("{e}; not ready: {:?}", worker.app.health().not_ready());
+    }
     worker.stop().await.expect("the worker stops cleanly");
 
     let missing = stream::SEEN.missing(total);

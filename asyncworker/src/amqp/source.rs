@@ -22,6 +22,9 @@ use super::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
 
+/// How often a consumer compares its readiness with its channel's state.
+const READINESS_POLL: Duration = Duration::from_millis(100);
+
 pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
 
 pub(crate) struct Source {
@@ -204,9 +207,24 @@ impl Source {
         let mut seq: u64 = 0;
         let mut epoch: u32 = 0;
         let mut last_tag: u64 = 0;
+        // lapin recovers a lost connection transparently: the consumer stream just pauses. The
+        // channel's state is the only sign, so readiness follows it.
+        let mut watch = tokio::time::interval(READINESS_POLL);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = tokio::select! {
                 biased;
+                _ = watch.tick() => {
+                    let up = channel.status().connected();
+                    if self.ready.swap(up, Ordering::AcqRel) != up {
+                        if up {
+                            tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
+                        } else {
+                            tracing::warn!(route = %self.route, queue = %self.queue, "channel down; lapin is recovering the connection");
+                        }
+                    }
+                    continue;
+                }
                 () = stop.cancelled() => {
                     // Stop deliveries; anything prefetched but not forwarded stays unacked.
                     let cancel = channel.basic_cancel(tag.into(), BasicCancelOptions::default());
@@ -263,6 +281,8 @@ impl Source {
                 }
                 Some(Err(error)) => {
                     tracing::warn!(route = %self.route, queue = %self.queue, %error, "consumer error; waiting for recovery");
+                    // Not ready while lapin recovers the connection underneath us.
+                    self.ready.store(false, Ordering::Release);
                     let recovered = tokio::select! {
                         biased;
                         () = stop.cancelled() => continue,
@@ -271,6 +291,7 @@ impl Source {
                     match recovered {
                         Ok(()) if channel.status().connected() => {
                             epoch += 1;
+                            self.ready.store(true, Ordering::Release);
                             tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
                         }
                         Ok(()) => return End::Retry("channel not usable after recovery".into()),
