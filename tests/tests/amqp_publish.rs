@@ -333,9 +333,9 @@ async fn a_refused_publish_does_not_fail_publishes_pipelined_with_it() {
     for round in 0..3 {
         let mut tasks = FuturesUnordered::new();
         for id in 1..=N {
-            let (a, q) = (app.clone(), q.clone());
+            let (a, queue) = (app.clone(), q.clone());
             tasks.push(tokio::spawn(async move {
-                (id, a.amqp().publish("", &q, &job(id)).await)
+                (id, a.amqp().publish("", &queue, &job(id)).await)
             }));
             if id % 200 == 0 {
                 let (a, missing) = (app.clone(), missing.clone());
@@ -343,27 +343,49 @@ async fn a_refused_publish_does_not_fail_publishes_pipelined_with_it() {
                     (u64::MAX, a.amqp().publish(&missing, "x", &job(id)).await)
                 }));
             }
+            if id % 200 == 100 {
+                // Refused without naming an exchange: PRECONDITION_FAILED.
+                let (a, queue) = (app.clone(), q.clone());
+                tasks.push(tokio::spawn(async move {
+                    let body = serde_json::to_vec(&job(id)).unwrap();
+                    let props = BasicProperties::default()
+                        .with_delivery_mode(2)
+                        .with_expiration("not-a-number".into());
+                    (
+                        u64::MAX - 1,
+                        a.amqp().publish_raw("", &queue, &body, props).await,
+                    )
+                }));
+            }
         }
         while let Some(r) = tasks.next().await {
             results.push((round, r.expect("publish task panicked")));
         }
     }
-    let refused = results
+    let bad: Vec<_> = results
         .iter()
-        .filter(|(_, (id, r))| *id == u64::MAX && matches!(r, Err(PublishError::Refused { .. })))
+        .filter(|(_, (id, _))| *id >= u64::MAX - 1)
+        .collect();
+    let refused = bad
+        .iter()
+        .filter(|(_, (id, r))| match r {
+            Err(PublishError::Refused { exchange, reason }) if *id == u64::MAX => {
+                exchange == &missing && reason.contains("NOT_FOUND")
+            }
+            Err(PublishError::Refused { exchange, reason }) => {
+                exchange.is_empty() && reason.contains("expiration")
+            }
+            _ => false,
+        })
         .count();
     assert_eq!(
-        refused,
-        9,
-        "every publish to the missing exchange is refused: {:?}",
-        results
-            .iter()
-            .filter(|(_, (id, _))| *id == u64::MAX)
-            .collect::<Vec<_>>()
+        refused, 18,
+        "every publish to the missing exchange and every one with an invalid expiration is \
+         refused: {bad:?}"
     );
     let failed: Vec<_> = results
         .iter()
-        .filter(|(_, (id, r))| *id != u64::MAX && r.is_err())
+        .filter(|(_, (id, r))| *id < u64::MAX - 1 && r.is_err())
         .collect();
     assert!(
         failed.is_empty(),
@@ -373,7 +395,8 @@ async fn a_refused_publish_does_not_fail_publishes_pipelined_with_it() {
         3 * N,
         failed.iter().take(3).collect::<Vec<_>>()
     );
-    // Every good message is in the queue (a re-sent one may be there twice).
+    // Every good message is in the queue (a re-sent one may be there twice), and no refused
+    // one.
     let mut ids = job_ids(&broker.drain(&q).await);
     let total = ids.len();
     ids.dedup();

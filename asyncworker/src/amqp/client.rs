@@ -216,6 +216,10 @@ impl Amqp {
     /// the broker and the publish fails with [`PublishError::Unroutable`] (without it, such a
     /// message is silently dropped by the broker).
     ///
+    /// Mandatory publishes of one connection go one at a time (each waits for the previous
+    /// one's confirm) on a channel of their own, so that a returned message is always
+    /// reported to the publish that sent it; ordinary publishes stay pipelined.
+    ///
     /// ```no_run
     /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
     /// app.amqp().mandatory().publish("", "invoices", &serde_json::json!({"id": 1})).await

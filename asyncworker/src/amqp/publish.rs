@@ -2,7 +2,9 @@
 //!
 //! A [`Publisher`] owns one confirm-mode channel, opened on first use and again whenever the
 //! broker closed it or the connection went away. Publishes from many tasks share the channel,
-//! so they pipeline: each waits only for its own confirm.
+//! so they pipeline: each waits only for its own confirm. `mandatory` publishes go one at a
+//! time over a second channel, so that a message the broker returns is always pinned on the
+//! publish that sent it.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -104,12 +106,20 @@ impl fmt::Display for PublishError {
 
 impl std::error::Error for PublishError {}
 
-/// One confirm-mode channel on a (shared) publisher connection.
+/// Confirm-mode channels on a (shared) publisher connection: one that every ordinary publish
+/// shares, and one for `mandatory` publishes.
 pub(crate) struct Publisher {
     connection: Arc<ConnectionManager>,
-    channel: Mutex<Option<Channel>>,
-    /// Serializes opening a channel, so a burst of publishes after a reconnect opens one.
-    opening: tokio::sync::Mutex<()>,
+    shared: Slot,
+    /// The channel of `mandatory` publishes, one at a time: the broker acks several publishes
+    /// with one `multiple` ack, and lapin then hands the messages it returned to arbitrary
+    /// publishes of that ack (it walks a `HashMap`), so with several mandatory publishes in
+    /// flight an unroutable one could be reported confirmed and a routable one returned.
+    mandatory: Slot,
+    one_mandatory: tokio::sync::Mutex<()>,
+    /// Serializes publishes on single-use probe channels (see [`TryError::Ambiguous`]), so a
+    /// burst of them never exhausts the connection's channels.
+    probing: tokio::sync::Mutex<()>,
     closed: CancellationToken,
     timeout: Duration,
 }
@@ -118,6 +128,10 @@ pub(crate) struct Publisher {
 enum TryError {
     /// The connection or channel went away: open a new one and publish again.
     Transient(String),
+    /// The broker closed the shared channel with a soft error that names no exchange (e.g. a
+    /// message over the size limit). Every publish pipelined on that channel sees the same
+    /// error, so whether this one caused it is only known by publishing it again alone.
+    Ambiguous(String),
     Final(PublishError),
 }
 
@@ -129,8 +143,10 @@ impl Publisher {
     ) -> Publisher {
         Publisher {
             connection,
-            channel: Mutex::new(None),
-            opening: tokio::sync::Mutex::new(()),
+            shared: Slot::default(),
+            mandatory: Slot::default(),
+            one_mandatory: tokio::sync::Mutex::new(()),
+            probing: tokio::sync::Mutex::new(()),
             closed,
             timeout,
         }
@@ -150,15 +166,40 @@ impl Publisher {
         let deadline = Instant::now() + self.timeout;
         let mut attempt: u32 = 0;
         let mut last_error: Option<String> = None;
+        let mut alone = false;
         loop {
-            let tried = tokio::time::timeout_at(
-                deadline,
-                self.try_publish(exchange, routing_key, body, &properties, mandatory),
-            )
+            let tried = tokio::time::timeout_at(deadline, async {
+                if alone {
+                    self.try_alone(exchange, routing_key, body, &properties, mandatory)
+                        .await
+                } else {
+                    self.try_publish(exchange, routing_key, body, &properties, mandatory)
+                        .await
+                }
+            })
             .await;
             match tried {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(TryError::Final(e))) => return Err(e),
+                Ok(Err(TryError::Ambiguous(e))) if alone => {
+                    // Refused even alone on its channel: it is this message's fault.
+                    return Err(PublishError::Refused {
+                        exchange: exchange.to_owned(),
+                        reason: e,
+                    });
+                }
+                Ok(Err(TryError::Ambiguous(e))) => {
+                    tracing::debug!(
+                        connection = %self.connection.label(),
+                        exchange,
+                        routing_key,
+                        error = %e,
+                        "the publish channel was closed by a refusal; publishing this message \
+                         again alone to learn whether it was refused"
+                    );
+                    last_error = Some(e);
+                    alone = true;
+                }
                 Ok(Err(TryError::Transient(e))) => {
                     if self.closed.is_cancelled() {
                         return Err(PublishError::Closed);
@@ -203,69 +244,70 @@ impl Publisher {
         properties: &BasicProperties,
         mandatory: bool,
     ) -> Result<(), TryError> {
-        let channel = self.channel().await?;
-        let confirm = channel
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                BasicPublishOptions {
-                    mandatory,
-                    immediate: false,
-                },
-                body,
-                properties.clone(),
-            )
-            .await
-            .map_err(|e| self.classify(&channel, exchange, e))?;
-        match confirm.await {
-            Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
-            Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
-                Err(TryError::Final(PublishError::Unroutable {
-                    exchange: exchange.to_owned(),
-                    routing_key: routing_key.to_owned(),
-                    reply: format!("{} {}", returned.reply_code, returned.reply_text),
-                }))
-            }
-            Ok(Confirmation::Nack(None)) => Err(TryError::Final(PublishError::Nacked {
-                exchange: exchange.to_owned(),
-                routing_key: routing_key.to_owned(),
-            })),
-            Err(e) => Err(self.classify(&channel, exchange, e)),
+        let (slot, _one) = if mandatory {
+            (&self.mandatory, Some(self.one_mandatory.lock().await))
+        } else {
+            (&self.shared, None)
+        };
+        let channel = self.channel(slot).await?;
+        // If this future is dropped mid-publish (the publish timeout, or the caller's), a
+        // message the broker returns later must not be pinned on the next mandatory publish
+        // of this channel: forget the channel then.
+        let mut pending = ForgetOnDrop {
+            slot,
+            channel: &channel,
+            armed: mandatory,
+        };
+        let result = publish_on(&channel, exchange, routing_key, body, properties, mandatory).await;
+        pending.armed = false;
+        // A refusal closed the channel, and so may whatever made the try transient; a
+        // returned or nacked message leaves it open.
+        if let Err(
+            TryError::Transient(_)
+            | TryError::Ambiguous(_)
+            | TryError::Final(PublishError::Refused { .. }),
+        ) = &result
+        {
+            slot.forget(&channel);
         }
+        result
     }
 
-    /// A broker's channel-level refusal (missing exchange, access refused) is final; anything
-    /// else (I/O, a closed connection) is worth another try on a fresh channel.
-    fn classify(&self, channel: &Channel, exchange: &str, error: lapin::Error) -> TryError {
-        self.forget(channel);
-        match error.kind() {
-            ErrorKind::ProtocolError(amqp) if error.is_amqp_soft_error() => {
-                TryError::Final(PublishError::Refused {
-                    exchange: exchange.to_owned(),
-                    reason: amqp.to_string(),
-                })
-            }
-            _ => TryError::Transient(error.to_string()),
+    /// Publishes on a fresh channel of its own, closed afterwards: whatever the broker says
+    /// about it is about this message alone.
+    async fn try_alone(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: &BasicProperties,
+        mandatory: bool,
+    ) -> Result<(), TryError> {
+        let _probing = self.probing.lock().await;
+        let channel = self.open_channel().await?;
+        let result = publish_on(&channel, exchange, routing_key, body, properties, mandatory).await;
+        if channel.status().connected() {
+            let _ = channel.close(200, "probe done".into()).await;
         }
+        result
     }
 
-    /// Drops `channel` from the slot if it is still the current one.
-    fn forget(&self, channel: &Channel) {
-        let mut slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_some_and(|c| c.id() == channel.id()) {
-            *slot = None;
-        }
-    }
-
-    /// The open confirm channel, opening one (and the connection) if needed.
-    async fn channel(&self) -> Result<Channel, TryError> {
-        if let Some(c) = self.current() {
+    /// The open confirm channel of `slot`, opening one (and the connection) if needed.
+    async fn channel(&self, slot: &Slot) -> Result<Channel, TryError> {
+        if let Some(c) = slot.current() {
             return Ok(c);
         }
-        let _opening = self.opening.lock().await;
-        if let Some(c) = self.current() {
+        let _opening = slot.opening.lock().await;
+        if let Some(c) = slot.current() {
             return Ok(c);
         }
+        let channel = self.open_channel().await?;
+        *slot.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel.clone());
+        Ok(channel)
+    }
+
+    /// A new confirm-mode channel (and the connection first, if needed).
+    async fn open_channel(&self) -> Result<Channel, TryError> {
         let Some(conn) = self.connection.get(&self.closed).await else {
             return Err(TryError::Final(PublishError::Closed));
         };
@@ -277,28 +319,177 @@ impl Publisher {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .map_err(|e| TryError::Transient(format!("confirm.select failed: {e}")))?;
-        *self.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel.clone());
         Ok(channel)
     }
 
+    /// Closes the channels (not the shared connection).
+    pub(crate) async fn close(&self) {
+        for slot in [&self.shared, &self.mandatory] {
+            let channel = slot
+                .channel
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(c) = channel
+                && c.status().connected()
+            {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), c.close(200, "bye".into())).await;
+            }
+        }
+    }
+}
+
+/// A channel publishes share, reopened when it is gone.
+#[derive(Default)]
+struct Slot {
+    channel: Mutex<Option<Channel>>,
+    /// Serializes opening a channel, so a burst of publishes after a reconnect opens one.
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
     fn current(&self) -> Option<Channel> {
         let slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_ref()
-            .filter(|c| c.status().connected())
-            .map(Channel::clone)
+        slot.as_ref().filter(|c| c.status().connected()).cloned()
     }
 
-    /// Closes the channel (not the shared connection).
-    pub(crate) async fn close(&self) {
-        let channel = self
-            .channel
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(c) = channel
-            && c.status().connected()
-        {
-            let _ = tokio::time::timeout(Duration::from_secs(5), c.close(200, "bye".into())).await;
+    /// Drops `channel` from the slot if it is still the current one.
+    fn forget(&self, channel: &Channel) {
+        let mut slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_some_and(|c| c.id() == channel.id()) {
+            *slot = None;
         }
+    }
+}
+
+/// Forgets `channel` when dropped while armed.
+struct ForgetOnDrop<'a> {
+    slot: &'a Slot,
+    channel: &'a Channel,
+    armed: bool,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.slot.forget(self.channel);
+        }
+    }
+}
+
+/// One publish on `channel`, waiting for its confirm.
+async fn publish_on(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    body: &[u8],
+    properties: &BasicProperties,
+    mandatory: bool,
+) -> Result<(), TryError> {
+    let confirm = channel
+        .basic_publish(
+            exchange.into(),
+            routing_key.into(),
+            BasicPublishOptions {
+                mandatory,
+                immediate: false,
+            },
+            body,
+            properties.clone(),
+        )
+        .await
+        .map_err(|e| classify(exchange, &e))?;
+    match confirm.await {
+        Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
+        Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
+            Err(TryError::Final(PublishError::Unroutable {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+                reply: format!("{} {}", returned.reply_code, returned.reply_text),
+            }))
+        }
+        Ok(Confirmation::Nack(None)) => Err(TryError::Final(PublishError::Nacked {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+        })),
+        Err(e) => Err(classify(exchange, &e)),
+    }
+}
+
+/// Sorts a failed publish to `exchange`. The broker refuses a publish by closing the channel
+/// with a soft error, and lapin fails every publish pending on that channel with it, so the
+/// error alone does not say which publish was refused:
+/// - a refusal that names this exchange (`no exchange 'x'`, `access to exchange 'x' ...
+///   refused`) is final: this publish would be refused too;
+/// - one that names another exchange was another publish's fault: publish again;
+/// - one that names none is [`TryError::Ambiguous`]: publish again alone to find out;
+/// - anything else (I/O, a closed connection) is worth another try on a fresh channel.
+fn classify(exchange: &str, error: &lapin::Error) -> TryError {
+    match error.kind() {
+        ErrorKind::ProtocolError(amqp) if error.is_amqp_soft_error() => {
+            let text = amqp.get_message().as_str();
+            let ours = if exchange.is_empty() {
+                "amq.default"
+            } else {
+                exchange
+            };
+            if text.contains(&format!("exchange '{ours}'")) {
+                TryError::Final(PublishError::Refused {
+                    exchange: exchange.to_owned(),
+                    reason: amqp.to_string(),
+                })
+            } else if text.contains("exchange '") {
+                TryError::Transient(format!(
+                    "the channel was closed because of another publish: {amqp}"
+                ))
+            } else {
+                TryError::Ambiguous(amqp.to_string())
+            }
+        }
+        _ => TryError::Transient(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapin::protocol::{AMQPError, AMQPErrorKind, AMQPSoftError};
+
+    fn soft(code: AMQPSoftError, text: &str) -> lapin::Error {
+        ErrorKind::ProtocolError(AMQPError::new(AMQPErrorKind::Soft(code), text.into())).into()
+    }
+
+    #[test]
+    fn refusals_are_attributed_by_the_exchange_they_name() {
+        let missing = soft(
+            AMQPSoftError::NOTFOUND,
+            "NOT_FOUND - no exchange 'orders' in vhost '/'",
+        );
+        assert!(matches!(
+            classify("orders", &missing),
+            TryError::Final(PublishError::Refused { .. })
+        ));
+        assert!(matches!(classify("", &missing), TryError::Transient(_)));
+        assert!(matches!(
+            classify("order", &missing),
+            TryError::Transient(_)
+        ));
+        let denied = soft(
+            AMQPSoftError::ACCESSREFUSED,
+            "ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user 'u'",
+        );
+        assert!(matches!(
+            classify("", &denied),
+            TryError::Final(PublishError::Refused { .. })
+        ));
+        let too_big = soft(
+            AMQPSoftError::PRECONDITIONFAILED,
+            "PRECONDITION_FAILED - message size 200000000 is larger than configured max size",
+        );
+        assert!(matches!(classify("", &too_big), TryError::Ambiguous(_)));
+        let io: lapin::Error =
+            ErrorKind::InvalidChannelState(lapin::ChannelState::Closing, "basic.publish").into();
+        assert!(matches!(classify("", &io), TryError::Transient(_)));
     }
 }
