@@ -131,6 +131,19 @@ impl ConnectionManager {
         }
     }
 
+    /// Forgets `conn` if it is still the current connection, so that the next [`get`](Self::get)
+    /// builds a new one (for a connection lapin's recovery is stuck on).
+    pub(crate) fn discard(&self, conn: &Connection) {
+        if let Ok(mut current) = self.current.try_lock()
+            && current
+                .as_ref()
+                .is_some_and(|c| std::ptr::eq(Arc::as_ptr(c), conn))
+        {
+            tracing::warn!(connection = %self.label, "giving up on the connection; building a new one");
+            *current = None;
+        }
+    }
+
     /// One connection attempt per URL, in order, without auto-recovery (for `--check`); the
     /// error lists every URL's failure.
     pub(crate) async fn connect_once(&self) -> Result<Connection, String> {

@@ -25,6 +25,12 @@ use crate::dispatch::Inbound;
 /// How often a consumer compares its readiness with its channel's state.
 const READINESS_POLL: Duration = Duration::from_millis(100);
 
+/// How long lapin may try to recover a connection before the supervisor builds a new one:
+/// lapin's recovery makes two quick TCP attempts (see `connection.rs`) and, when those fail,
+/// stays "reconnecting" for good (seen with `rabbitmqctl stop_app`); a healthy recovery takes
+/// about 2.5 s (`close_all_connections`).
+const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
+
 pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
 
 pub(crate) struct Source {
@@ -160,8 +166,13 @@ impl Source {
             Arc::clone(&self.stats),
         );
         let end = self
-            .pump(&channel, consumer, tx, stop, &settler, tag.as_str())
+            .pump(&conn, &channel, consumer, tx, stop, &settler, tag.as_str())
             .await;
+        if matches!(end, End::Retry(_)) && !conn.status().connected() {
+            // lapin's recovery did not bring the connection back: the next attempt builds a
+            // new one instead of waiting on this one.
+            self.connection.discard(&conn);
+        }
         self.status.attached.fetch_sub(1, Ordering::Relaxed);
         self.ready.store(false, Ordering::Release);
         if matches!(end, End::Stop) {
@@ -181,6 +192,30 @@ impl Source {
         end
     }
 
+    /// Whether a channel that is down should be given up on: its connection or the channel
+    /// itself failed for good, or lapin has been recovering for longer than [`RECOVERY_LIMIT`].
+    fn unrecoverable(
+        &self,
+        conn: &lapin::Connection,
+        channel: &Channel,
+        down_since: &mut Option<tokio::time::Instant>,
+    ) -> Option<String> {
+        let since = *down_since.get_or_insert_with(tokio::time::Instant::now);
+        let c = conn.status();
+        let ch = channel.status();
+        if c.closed() || c.errored() {
+            Some("connection lost".to_owned())
+        } else if !(ch.connected() || ch.reconnecting() || ch.initializing()) {
+            Some("channel closed".to_owned())
+        } else if since.elapsed() > RECOVERY_LIMIT {
+            Some(format!(
+                "lapin did not recover the connection within {RECOVERY_LIMIT:?}"
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Without `declare`, a missing retry or parking queue would make every failed message
     /// bounce between the handler and a failed republish: the consumer waits for them instead.
     async fn retry_queues_exist(&self, conn: &lapin::Connection) -> Result<(), String> {
@@ -195,8 +230,10 @@ impl Source {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn pump(
         &self,
+        conn: &lapin::Connection,
         channel: &Channel,
         mut consumer: Consumer,
         tx: &mut Option<Tx>,
@@ -210,12 +247,18 @@ impl Source {
         // lapin recovers a lost connection transparently: the consumer stream just pauses. The
         // channel's state is the only sign, so readiness follows it.
         let mut watch = tokio::time::interval(READINESS_POLL);
+        let mut down_since: Option<tokio::time::Instant> = None;
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = tokio::select! {
                 biased;
                 _ = watch.tick() => {
                     let up = channel.status().connected();
+                    if up {
+                        down_since = None;
+                    } else if let Some(lost) = self.unrecoverable(conn, channel, &mut down_since) {
+                        return End::Retry(lost);
+                    }
                     if self.ready.swap(up, Ordering::AcqRel) != up {
                         if up {
                             tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
@@ -283,11 +326,23 @@ impl Source {
                     tracing::warn!(route = %self.route, queue = %self.queue, %error, "consumer error; waiting for recovery");
                     // Not ready while lapin recovers the connection underneath us.
                     self.ready.store(false, Ordering::Release);
-                    let recovered = tokio::select! {
-                        biased;
-                        () = stop.cancelled() => continue,
-                        r = channel.wait_for_recovery(error) => r,
+                    // lapin's notifier never fires when its recovery gives up: keep watching
+                    // the connection meanwhile.
+                    let wait = channel.wait_for_recovery(error);
+                    tokio::pin!(wait);
+                    let recovered = loop {
+                        tokio::select! {
+                            biased;
+                            () = stop.cancelled() => break None,
+                            r = &mut wait => break Some(r),
+                            _ = watch.tick() => {
+                                if let Some(lost) = self.unrecoverable(conn, channel, &mut down_since) {
+                                    return End::Retry(lost);
+                                }
+                            }
+                        }
                     };
+                    let Some(recovered) = recovered else { continue };
                     match recovered {
                         Ok(()) if channel.status().connected() => {
                             epoch += 1;
