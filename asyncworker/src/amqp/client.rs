@@ -216,9 +216,10 @@ impl Amqp {
     /// the broker and the publish fails with [`PublishError::Unroutable`] (without it, such a
     /// message is silently dropped by the broker).
     ///
-    /// Mandatory publishes of one connection go one at a time (each waits for the previous
-    /// one's confirm) on a channel of their own, so that a returned message is always
-    /// reported to the publish that sent it; ordinary publishes stay pipelined.
+    /// Each mandatory publish has a channel to itself until it is confirmed (up to 32
+    /// channels per connection, opened as concurrency demands), so that a returned message is
+    /// always reported to the publish that sent it: they pipeline less than ordinary publishes
+    /// (about half their rate in `scripts/bench-publish.sh`'s setting).
     ///
     /// ```no_run
     /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
@@ -241,7 +242,10 @@ impl Amqp {
         routing_key: &str,
         body: &T,
     ) -> Result<(), PublishError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| PublishError::Serialize(e.to_string()))?;
+        // Sized for a typical message up front: growing from empty reallocates several times.
+        let mut bytes = Vec::with_capacity(256);
+        serde_json::to_writer(&mut bytes, body)
+            .map_err(|e| PublishError::Serialize(e.to_string()))?;
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_delivery_mode(2);

@@ -2,9 +2,9 @@
 //!
 //! A [`Publisher`] owns one confirm-mode channel, opened on first use and again whenever the
 //! broker closed it or the connection went away. Publishes from many tasks share the channel,
-//! so they pipeline: each waits only for its own confirm. `mandatory` publishes go one at a
-//! time over a second channel, so that a message the broker returns is always pinned on the
-//! publish that sent it.
+//! so they pipeline: each waits only for its own confirm. A `mandatory` publish has a channel to
+//! itself (from a small pool) until it is confirmed, so that a message the broker returns is
+//! always pinned on the publish that sent it.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -106,17 +106,20 @@ impl fmt::Display for PublishError {
 
 impl std::error::Error for PublishError {}
 
+/// How many channels `mandatory` publishes of one [`Publisher`] may use at once.
+const MANDATORY_CHANNELS: usize = 32;
+
 /// Confirm-mode channels on a (shared) publisher connection: one that every ordinary publish
-/// shares, and one for `mandatory` publishes.
+/// shares, and a few for `mandatory` publishes.
 pub(crate) struct Publisher {
     connection: Arc<ConnectionManager>,
     shared: Slot,
-    /// The channel of `mandatory` publishes, one at a time: the broker acks several publishes
-    /// with one `multiple` ack, and lapin then hands the messages it returned to arbitrary
-    /// publishes of that ack (it walks a `HashMap`), so with several mandatory publishes in
-    /// flight an unroutable one could be reported confirmed and a routable one returned.
-    mandatory: Slot,
-    one_mandatory: tokio::sync::Mutex<()>,
+    /// The channels of `mandatory` publishes, each with one publish at a time: the broker
+    /// acks several publishes with one `multiple` ack, and lapin then hands the messages it
+    /// returned to arbitrary publishes of that ack (it walks a `HashMap`), so with several
+    /// mandatory publishes in flight on a channel an unroutable one could be reported
+    /// confirmed and a routable one returned.
+    mandatory: MandatoryPool,
     /// Serializes publishes on single-use probe channels (see [`TryError::Ambiguous`]), so a
     /// burst of them never exhausts the connection's channels.
     probing: tokio::sync::Mutex<()>,
@@ -144,8 +147,7 @@ impl Publisher {
         Publisher {
             connection,
             shared: Slot::default(),
-            mandatory: Slot::default(),
-            one_mandatory: tokio::sync::Mutex::new(()),
+            mandatory: MandatoryPool::new(MANDATORY_CHANNELS),
             probing: tokio::sync::Mutex::new(()),
             closed,
             timeout,
@@ -170,7 +172,9 @@ impl Publisher {
         loop {
             let tried = tokio::time::timeout_at(deadline, async {
                 if alone {
-                    self.try_alone(exchange, routing_key, body, &properties, mandatory)
+                    // Boxed, like every cold path here: a publish future is moved around and
+                    // stored per publish in flight, so it stays as small as the hot path.
+                    Box::pin(self.try_alone(exchange, routing_key, body, &properties, mandatory))
                         .await
                 } else {
                     self.try_publish(exchange, routing_key, body, &properties, mandatory)
@@ -244,12 +248,17 @@ impl Publisher {
         properties: &BasicProperties,
         mandatory: bool,
     ) -> Result<(), TryError> {
-        let (slot, _one) = if mandatory {
-            (&self.mandatory, Some(self.one_mandatory.lock().await))
+        let lease = if mandatory {
+            Some(self.mandatory.lease().await)
         } else {
-            (&self.shared, None)
+            None
         };
-        let channel = self.channel(slot).await?;
+        let slot = lease.as_ref().map_or(&self.shared, Lease::slot);
+        let channel = match slot.current() {
+            Some(c) => c,
+            // Opening a channel may connect first: a large future, boxed off the hot path.
+            None => Box::pin(self.channel(slot)).await?,
+        };
         // If this future is dropped mid-publish (the publish timeout, or the caller's), a
         // message the broker returns later must not be pinned on the next mandatory publish
         // of this channel: forget the channel then.
@@ -293,7 +302,7 @@ impl Publisher {
     }
 
     /// The open confirm channel of `slot`, opening one (and the connection) if needed.
-    async fn channel(&self, slot: &Slot) -> Result<Channel, TryError> {
+    async fn channel(&self, slot: &Slot) -> Result<Arc<Channel>, TryError> {
         if let Some(c) = slot.current() {
             return Ok(c);
         }
@@ -301,8 +310,8 @@ impl Publisher {
         if let Some(c) = slot.current() {
             return Ok(c);
         }
-        let channel = self.open_channel().await?;
-        *slot.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel.clone());
+        let channel = Arc::new(self.open_channel().await?);
+        *slot.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&channel));
         Ok(channel)
     }
 
@@ -324,7 +333,7 @@ impl Publisher {
 
     /// Closes the channels (not the shared connection).
     pub(crate) async fn close(&self) {
-        for slot in [&self.shared, &self.mandatory] {
+        for slot in std::iter::once(&self.shared).chain(&self.mandatory.slots) {
             let channel = slot
                 .channel
                 .lock()
@@ -343,13 +352,14 @@ impl Publisher {
 /// A channel publishes share, reopened when it is gone.
 #[derive(Default)]
 struct Slot {
-    channel: Mutex<Option<Channel>>,
+    /// In an `Arc`: a lapin `Channel` is a dozen `Arc`s, too dear to clone per publish.
+    channel: Mutex<Option<Arc<Channel>>>,
     /// Serializes opening a channel, so a burst of publishes after a reconnect opens one.
     opening: tokio::sync::Mutex<()>,
 }
 
 impl Slot {
-    fn current(&self) -> Option<Channel> {
+    fn current(&self) -> Option<Arc<Channel>> {
         let slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
         slot.as_ref().filter(|c| c.status().connected()).cloned()
     }
@@ -360,6 +370,65 @@ impl Slot {
         if slot.as_ref().is_some_and(|c| c.id() == channel.id()) {
             *slot = None;
         }
+    }
+}
+
+/// Channels that each carry one publish at a time, opened as concurrency demands.
+struct MandatoryPool {
+    slots: Vec<Slot>,
+    /// Indexes of the idle slots, lowest on top: light traffic keeps reusing one channel.
+    idle: Mutex<Vec<usize>>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl MandatoryPool {
+    fn new(size: usize) -> MandatoryPool {
+        MandatoryPool {
+            slots: (0..size).map(|_| Slot::default()).collect(),
+            idle: Mutex::new((0..size).rev().collect()),
+            permits: tokio::sync::Semaphore::new(size),
+        }
+    }
+
+    /// An idle slot, waiting for one if all are busy; it is idle again when the lease drops.
+    async fn lease(&self) -> Lease<'_> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .unwrap_or_else(|_| unreachable!("the semaphore is never closed"));
+        let index = self
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_else(|| unreachable!("a permit guarantees an idle slot"));
+        Lease {
+            pool: self,
+            index,
+            _permit: permit,
+        }
+    }
+}
+
+struct Lease<'a> {
+    pool: &'a MandatoryPool,
+    index: usize,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Lease<'_> {
+    fn slot(&self) -> &Slot {
+        &self.pool.slots[self.index]
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // Before the permit (a field, dropped after this) lets another publish in.
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push(self.index);
+        idle.sort_unstable_by(|a, b| b.cmp(a));
     }
 }
 
@@ -387,19 +456,20 @@ async fn publish_on(
     properties: &BasicProperties,
     mandatory: bool,
 ) -> Result<(), TryError> {
-    let confirm = channel
-        .basic_publish(
-            exchange.into(),
-            routing_key.into(),
-            BasicPublishOptions {
-                mandatory,
-                immediate: false,
-            },
-            body,
-            properties.clone(),
-        )
-        .await
-        .map_err(|e| classify(exchange, &e))?;
+    // lapin's publish future is about 1 KB; boxed, the futures around it (one per publish in
+    // flight, moved at every level of async fn) stay small.
+    let confirm = Box::pin(channel.basic_publish(
+        exchange.into(),
+        routing_key.into(),
+        BasicPublishOptions {
+            mandatory,
+            immediate: false,
+        },
+        body,
+        properties.clone(),
+    ))
+    .await
+    .map_err(|e| classify(exchange, &e))?;
     match confirm.await {
         Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
         Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {

@@ -90,11 +90,17 @@ fn padding(size: usize) -> String {
 }
 
 async fn run(app: App, o: Options) -> Result<f64, String> {
-    let amqp = app.amqp();
+    // BENCH_MANDATORY=1 measures `mandatory` publishes (one at a time per connection).
+    let amqp = if std::env::var("BENCH_MANDATORY").is_ok_and(|v| v == "1") {
+        app.amqp().mandatory()
+    } else {
+        app.amqp()
+    };
     // Opens the publisher connection and channel before the clock starts, as amqp-bench
     // connects before its clock: a message to a routing key without a queue is confirmed and
     // dropped by the broker.
-    amqp.publish("", "publish-bench.warm-up.nowhere", &0u8)
+    app.amqp()
+        .publish("", "publish-bench.warm-up.nowhere", &0u8)
         .await
         .map_err(|e| format!("warm-up publish failed: {e}"))?;
     let pad = padding(o.size);
