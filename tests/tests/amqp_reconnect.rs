@@ -75,7 +75,11 @@ async fn close_all_connections_mid_stream_loses_nothing() {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        Err(if dropped { "readiness dropped and never came back" } else { "readiness never dropped" })
+        Err(if dropped {
+            "readiness dropped and never came back"
+        } else {
+            "readiness never dropped"
+        })
     });
 
     let fault = Instant::now();
