@@ -257,10 +257,10 @@ impl Amqp {
     /// persistent message); returns once the broker confirmed it.
     ///
     /// ```no_run
-    /// use asyncworker::amqp::{BasicProperties, FieldTable};
+    /// use asyncworker::amqp::{AMQPValue, BasicProperties, FieldTable};
     /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
     /// let mut headers = FieldTable::default();
-    /// headers.insert("source".into(), "billing".into());
+    /// headers.insert("source".into(), AMQPValue::LongString("billing".into()));
     /// let props = BasicProperties::default()
     ///     .with_content_type("text/csv".into())
     ///     .with_delivery_mode(2)
