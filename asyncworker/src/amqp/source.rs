@@ -252,6 +252,16 @@ impl Source {
         loop {
             let next = tokio::select! {
                 biased;
+                () = stop.cancelled() => {
+                    // Stop deliveries; anything prefetched but not forwarded stays unacked.
+                    let cancel = channel.basic_cancel(tag.into(), BasicCancelOptions::default());
+                    if let Err(e) = tokio::time::timeout(Duration::from_secs(5), cancel).await.unwrap_or(Ok(())) {
+                        tracing::debug!(route = %self.route, queue = %self.queue, error = %e, "basic.cancel failed");
+                    }
+                    return End::Stop;
+                }
+                next = consumer.next() => next,
+                // Last: polled only when no delivery is waiting, so it costs nothing under load.
                 _ = watch.tick() => {
                     let up = channel.status().connected();
                     if up {
@@ -268,15 +278,6 @@ impl Source {
                     }
                     continue;
                 }
-                () = stop.cancelled() => {
-                    // Stop deliveries; anything prefetched but not forwarded stays unacked.
-                    let cancel = channel.basic_cancel(tag.into(), BasicCancelOptions::default());
-                    if let Err(e) = tokio::time::timeout(Duration::from_secs(5), cancel).await.unwrap_or(Ok(())) {
-                        tracing::debug!(route = %self.route, queue = %self.queue, error = %e, "basic.cancel failed");
-                    }
-                    return End::Stop;
-                }
-                next = consumer.next() => next,
             };
             match next {
                 Some(Ok(delivery)) => {
