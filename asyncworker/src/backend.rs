@@ -12,6 +12,16 @@ use crate::handler::StateRequirement;
 /// A state type a route needs: (route name, `file:line`, the requirement).
 pub(crate) type StateNeed = (String, String, StateRequirement);
 
+/// `def`'s state needs, labelled with its name and location.
+pub(crate) fn state_needs<'a>(
+    def: &'a impl crate::registry::RouteDef,
+    needs: &'a [StateRequirement],
+) -> impl Iterator<Item = StateNeed> + 'a {
+    needs
+        .iter()
+        .map(move |s| (def.name().to_owned(), def.location(), *s))
+}
+
 /// One line of `--check`: what was verified for one route (or one part of a backend).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CheckLine {

@@ -48,10 +48,11 @@ use self::status::RouteStatus;
 use self::topology::Topology;
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, StateNeed};
+use crate::backend::{Backend, StateNeed, state_needs};
 use crate::dispatch::DispatchConfig;
 use crate::metrics::{QueueLabels, RouteMetrics};
 use crate::registry::Filter;
+use crate::registry::RouteDef as _;
 use crate::settings::Settings;
 
 /// A registered AMQP route, as `#[route(amqp = ...)]` submits it.
@@ -135,12 +136,7 @@ impl AmqpOptions {
     };
 }
 
-impl AmqpRouteDef {
-    /// `file:line` of the handler.
-    pub(crate) fn location(&self) -> String {
-        format!("{}:{}", self.file, self.line)
-    }
-}
+crate::registry::route_def!(AmqpRouteDef);
 
 /// A route's options after deployment overrides, with prefixed queue names.
 struct Resolved {
@@ -325,16 +321,12 @@ impl AmqpBackend {
         app: &App,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Box<dyn Backend>>, String> {
-        let mut defs: Vec<&'static AmqpRouteDef> = inventory::iter::<AmqpRouteDef>
-            .into_iter()
-            .filter(|r| filter.keep(r.module_path))
-            .collect();
+        let defs = crate::registry::routes::<AmqpRouteDef>(filter);
         if defs.is_empty() {
             return Ok(None);
         }
-        defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
         let settings = app.settings();
-        let mut problems = Vec::new();
+        let mut problems = crate::registry::name_clashes(&defs, "routes");
         let mut resolved = Vec::with_capacity(defs.len());
         for &def in &defs {
             match Resolved::new(def, settings, lookup) {
@@ -342,18 +334,9 @@ impl AmqpBackend {
                 Err(e) => problems.push(e),
             }
         }
-        let mut names: HashMap<&str, &AmqpRouteDef> = HashMap::new();
         let mut queues: HashMap<(Option<&str>, Option<&str>, &str), &AmqpRouteDef> = HashMap::new();
         for r in &resolved {
             let def = r.def;
-            if let Some(first) = names.insert(def.name, def) {
-                problems.push(format!(
-                    "two routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
-                    def.name,
-                    first.location(),
-                    def.location()
-                ));
-            }
             for q in &r.queues {
                 let key = (def.options.connection, def.options.vhost, q.as_str());
                 if let Some(first) = queues.insert(key, def) {
@@ -529,15 +512,7 @@ impl Backend for AmqpBackend {
     fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
-            .flat_map(|r| {
-                r.factory.required_state.iter().map(|s| {
-                    (
-                        r.resolved.def.name.to_owned(),
-                        r.resolved.def.location(),
-                        *s,
-                    )
-                })
-            })
+            .flat_map(|r| state_needs(r.resolved.def, &r.factory.required_state))
             .collect()
     }
 

@@ -91,6 +91,7 @@ use crate::app::App;
 use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
 use crate::handler::StateRequirement;
 use crate::registry::Filter;
+use crate::registry::RouteDef as _;
 
 /// What the code `#[route(http = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
@@ -119,11 +120,7 @@ pub struct HttpRouteDef {
 
 inventory::collect!(HttpRouteDef);
 
-impl HttpRouteDef {
-    fn location(&self) -> String {
-        format!("{}:{}", self.file, self.line)
-    }
-}
+crate::registry::route_def!(HttpRouteDef);
 
 /// The method filter of a method name the macro accepted.
 fn method_filter(name: &str) -> Option<MethodFilter> {
@@ -191,15 +188,11 @@ pub(crate) fn prepare(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Box<dyn Backend>>, String> {
     let _ = lookup;
-    let mut defs: Vec<&'static HttpRouteDef> = inventory::iter::<HttpRouteDef>
-        .into_iter()
-        .filter(|r| filter.keep(r.module_path))
-        .collect();
+    let defs = crate::registry::routes::<HttpRouteDef>(filter);
     let settings = app.settings();
     if defs.is_empty() && !settings.http_enabled {
         return Ok(None);
     }
-    defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
 
     let mut problems = Vec::new();
     // Built-in endpoints first, so a user route on one of their paths names both.

@@ -9,7 +9,6 @@
 //! `cron` expressions (seconds field first, UTC) are parsed by the `cron` crate, which also
 //! computes the next fire time.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -25,11 +24,12 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
 use crate::handler::BoxError;
 use crate::handler::{ScheduledHandler, StateRequirement};
 use crate::metrics::{RouteLabels, ScheduleLabels};
 use crate::registry::Filter;
+use crate::registry::RouteDef as _;
 
 /// What the code `#[route(every = ...)]` / `#[route(cron = ...)]` generates names,
 /// re-exported by `__private`.
@@ -86,11 +86,7 @@ pub struct ScheduleRouteDef {
 
 inventory::collect!(ScheduleRouteDef);
 
-impl ScheduleRouteDef {
-    fn location(&self) -> String {
-        format!("{}:{}", self.file, self.line)
-    }
-}
+crate::registry::route_def!(ScheduleRouteDef);
 
 type Call =
     dyn Fn(&App) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync;
@@ -198,26 +194,13 @@ pub(crate) fn prepare(
     _app: &App,
     _lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Box<dyn Backend>>, String> {
-    let mut defs: Vec<&'static ScheduleRouteDef> = inventory::iter::<ScheduleRouteDef>
-        .into_iter()
-        .filter(|r| filter.keep(r.module_path))
-        .collect();
+    let defs = crate::registry::routes::<ScheduleRouteDef>(filter);
     if defs.is_empty() {
         return Ok(None);
     }
-    defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
-    let mut problems = Vec::new();
-    let mut names: HashMap<&str, &ScheduleRouteDef> = HashMap::new();
+    let mut problems = crate::registry::name_clashes(&defs, "scheduled routes");
     let mut routes = Vec::with_capacity(defs.len());
     for def in defs {
-        if let Some(first) = names.insert(def.name, def) {
-            problems.push(format!(
-                "two scheduled routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
-                def.name,
-                first.location(),
-                def.location()
-            ));
-        }
         let ticker = match def.trigger {
             Trigger::Every(ms) => Ticker::Every(Duration::from_millis(ms.max(1))),
             Trigger::Cron(expr) => match cron::Schedule::from_str(expr) {
@@ -263,12 +246,7 @@ impl Backend for ScheduleBackend {
     fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
-            .flat_map(|r| {
-                r.factory
-                    .required_state
-                    .iter()
-                    .map(|s| (r.def.name.to_owned(), r.def.location(), *s))
-            })
+            .flat_map(|r| state_needs(r.def, &r.factory.required_state))
             .collect()
     }
 

@@ -16,7 +16,6 @@ mod parser;
 mod route;
 mod stream;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,10 +33,11 @@ use self::route::SseFactory;
 use self::stream::{Stream, StreamCounters};
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
 use crate::dispatch::DispatchConfig;
 use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
 use crate::registry::Filter;
+use crate::registry::RouteDef as _;
 use crate::settings::Settings;
 
 /// What the code `#[route(sse = ...)]` generates names, re-exported by `__private`.
@@ -96,11 +96,7 @@ impl SseOptions {
     };
 }
 
-impl SseRouteDef {
-    fn location(&self) -> String {
-        format!("{}:{}", self.file, self.line)
-    }
-}
+crate::registry::route_def!(SseRouteDef);
 
 /// Replaces `${VAR}` with the value of `VAR` and `$$` with `$`; any other `$` is kept.
 /// `Err` names the first variable that is not set.
@@ -297,27 +293,14 @@ pub(crate) fn prepare(
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Box<dyn Backend>>, String> {
-    let mut defs: Vec<&'static SseRouteDef> = inventory::iter::<SseRouteDef>
-        .into_iter()
-        .filter(|r| filter.keep(r.module_path))
-        .collect();
+    let defs = crate::registry::routes::<SseRouteDef>(filter);
     if defs.is_empty() {
         return Ok(None);
     }
-    defs.sort_by_key(|r| (r.module_path, r.name, r.file, r.line));
     let settings = app.settings();
-    let mut problems = Vec::new();
-    let mut names: HashMap<&str, &SseRouteDef> = HashMap::new();
+    let mut problems = crate::registry::name_clashes(&defs, "SSE routes");
     let mut routes = Vec::with_capacity(defs.len());
     for def in defs {
-        if let Some(first) = names.insert(def.name, def) {
-            problems.push(format!(
-                "two SSE routes are named `{}`: {} and {}; give one of them `name = \"...\"`",
-                def.name,
-                first.location(),
-                def.location()
-            ));
-        }
         let resolved = match Resolved::new(def, settings, lookup) {
             Ok(r) => r,
             Err(p) => {
@@ -378,15 +361,7 @@ impl Backend for SseBackend {
     fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
-            .flat_map(|r| {
-                r.factory.required_state.iter().map(|s| {
-                    (
-                        r.resolved.def.name.to_owned(),
-                        r.resolved.def.location(),
-                        *s,
-                    )
-                })
-            })
+            .flat_map(|r| state_needs(r.resolved.def, &r.factory.required_state))
             .collect()
     }
 
