@@ -3,12 +3,15 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use super::args::{Arg, Queues, RouteArgs};
+use super::args::{Arg, Queues, RouteArgs, count_u16};
 use crate::duration;
 use crate::errors::Errors;
 use crate::item;
+
+/// Counts that end up in AMQP's u16 prefetch say so when they are too large.
+const PREFETCH: &str = " (it must fit the u16 prefetch)";
 
 /// AMQP short strings carry a one-byte length.
 const MAX_QUEUE_NAME_BYTES: usize = 255;
@@ -74,15 +77,15 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
     let bulk_size = args
         .bulk_size
         .as_ref()
-        .map(|a| errors.ok(u16_arg("bulk_size", &a.value)));
+        .map(|a| errors.ok(count_u16("bulk_size", &a.value, PREFETCH)));
     let prefetch = args
         .prefetch
         .as_ref()
-        .and_then(|a| errors.ok(u16_arg("prefetch", &a.value)));
+        .and_then(|a| errors.ok(count_u16("prefetch", &a.value, PREFETCH)));
     let concurrency = args
         .concurrency
         .as_ref()
-        .and_then(|a| errors.ok(u16_arg("concurrency", &a.value)));
+        .and_then(|a| errors.ok(count_u16("concurrency", &a.value, PREFETCH)));
     let bulk_flush_ms = args
         .bulk_flush
         .as_ref()
@@ -283,24 +286,6 @@ fn non_empty(key: &str, lit: &LitStr) -> syn::Result<LitStr> {
     } else {
         Ok(lit.clone())
     }
-}
-
-/// `1..=65535`: counts that end up in AMQP's u16 prefetch.
-fn u16_arg(key: &str, lit: &LitInt) -> syn::Result<u16> {
-    // Digits too large even for i128 are just "too large"; negative digits are "too small".
-    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
-    if value < 1 {
-        return Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be at least 1"),
-        ));
-    }
-    u16::try_from(value).map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be at most 65535 (it must fit the u16 prefetch)"),
-        )
-    })
 }
 
 fn action_arg<K>(arg: Option<&Arg<K, LitStr>>, key: &str, errors: &mut Errors) -> Option<Action> {

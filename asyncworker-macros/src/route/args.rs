@@ -405,6 +405,21 @@ fn peek_key(input: ParseStream) -> Option<String> {
 
 /// The error for a key that is not one of `valid`, at that key: the closest valid key when it is
 /// a likely typo, then the whole list.
+/// A count from 1 to 65535 (bulk sizes, prefetch, concurrency); `why` follows the upper bound
+/// in the message, e.g. " (it must fit the u16 prefetch)".
+pub(crate) fn count_u16(key: &str, lit: &LitInt, why: &str) -> syn::Result<u16> {
+    // Digits too large even for i128 are just "too large"; negative digits are "too small".
+    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
+    if value < 1 {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`{key}` must be at least 1"),
+        ));
+    }
+    u16::try_from(value)
+        .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` must be at most 65535{why}")))
+}
+
 pub(crate) fn unknown_argument(input: ParseStream, valid: &[&str]) -> syn::Error {
     let list = format!("valid arguments: {}", valid.join(", "));
     match input.fork().call(Ident::parse_any) {

@@ -8,7 +8,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use super::args::RouteArgs;
+use super::args::{RouteArgs, count_u16};
 use crate::duration;
 use crate::errors::Errors;
 use crate::item;
@@ -64,19 +64,10 @@ pub(crate) fn validate_cron(
 }
 
 fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleRoute {
-    let max_concurrency = args.max_concurrency.as_ref().and_then(|a| {
-        let lit = &a.value;
-        let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
-        errors.ok(if value < 1 {
-            Err(syn::Error::new(
-                lit.span(),
-                "`max_concurrency` must be at least 1",
-            ))
-        } else {
-            u16::try_from(value)
-                .map_err(|_| syn::Error::new(lit.span(), "`max_concurrency` must be at most 65535"))
-        })
-    });
+    let max_concurrency = args
+        .max_concurrency
+        .as_ref()
+        .and_then(|a| errors.ok(count_u16("max_concurrency", &a.value, "")));
     let timeout_ms = args
         .timeout
         .as_ref()

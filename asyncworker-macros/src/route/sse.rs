@@ -3,9 +3,9 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use super::args::{RouteArgs, StrList};
+use super::args::{RouteArgs, StrList, count_u16};
 use crate::duration;
 use crate::errors::Errors;
 use crate::item;
@@ -42,11 +42,11 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
     let bulk_size = args
         .bulk_size
         .as_ref()
-        .and_then(|a| errors.ok(u16_arg("bulk_size", &a.value)));
+        .and_then(|a| errors.ok(count_u16("bulk_size", &a.value, "")));
     let concurrency = args
         .concurrency
         .as_ref()
-        .and_then(|a| errors.ok(u16_arg("concurrency", &a.value)));
+        .and_then(|a| errors.ok(count_u16("concurrency", &a.value, "")));
     let bulk_flush_ms = args
         .bulk_flush
         .as_ref()
@@ -195,19 +195,6 @@ fn check_header(lit: &LitStr) -> syn::Result<LitStr> {
         }
     }
     Ok(lit.clone())
-}
-
-/// `1..=65535`.
-fn u16_arg(key: &str, lit: &LitInt) -> syn::Result<u16> {
-    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
-    if value < 1 {
-        return Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be at least 1"),
-        ));
-    }
-    u16::try_from(value)
-        .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` must be at most 65535")))
 }
 
 /// The events come last, so there must be at least one argument.
