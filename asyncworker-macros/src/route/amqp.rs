@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr, Type};
 
 use super::args::{Arg, Queues, RouteArgs, count_u16};
 use crate::duration;
@@ -319,42 +319,19 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 /// argument or return type is reported there, with the message of the trait it misses, before
 /// the catch-all "not a valid AMQP handler" of the factory's bound.
 fn check_signature(func: &ItemFn, bulk_size: &Literal) -> TokenStream {
-    let types: Vec<&Type> = func
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(pat) => Some(&*pat.ty),
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let mut checks = Vec::new();
-    if let Some((messages, extractors)) = types.split_last() {
-        for ty in extractors.iter().filter(|ty| item::nameable(ty)) {
-            checks.push(quote_spanned! {ty.span()=>
-                ::asyncworker::__private::assert_extractor::<#ty>();
-            });
+    let messages = |ty: &Type| {
+        let mut bulk_size = bulk_size.clone();
+        bulk_size.set_span(ty.span());
+        quote_spanned! {ty.span()=>
+            ::asyncworker::__private::assert_messages::<#ty, #bulk_size>();
         }
-        if item::nameable(messages) {
-            let mut bulk_size = bulk_size.clone();
-            bulk_size.set_span(messages.span());
-            checks.push(quote_spanned! {messages.span()=>
-                ::asyncworker::__private::assert_messages::<#messages, #bulk_size>();
-            });
-        }
-    }
-    if let ReturnType::Type(_, ty) = &func.sig.output
-        && item::nameable(ty)
-    {
-        checks.push(quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_handler_return::<#ty>();
-        });
-    }
-    quote! {
-        fn __asyncworker_check_signature() {
-            #(#checks)*
-        }
-    }
+    };
+    super::emit::signature_checks(
+        func,
+        "assert_extractor",
+        Some(&messages),
+        "assert_handler_return",
+    )
 }
 
 /// The `const _: () = { ... };` block registering `func` as an AMQP route named `name`.

@@ -3,7 +3,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr, ReturnType};
+use syn::{ItemFn, LitStr, Type};
 
 use super::args::{RouteArgs, StrList};
 use crate::errors::Errors;
@@ -175,32 +175,17 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 /// One assertion per part of the signature, each spanned at the user's type, so a wrong
 /// argument or return type is reported there with a targeted message.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let types = super::emit::argument_types(func);
-    let mut checks = Vec::new();
-    if let Some((last, head)) = types.split_last() {
-        for ty in head.iter().filter(|ty| item::nameable(ty)) {
-            checks.push(quote_spanned! {ty.span()=>
-                ::asyncworker::__private::assert_http_extractor::<#ty>();
-            });
+    let last = |ty: &Type| {
+        quote_spanned! {ty.span()=>
+            ::asyncworker::__private::assert_http_last_arg::<#ty, _>();
         }
-        if item::nameable(last) {
-            checks.push(quote_spanned! {last.span()=>
-                ::asyncworker::__private::assert_http_last_arg::<#last, _>();
-            });
-        }
-    }
-    if let ReturnType::Type(_, ty) = &func.sig.output
-        && item::nameable(ty)
-    {
-        checks.push(quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_http_return::<#ty>();
-        });
-    }
-    quote! {
-        fn __asyncworker_check_signature() {
-            #(#checks)*
-        }
-    }
+    };
+    super::emit::signature_checks(
+        func,
+        "assert_http_extractor",
+        Some(&last),
+        "assert_http_return",
+    )
 }
 
 /// The `const _: () = { ... };` block registering `func` as an HTTP route named `name`.

@@ -5,8 +5,7 @@ use std::str::FromStr;
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr};
 
 use super::args::{RouteArgs, count_u16};
 use crate::duration;
@@ -85,29 +84,7 @@ pub(crate) fn check_handler(_func: &ItemFn, _errors: &mut Errors) {}
 
 /// One assertion per part of the signature, each spanned at the user's type.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let mut checks = Vec::new();
-    for input in &func.sig.inputs {
-        if let FnArg::Typed(pat) = input {
-            let ty: &Type = &pat.ty;
-            if item::nameable(ty) {
-                checks.push(quote_spanned! {ty.span()=>
-                    ::asyncworker::__private::assert_schedule_arg::<#ty>();
-                });
-            }
-        }
-    }
-    if let ReturnType::Type(_, ty) = &func.sig.output
-        && item::nameable(ty)
-    {
-        checks.push(quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_handler_return::<#ty>();
-        });
-    }
-    quote! {
-        fn __asyncworker_check_signature() {
-            #(#checks)*
-        }
-    }
+    super::emit::signature_checks(func, "assert_schedule_arg", None, "assert_handler_return")
 }
 
 /// The `const _: () = { ... };` block registering `func` as a scheduled route named `name`.

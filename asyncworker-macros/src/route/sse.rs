@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+use syn::{ItemFn, LitStr, Type};
 
 use super::args::{RouteArgs, StrList, count_u16};
 use crate::duration;
@@ -209,40 +209,17 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 
 /// One assertion per part of the signature, each spanned at the user's type.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let types: Vec<&Type> = func
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(pat) => Some(&*pat.ty),
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let mut checks = Vec::new();
-    if let Some((events, extractors)) = types.split_last() {
-        for ty in extractors.iter().filter(|ty| item::nameable(ty)) {
-            checks.push(quote_spanned! {ty.span()=>
-                ::asyncworker::__private::assert_extractor::<#ty>();
-            });
+    let events = |ty: &Type| {
+        quote_spanned! {ty.span()=>
+            ::asyncworker::__private::assert_events::<#ty>();
         }
-        if item::nameable(events) {
-            checks.push(quote_spanned! {events.span()=>
-                ::asyncworker::__private::assert_events::<#events>();
-            });
-        }
-    }
-    if let ReturnType::Type(_, ty) = &func.sig.output
-        && item::nameable(ty)
-    {
-        checks.push(quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_handler_return::<#ty>();
-        });
-    }
-    quote! {
-        fn __asyncworker_check_signature() {
-            #(#checks)*
-        }
-    }
+    };
+    super::emit::signature_checks(
+        func,
+        "assert_extractor",
+        Some(&events),
+        "assert_handler_return",
+    )
 }
 
 /// The `const _: () = { ... };` block registering `func` as an SSE route named `name`.
