@@ -20,7 +20,16 @@ pub(crate) struct ConnectionManager {
     /// publish never lands in a half-recovered channel.
     auto_recover: bool,
     current: Mutex<Option<Arc<Connection>>>,
+    /// When [`get`](Self::get) first found the current connection not connected (lapin
+    /// recovering it), so that a recovery that never ends is given up on.
+    down_since: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
+
+/// How long lapin may try to recover a connection before a new one is built: lapin's recovery
+/// makes two quick TCP attempts (see [`ConnectionManager::get`]) and, when those fail, stays
+/// "reconnecting" for good (seen with `rabbitmqctl stop_app`); a healthy recovery takes about
+/// 2.5 s (`close_all_connections`).
+pub(crate) const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
 
 impl ConnectionManager {
     /// `urls` are tried in order; `vhost` (if set) replaces the URL's vhost.
@@ -47,6 +56,7 @@ impl ConnectionManager {
             label,
             auto_recover: true,
             current: Mutex::new(None),
+            down_since: std::sync::Mutex::new(None),
         })
     }
 
@@ -66,9 +76,20 @@ impl ConnectionManager {
         let mut current = self.current.lock().await;
         if let Some(conn) = current.as_ref() {
             let status = conn.status();
-            if !(status.closed() || status.errored() || status.closing()) {
+            let mut down_since = self.down_since.lock().unwrap_or_else(|p| p.into_inner());
+            let stuck = if status.connected() {
+                *down_since = None;
+                false
+            } else {
+                down_since
+                    .get_or_insert_with(tokio::time::Instant::now)
+                    .elapsed()
+                    > RECOVERY_LIMIT
+            };
+            if !(stuck || status.closed() || status.errored() || status.closing()) {
                 return Some(Arc::clone(conn));
             }
+            *down_since = None;
             tracing::warn!(connection = %self.label, "connection lost for good; building a new one");
             *current = None;
         }
@@ -141,6 +162,7 @@ impl ConnectionManager {
         {
             tracing::warn!(connection = %self.label, "giving up on the connection; building a new one");
             *current = None;
+            *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }
 

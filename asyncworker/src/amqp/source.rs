@@ -13,7 +13,7 @@ use lapin::{Channel, Consumer};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::ConnectionManager;
+use super::connection::{ConnectionManager, RECOVERY_LIMIT};
 use super::message::Envelope;
 use super::retry::{Original, RetryPolicy};
 use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
@@ -24,12 +24,6 @@ use crate::dispatch::Inbound;
 
 /// How often a consumer compares its readiness with its channel's state.
 const READINESS_POLL: Duration = Duration::from_millis(100);
-
-/// How long lapin may try to recover a connection before the supervisor builds a new one:
-/// lapin's recovery makes two quick TCP attempts (see `connection.rs`) and, when those fail,
-/// stays "reconnecting" for good (seen with `rabbitmqctl stop_app`); a healthy recovery takes
-/// about 2.5 s (`close_all_connections`).
-const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
 
 pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
 
@@ -192,6 +186,30 @@ impl Source {
         end
     }
 
+    /// Readiness follows the channel (logging each change); returns why to give up on a channel
+    /// that is down for good.
+    fn follow(
+        &self,
+        conn: &lapin::Connection,
+        channel: &Channel,
+        down_since: &mut Option<tokio::time::Instant>,
+    ) -> Option<String> {
+        let up = channel.status().connected();
+        if up {
+            *down_since = None;
+        } else if let Some(lost) = self.unrecoverable(conn, channel, down_since) {
+            return Some(lost);
+        }
+        if self.ready.swap(up, Ordering::AcqRel) != up {
+            if up {
+                tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
+            } else {
+                tracing::warn!(route = %self.route, queue = %self.queue, "channel down; lapin is recovering the connection");
+            }
+        }
+        None
+    }
+
     /// Whether a channel that is down should be given up on: its connection or the channel
     /// itself failed for good, or lapin has been recovering for longer than [`RECOVERY_LIMIT`].
     fn unrecoverable(
@@ -263,18 +281,8 @@ impl Source {
                 next = consumer.next() => next,
                 // Last: polled only when no delivery is waiting, so it costs nothing under load.
                 _ = watch.tick() => {
-                    let up = channel.status().connected();
-                    if up {
-                        down_since = None;
-                    } else if let Some(lost) = self.unrecoverable(conn, channel, &mut down_since) {
+                    if let Some(lost) = self.follow(conn, channel, &mut down_since) {
                         return End::Retry(lost);
-                    }
-                    if self.ready.swap(up, Ordering::AcqRel) != up {
-                        if up {
-                            tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
-                        } else {
-                            tracing::warn!(route = %self.route, queue = %self.queue, "channel down; lapin is recovering the connection");
-                        }
                     }
                     continue;
                 }
@@ -325,8 +333,6 @@ impl Source {
                 }
                 Some(Err(error)) => {
                     tracing::warn!(route = %self.route, queue = %self.queue, %error, "consumer error; waiting for recovery");
-                    // Not ready while lapin recovers the connection underneath us.
-                    self.ready.store(false, Ordering::Release);
                     // lapin's notifier never fires when its recovery gives up: keep watching
                     // the connection meanwhile.
                     let wait = channel.wait_for_recovery(error);
@@ -337,7 +343,7 @@ impl Source {
                             () = stop.cancelled() => break None,
                             r = &mut wait => break Some(r),
                             _ = watch.tick() => {
-                                if let Some(lost) = self.unrecoverable(conn, channel, &mut down_since) {
+                                if let Some(lost) = self.follow(conn, channel, &mut down_since) {
                                     return End::Retry(lost);
                                 }
                             }
@@ -345,11 +351,8 @@ impl Source {
                     };
                     let Some(recovered) = recovered else { continue };
                     match recovered {
-                        Ok(()) if channel.status().connected() => {
-                            epoch += 1;
-                            self.ready.store(true, Ordering::Release);
-                            tracing::info!(route = %self.route, queue = %self.queue, "channel recovered");
-                        }
+                        // Readiness and its log lines follow the channel in the watch arm.
+                        Ok(()) if channel.status().connected() => epoch += 1,
                         Ok(()) => return End::Retry("channel not usable after recovery".into()),
                         Err(e) => return End::Retry(format!("channel lost: {e}")),
                     }
