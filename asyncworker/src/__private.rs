@@ -48,3 +48,63 @@ where
         },
     }
 }
+
+// Gates for the code `#[route]` generates: the registration of a route is wrapped in the gate
+// of its backend, whose path is spanned at the backend's key in the attribute. With the
+// backend compiled in, the gate is transparent; without it, the route is one compile error at
+// that key naming the feature to enable, and nothing else: the registration, which names items
+// of the missing backend, is dropped. (Written out four times: a macro cannot generate
+// `#[macro_export]` macros that are then used by path.)
+
+#[cfg(feature = "amqp")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_amqp { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "amqp"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_amqp { ($($t:tt)*) => { $crate::__private::feature_off!("amqp"); }; }
+pub use crate::__backend_amqp as backend_amqp;
+
+#[cfg(feature = "http")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_http { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "http"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_http { ($($t:tt)*) => { $crate::__private::feature_off!("http"); }; }
+pub use crate::__backend_http as backend_http;
+
+#[cfg(feature = "sse")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_sse { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "sse"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_sse { ($($t:tt)*) => { $crate::__private::feature_off!("sse"); }; }
+pub use crate::__backend_sse as backend_sse;
+
+#[cfg(feature = "schedule")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_schedule { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "schedule"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_schedule { ($($t:tt)*) => { $crate::__private::feature_off!("schedule"); }; }
+pub use crate::__backend_schedule as backend_schedule;
+
+/// The error of a route whose backend is not compiled in.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __feature_off {
+    ($feature:literal) => {
+        ::core::compile_error!(::core::concat!(
+            "this route needs the `", $feature, "` backend, which is not compiled in: enable the `",
+            $feature, "` feature of asyncworker (features = [\"", $feature, "\"])"
+        ));
+    };
+}
+pub use crate::__feature_off as feature_off;
