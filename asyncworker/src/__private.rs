@@ -1,14 +1,19 @@
 //! Everything the generated code names. Not public API: it may change in any release.
 
 pub use crate::action::Action;
-pub use crate::amqp::{AmqpFactory, AmqpOptions, AmqpRouteDef, QueueType, amqp_factory};
+#[cfg(feature = "amqp")]
+pub use crate::amqp::exports::*;
 pub use crate::app::App;
-pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, MessagesArg, box_hook};
-pub use crate::hooks::{BoxFuture, HookDef, HookKind};
+pub use crate::future::BoxFuture;
+pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, box_hook};
+pub use crate::hooks::{HookDef, HookKind};
+#[cfg(feature = "http")]
 pub use crate::http::exports::*;
 pub use crate::runtime::run_main;
+#[cfg(feature = "schedule")]
 pub use crate::schedule::exports::*;
 pub use crate::settings::MainOptions;
+#[cfg(feature = "sse")]
 pub use crate::sse::exports::*;
 pub use inventory;
 
@@ -18,10 +23,6 @@ pub fn assert_send_future<F: core::future::Future + Send>(_future: F) {}
 
 /// Compile-time check of one extractor argument of a handler, spanned at its type by `#[route]`.
 pub fn assert_extractor<T: FromApp>() {}
-
-/// Compile-time check of a handler's last argument (its messages) for a route with
-/// `bulk_size = BULK`, spanned at its type by `#[route]`.
-pub fn assert_messages<T: MessagesArg<BULK>, const BULK: u16>() {}
 
 /// Compile-time check of a handler's return type, spanned at it by `#[route]`.
 pub fn assert_handler_return<T: IntoHandlerResult>() {}
@@ -63,7 +64,11 @@ macro_rules! __backend_amqp { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "amqp"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __backend_amqp { ($($t:tt)*) => { $crate::__private::feature_off!("amqp"); }; }
+macro_rules! __backend_amqp {
+    ($($t:tt)*) => {
+        $crate::__private::feature_off!("amqp");
+    };
+}
 pub use crate::__backend_amqp as backend_amqp;
 
 #[cfg(feature = "http")]
@@ -73,7 +78,11 @@ macro_rules! __backend_http { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "http"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __backend_http { ($($t:tt)*) => { $crate::__private::feature_off!("http"); }; }
+macro_rules! __backend_http {
+    ($($t:tt)*) => {
+        $crate::__private::feature_off!("http");
+    };
+}
 pub use crate::__backend_http as backend_http;
 
 #[cfg(feature = "sse")]
@@ -83,7 +92,11 @@ macro_rules! __backend_sse { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "sse"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __backend_sse { ($($t:tt)*) => { $crate::__private::feature_off!("sse"); }; }
+macro_rules! __backend_sse {
+    ($($t:tt)*) => {
+        $crate::__private::feature_off!("sse");
+    };
+}
 pub use crate::__backend_sse as backend_sse;
 
 #[cfg(feature = "schedule")]
@@ -93,7 +106,11 @@ macro_rules! __backend_schedule { ($($t:tt)*) => { $($t)* }; }
 #[cfg(not(feature = "schedule"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __backend_schedule { ($($t:tt)*) => { $crate::__private::feature_off!("schedule"); }; }
+macro_rules! __backend_schedule {
+    ($($t:tt)*) => {
+        $crate::__private::feature_off!("schedule");
+    };
+}
 pub use crate::__backend_schedule as backend_schedule;
 
 /// The error of a route whose backend is not compiled in.
@@ -102,8 +119,13 @@ pub use crate::__backend_schedule as backend_schedule;
 macro_rules! __feature_off {
     ($feature:literal) => {
         ::core::compile_error!(::core::concat!(
-            "this route needs the `", $feature, "` backend, which is not compiled in: enable the `",
-            $feature, "` feature of asyncworker (features = [\"", $feature, "\"])"
+            "this route needs the `",
+            $feature,
+            "` backend, which is not compiled in: enable the `",
+            $feature,
+            "` feature of asyncworker (features = [\"",
+            $feature,
+            "\"])"
         ));
     };
 }

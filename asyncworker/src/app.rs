@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::future::BoxFuture;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -43,7 +44,23 @@ struct AppInner {
     health: Health,
     metrics: Metrics,
     http_addr: std::sync::OnceLock<std::net::SocketAddr>,
-    amqp: Arc<crate::amqp::Clients>,
+    resources: Resources,
+}
+
+/// What a backend keeps on the handle for the worker's whole life (the AMQP publisher
+/// connections): created on first use, closed once when the worker stops, after the shutdown
+/// hooks (which may still use it). Separate from the user's state, which is frozen at startup
+/// and which users see.
+pub(crate) trait Resource: Any + Send + Sync {
+    /// Releases what the resource holds; further use should fail cleanly.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+/// The backends' resources by type, and the order they were created in (closed in reverse).
+#[derive(Default)]
+struct Resources {
+    by_type: Mutex<HashMap<TypeId, Arc<dyn Resource>>>,
+    order: Mutex<Vec<Arc<dyn Resource>>>,
 }
 
 /// Why [`App::insert`] or [`App::try_state`] failed.
@@ -88,13 +105,15 @@ impl App {
                 health: Health::default(),
                 metrics: Metrics::new(),
                 http_addr: std::sync::OnceLock::new(),
-                amqp: Arc::new(crate::amqp::Clients::new(&settings)),
+                resources: Resources::default(),
                 settings,
             }),
         }
     }
 
-    /// An `App` with default settings, for unit tests of code that takes `&App`.
+    /// An `App` with default settings, for unit tests of code that takes `&App` (feature
+    /// `testing`).
+    #[cfg(any(test, feature = "testing"))]
     pub fn for_tests() -> Self {
         App::new(Settings::default())
     }
@@ -158,14 +177,33 @@ impl App {
         self.inner.frozen.store(true, Ordering::Release);
     }
 
-    /// Publishing to RabbitMQ: `app.amqp().publish(exchange, routing_key, &body)`; see
-    /// [`Amqp`](crate::amqp::Amqp).
-    pub fn amqp(&self) -> crate::amqp::Amqp {
-        crate::amqp::Amqp::new(Arc::clone(&self.inner.amqp))
+    /// The backend resource of type `R`, created from the settings on first use.
+    #[allow(
+        dead_code,
+        reason = "used by the backends that have resources, which may be compiled out"
+    )]
+    pub(crate) fn resource<R: Resource>(&self, create: impl FnOnce(&Settings) -> R) -> Arc<R> {
+        let mut by_type = lock(&self.inner.resources.by_type);
+        let any: Arc<dyn Resource> = match by_type.get(&TypeId::of::<R>()) {
+            Some(r) => Arc::clone(r),
+            None => {
+                let r: Arc<dyn Resource> = Arc::new(create(&self.inner.settings));
+                by_type.insert(TypeId::of::<R>(), Arc::clone(&r));
+                lock(&self.inner.resources.order).push(Arc::clone(&r));
+                r
+            }
+        };
+        let any: Arc<dyn Any + Send + Sync> = any;
+        any.downcast::<R>()
+            .unwrap_or_else(|_| unreachable!("resources are keyed by TypeId"))
     }
 
-    pub(crate) fn amqp_clients(&self) -> &crate::amqp::Clients {
-        &self.inner.amqp
+    /// Closes every resource, the last created first; called once the shutdown hooks ran.
+    pub(crate) async fn close_resources(&self) {
+        let all: Vec<_> = lock(&self.inner.resources.order).drain(..).rev().collect();
+        for r in all {
+            r.close().await;
+        }
     }
 
     /// The settings the worker runs with.
@@ -222,6 +260,11 @@ impl fmt::Debug for App {
             .field("frozen", &self.inner.frozen.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
+}
+
+/// A poisoned lock only means a panic elsewhere; the map itself is always consistent.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Extractor for shared state inserted by a startup hook.

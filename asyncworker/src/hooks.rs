@@ -1,9 +1,7 @@
 //! `#[on_startup]` / `#[on_shutdown]` registrations and how they run.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::app::App;
+use crate::future::BoxFuture;
 use crate::handler::HookResult;
 
 /// When a hook runs.
@@ -15,10 +13,6 @@ pub enum HookKind {
     /// After every backend stopped, in reverse order.
     Shutdown,
 }
-
-/// A boxed hook future borrowing the [`App`].
-#[doc(hidden)]
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A registered hook, as `#[on_startup]` / `#[on_shutdown]` submit it.
 #[doc(hidden)]

@@ -46,42 +46,47 @@
 
 #![warn(missing_docs)]
 
+// The core: it knows no backend (nothing here imports `amqp`, `http`, `sse` or `schedule`).
 mod action;
-pub mod amqp;
 mod app;
 mod backend;
 mod backoff;
 mod bulk;
 mod dispatch;
-mod handler;
+mod future;
+pub mod handler;
 mod health;
 mod hooks;
-pub mod http;
 mod metrics;
 mod notify;
 pub mod prelude;
 mod registry;
 mod runtime;
-mod schedule;
 mod settings;
-mod sse;
 mod timeit;
+
+// The backends, one per cargo feature.
+#[cfg(feature = "amqp")]
+pub mod amqp;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "schedule")]
+pub mod schedule;
+#[cfg(feature = "sse")]
+pub mod sse;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use action::Action;
+#[cfg(feature = "amqp")]
 pub use amqp::Message;
 pub use app::{App, State, StateError};
-pub use handler::{
-    AmqpHandler, BoxError, FromApp, IntoHandlerResult, IntoHookResult, MessagesArg,
-    StateRequirement,
-};
-pub use handler::{EventsArg, ScheduleArg, ScheduledHandler, SseHandler};
 pub use health::Health;
 pub use metrics::Metrics;
 pub use runtime::{CheckItem, CheckReport, Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
+#[cfg(feature = "sse")]
 pub use sse::Event;
 pub use timeit::{Timeit, TimeitReport, TimeitSpan};
 

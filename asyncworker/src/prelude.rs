@@ -1,4 +1,7 @@
 //! `use asyncworker::prelude::*;` brings the attributes and the types handlers use.
 
+#[cfg(feature = "sse")]
 pub use crate::Event;
-pub use crate::{Action, App, Message, State, on_shutdown, on_startup, route};
+#[cfg(feature = "amqp")]
+pub use crate::Message;
+pub use crate::{Action, App, State, on_shutdown, on_startup, route};

@@ -215,7 +215,7 @@ impl Worker {
         }
         run_shutdown_hooks(&registry, &app, deadline).await;
         // Last: shutdown hooks may still publish.
-        app.amqp_clients().close().await;
+        app.close_resources().await;
         tracing::info!("worker stopped");
         match failure {
             Some(f) => Err(WorkerError::Backend(f)),
@@ -324,14 +324,19 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
         &App,
         &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Box<dyn Backend>>, String>;
-    let all: [(&str, Prepare); 4] = [
+    // The compiled-in backends, in the order they are prepared, checked and listed.
+    let all: &[(&str, Prepare)] = &[
+        #[cfg(feature = "amqp")]
         ("amqp", crate::amqp::AmqpBackend::prepare),
+        #[cfg(feature = "http")]
         ("http", crate::http::prepare),
+        #[cfg(feature = "sse")]
         ("sse", crate::sse::prepare),
+        #[cfg(feature = "schedule")]
         ("schedule", crate::schedule::prepare),
     ];
     let only = app.settings().only.clone();
-    for (kind, prepare) in all {
+    for &(kind, prepare) in all {
         // A backend left out is not even prepared: it registers no readiness part, opens
         // nothing and is not listed.
         if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind)) {
@@ -365,19 +370,34 @@ async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) 
     }
 }
 
-/// Backend names `--only` accepts.
-const BACKENDS: &[&str] = &["amqp", "http", "sse", "schedule"];
+/// Backend names `--only` accepts: the compiled-in ones.
+const BACKENDS: &[&str] = &[
+    #[cfg(feature = "amqp")]
+    "amqp",
+    #[cfg(feature = "http")]
+    "http",
+    #[cfg(feature = "sse")]
+    "sse",
+    #[cfg(feature = "schedule")]
+    "schedule",
+];
 
-const USAGE: &str = "usage: <worker> [--only amqp,http,sse,schedule] [--routes | --check] [--help]
+/// The `--help` text; it lists only the compiled-in backends.
+fn usage() -> String {
+    let (list, names) = (BACKENDS.join(","), BACKENDS.join(", "));
+    format!(
+        "usage: <worker> [--only {list}] [--routes | --check] [--help]
 
-  --only LIST  run only these backends (comma-separated: amqp, http, sse, schedule); hooks still run
+  --only LIST  run only these backends (comma-separated: {names}); hooks still run
   --routes     print every registered route and hook with its source location, then exit
   --check      verify the settings and that every route would work (broker and queues, HTTP
                port, SSE servers, schedules) without running hooks or consuming anything;
                print one ok/FAIL line per item, exit 0 if all are ok, 1 otherwise
   --help       print this help
 
-Settings come from ASYNCWORKER_* environment variables (see the asyncworker README).";
+Settings come from ASYNCWORKER_* environment variables (see the asyncworker README)."
+    )
+}
 
 /// Entry point used by [`main!`](crate::main): parses flags, reads settings, installs
 /// tracing, runs the worker on a multi-thread tokio runtime, and maps the outcome to an exit
@@ -397,7 +417,7 @@ pub fn run_main(options: MainOptions) -> ExitCode {
             match parse_only(&list) {
                 Ok(kinds) => only = Some(kinds),
                 Err(e) => {
-                    eprintln!("error: {e}\n\n{USAGE}");
+                    eprintln!("error: {e}\n\n{}", usage());
                     return ExitCode::from(2);
                 }
             }
@@ -407,17 +427,20 @@ pub fn run_main(options: MainOptions) -> ExitCode {
             "--routes" => list_routes = true,
             "--check" => check = true,
             "--help" | "-h" => {
-                println!("{USAGE}");
+                println!("{}", usage());
                 return ExitCode::SUCCESS;
             }
             other => {
-                eprintln!("error: unknown argument `{other}`\n\n{USAGE}");
+                eprintln!("error: unknown argument `{other}`\n\n{}", usage());
                 return ExitCode::from(2);
             }
         }
     }
     if list_routes && check {
-        eprintln!("error: --routes and --check cannot be combined\n\n{USAGE}");
+        eprintln!(
+            "error: --routes and --check cannot be combined\n\n{}",
+            usage()
+        );
         return ExitCode::from(2);
     }
     let mut settings = match Settings::from_env(&options) {

@@ -184,6 +184,27 @@ impl std::fmt::Debug for Amqp {
     }
 }
 
+impl crate::app::Resource for Clients {
+    fn close(&self) -> crate::future::BoxFuture<'_, ()> {
+        Box::pin(Clients::close(self))
+    }
+}
+
+/// The AMQP backend's methods on the application handle. They live here, not in `app.rs`, so
+/// that the core knows no backend: without the `amqp` feature, `App` has no `amqp()`.
+impl crate::app::App {
+    /// Publishing to RabbitMQ: `app.amqp().publish(exchange, routing_key, &body)`; see
+    /// [`Amqp`].
+    pub fn amqp(&self) -> Amqp {
+        Amqp::new(self.amqp_clients())
+    }
+
+    /// The worker's publisher connections, created on first use.
+    pub(crate) fn amqp_clients(&self) -> Arc<Clients> {
+        self.resource(Clients::new)
+    }
+}
+
 impl Amqp {
     pub(crate) fn new(clients: Arc<Clients>) -> Amqp {
         Amqp {

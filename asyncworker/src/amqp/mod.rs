@@ -7,6 +7,7 @@
 mod check;
 mod client;
 mod connection;
+pub(crate) mod handler;
 mod message;
 mod publish;
 mod retry;
@@ -28,7 +29,6 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use client::Amqp;
-pub(crate) use client::Clients;
 pub use lapin::BasicProperties;
 pub use lapin::types::{AMQPValue, FieldTable};
 pub use message::Message;
@@ -37,8 +37,20 @@ pub use retry::{
     ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, QUEUE_HEADER,
     ROUTE_HEADER, ROUTING_KEY_HEADER,
 };
+
+use route::AmqpFactory;
+
+/// What the code `#[route(amqp = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
-pub use route::{AmqpFactory, amqp_factory};
+pub mod exports {
+    pub use super::handler::MessagesArg;
+    pub use super::route::{AmqpFactory, amqp_factory};
+    pub use super::{AmqpOptions, AmqpRouteDef, QueueType};
+
+    /// Compile-time check of a handler's last argument (its messages) for a route with
+    /// `bulk_size = BULK`, spanned at its type by `#[route]`.
+    pub fn assert_messages<T: MessagesArg<BULK>, const BULK: u16>() {}
+}
 
 use self::connection::ConnectionManager;
 use self::retry::{RetryCounters, RetryPolicy};

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::handler::AmqpHandler;
 use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
 use crate::app::App;
 use crate::dispatch::{self, DispatchConfig, Inbound, Route};
-use crate::handler::{AmqpHandler, BoxError, StateRequirement};
+use crate::handler::{BoxError, StateRequirement};
 
 /// What a route's factory produces: the handler, ready to run, and what it needs.
 #[doc(hidden)]

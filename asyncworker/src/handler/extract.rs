@@ -1,3 +1,5 @@
+//! Handler arguments taken from the application handle: `State<T>` and `App`.
+
 use std::any::{TypeId, type_name};
 
 use crate::app::{App, State, StateError};
@@ -14,7 +16,8 @@ pub struct StateRequirement {
 /// An argument a handler can take before its messages: [`State<T>`] or [`App`].
 ///
 /// ```
-/// use asyncworker::{App, FromApp, State};
+/// use asyncworker::handler::FromApp;
+/// use asyncworker::{App, State};
 ///
 /// let app = App::for_tests();
 /// app.insert(7u8).unwrap();

@@ -1,3 +1,5 @@
+//! What `#[on_startup]` and `#[on_shutdown]` hooks return, and how their futures are boxed.
+
 use std::future::Future;
 use std::pin::Pin;
 

@@ -1,11 +1,18 @@
+//! What handlers return, and the error type their failures become.
+
+use crate::future::BoxFuture;
+
 /// The error type handlers' errors are converted into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The future a handler call returns once boxed.
+pub type HandlerFuture = BoxFuture<'static, Result<(), BoxError>>;
 
 /// What a handler may return: `()` or `Result<(), E>` with `E: Into<BoxError>`
 /// (`anyhow::Error`, `std::io::Error`, `String`, ...).
 ///
 /// ```
-/// use asyncworker::IntoHandlerResult;
+/// use asyncworker::handler::IntoHandlerResult;
 ///
 /// assert!(().into_handler_result().is_ok());
 /// assert!(Err::<(), _>("boom").into_handler_result().is_err());

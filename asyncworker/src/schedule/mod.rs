@@ -9,6 +9,8 @@
 //! `cron` expressions (seconds field first, UTC) are parsed by the `cron` crate, which also
 //! computes the next fire time.
 
+pub(crate) mod handler;
+
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -26,10 +28,11 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
 use crate::handler::BoxError;
-use crate::handler::{ScheduledHandler, StateRequirement};
+use crate::handler::StateRequirement;
 use crate::metrics::{RouteLabels, ScheduleLabels};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
+use handler::ScheduledHandler;
 
 /// What the code `#[route(every = ...)]` / `#[route(cron = ...)]` generates names,
 /// re-exported by `__private`.
@@ -41,7 +44,7 @@ pub mod exports {
 
     /// Compile-time check of one argument of a scheduled handler, spanned at its type by
     /// `#[route]`.
-    pub fn assert_schedule_arg<T: crate::handler::ScheduleArg>() {}
+    pub fn assert_schedule_arg<T: super::handler::ScheduleArg>() {}
 }
 
 /// When a scheduled route runs.

@@ -12,6 +12,7 @@
 //! builds on, buffers without a limit and loses a `retry:` sent without data.
 
 mod event;
+pub(crate) mod handler;
 mod parser;
 mod route;
 mod stream;
@@ -43,9 +44,9 @@ use crate::settings::Settings;
 /// What the code `#[route(sse = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
 pub mod exports {
+    pub use super::handler::EventsArg;
     pub use super::route::{SseFactory, sse_factory};
     pub use super::{SseOptions, SseRouteDef};
-    pub use crate::handler::EventsArg;
 
     /// Compile-time check of an SSE handler's last argument (its events), spanned at its type
     /// by `#[route]`.

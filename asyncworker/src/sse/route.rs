@@ -8,10 +8,11 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::event::{Envelope, Event};
+use super::handler::SseHandler;
 use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::dispatch::{self, DispatchConfig, Inbound, Receipt, Route};
-use crate::handler::{BoxError, SseHandler, StateRequirement};
+use crate::handler::{BoxError, StateRequirement};
 
 /// What an SSE route's factory produces: the handler, ready to run, and what it needs.
 #[doc(hidden)]

@@ -1,15 +1,15 @@
+//! `AmqpHandler`: which functions can handle the messages of an AMQP route.
+
 use std::future::Future;
-use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
-use super::extract::{FromApp, StateRequirement};
-use super::result::{BoxError, IntoHandlerResult};
-use crate::amqp::Message;
+use super::Message;
 use crate::app::App;
-
-/// The future a handler call returns once boxed.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
+use crate::handler::{
+    FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,
+    extract_or_return,
+};
 
 /// A function that can handle AMQP messages of a route with `bulk_size = BULK`.
 ///
@@ -72,12 +72,7 @@ macro_rules! impl_amqp_handler {
             const TAKES_ONE: bool = false;
 
             fn call(&self, app: &App, messages: Vec<Message<T>>) -> HandlerFuture {
-                $(
-                    let $e = match $e::from_app(app) {
-                        Ok(v) => v,
-                        Err(e) => return Box::pin(async move { Err(e.into()) }),
-                    };
-                )*
+                extract_or_return!(app; $($e),*);
                 let fut = (self)($($e,)* messages);
                 Box::pin(async move { fut.await.into_handler_result() })
             }
@@ -104,12 +99,7 @@ macro_rules! impl_amqp_handler {
                 let Some(message) = messages.into_iter().next() else {
                     return Box::pin(async { Ok(()) });
                 };
-                $(
-                    let $e = match $e::from_app(app) {
-                        Ok(v) => v,
-                        Err(e) => return Box::pin(async move { Err(e.into()) }),
-                    };
-                )*
+                extract_or_return!(app; $($e),*);
                 let fut = (self)($($e,)* message);
                 Box::pin(async move { fut.await.into_handler_result() })
             }
@@ -121,12 +111,4 @@ macro_rules! impl_amqp_handler {
     };
 }
 
-impl_amqp_handler!();
-impl_amqp_handler!(E1);
-impl_amqp_handler!(E1, E2);
-impl_amqp_handler!(E1, E2, E3);
-impl_amqp_handler!(E1, E2, E3, E4);
-impl_amqp_handler!(E1, E2, E3, E4, E5);
-impl_amqp_handler!(E1, E2, E3, E4, E5, E6);
-impl_amqp_handler!(E1, E2, E3, E4, E5, E6, E7);
-impl_amqp_handler!(E1, E2, E3, E4, E5, E6, E7, E8);
+all_the_extractors!(impl_amqp_handler);

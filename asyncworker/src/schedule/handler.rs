@@ -1,9 +1,12 @@
+//! `ScheduledHandler`: which functions can run on a schedule.
+
 use std::future::Future;
 
-use super::amqp::HandlerFuture;
-use super::extract::{FromApp, StateRequirement};
-use super::result::IntoHandlerResult;
 use crate::app::App;
+use crate::handler::{
+    FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,
+    extract_or_return,
+};
 
 /// A function that can run on a schedule (`#[route(every = ...)]`, `#[route(cron = ...)]`).
 ///
@@ -49,12 +52,7 @@ macro_rules! impl_scheduled_handler {
             $($e: FromApp,)*
         {
             fn call(&self, app: &App) -> HandlerFuture {
-                $(
-                    let $e = match $e::from_app(app) {
-                        Ok(v) => v,
-                        Err(e) => return Box::pin(async move { Err(e.into()) }),
-                    };
-                )*
+                extract_or_return!(app; $($e),*);
                 let fut = (self)($($e,)*);
                 Box::pin(async move { fut.await.into_handler_result() })
             }
@@ -66,12 +64,4 @@ macro_rules! impl_scheduled_handler {
     };
 }
 
-impl_scheduled_handler!();
-impl_scheduled_handler!(E1);
-impl_scheduled_handler!(E1, E2);
-impl_scheduled_handler!(E1, E2, E3);
-impl_scheduled_handler!(E1, E2, E3, E4);
-impl_scheduled_handler!(E1, E2, E3, E4, E5);
-impl_scheduled_handler!(E1, E2, E3, E4, E5, E6);
-impl_scheduled_handler!(E1, E2, E3, E4, E5, E6, E7);
-impl_scheduled_handler!(E1, E2, E3, E4, E5, E6, E7, E8);
+all_the_extractors!(impl_scheduled_handler);

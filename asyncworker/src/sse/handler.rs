@@ -1,12 +1,15 @@
+//! `SseHandler`: which functions can handle the events of an SSE route.
+
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::amqp::HandlerFuture;
-use super::extract::{FromApp, StateRequirement};
-use super::result::IntoHandlerResult;
+use super::Event;
 use crate::app::App;
-use crate::sse::Event;
+use crate::handler::{
+    FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,
+    extract_or_return,
+};
 
 /// A function that can handle the events of an SSE route.
 ///
@@ -60,12 +63,7 @@ macro_rules! impl_sse_handler {
             type Data = T;
 
             fn call(&self, app: &App, events: Vec<Event<T>>) -> HandlerFuture {
-                $(
-                    let $e = match $e::from_app(app) {
-                        Ok(v) => v,
-                        Err(e) => return Box::pin(async move { Err(e.into()) }),
-                    };
-                )*
+                extract_or_return!(app; $($e),*);
                 let fut = (self)($($e,)* events);
                 Box::pin(async move { fut.await.into_handler_result() })
             }
@@ -77,12 +75,4 @@ macro_rules! impl_sse_handler {
     };
 }
 
-impl_sse_handler!();
-impl_sse_handler!(E1);
-impl_sse_handler!(E1, E2);
-impl_sse_handler!(E1, E2, E3);
-impl_sse_handler!(E1, E2, E3, E4);
-impl_sse_handler!(E1, E2, E3, E4, E5);
-impl_sse_handler!(E1, E2, E3, E4, E5, E6);
-impl_sse_handler!(E1, E2, E3, E4, E5, E6, E7);
-impl_sse_handler!(E1, E2, E3, E4, E5, E6, E7, E8);
+all_the_extractors!(impl_sse_handler);
