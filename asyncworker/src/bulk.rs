@@ -1,9 +1,38 @@
 //! The backend-agnostic bucket: collects items until a bulk is full, its oldest item has
-//! waited long enough, or the worker shuts down.
+//! waited long enough, or the worker shuts down; and the options that shape it.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::settings::RouteOverride;
+
+/// How a consumer route forms bulks and calls its handler: the options AMQP and SSE routes
+/// share, as resolved from the attribute and the deployment's overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BulkOptions {
+    pub(crate) bulk_size: u16,
+    pub(crate) bulk_flush_ms: u64,
+    pub(crate) concurrency: u16,
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+impl BulkOptions {
+    /// These options with the route's deployment overrides applied (`_BULK_SIZE`,
+    /// `_BULK_FLUSH`, `_CONCURRENCY`); the one place they are.
+    pub(crate) fn with_override(mut self, over: &RouteOverride) -> BulkOptions {
+        if let Some(n) = over.bulk_size {
+            self.bulk_size = n;
+        }
+        if let Some(d) = over.bulk_flush {
+            self.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+        }
+        if let Some(n) = over.concurrency {
+            self.concurrency = n;
+        }
+        self
+    }
+}
 
 /// Why a bulk was handed to its handler; recorded in the handler's span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

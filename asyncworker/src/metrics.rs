@@ -262,10 +262,9 @@ mod tests {
 pub(crate) struct RouteMetrics {
     /// Per source (queue or stream): decode errors and [ack, reject, requeue] counters.
     sources: std::collections::HashMap<std::sync::Arc<str>, SourceMetrics>,
-    pub(crate) flush_size: Counter,
-    pub(crate) flush_deadline: Counter,
-    pub(crate) flush_shutdown: Counter,
-    pub(crate) bulk_size: Histogram,
+    /// Flushes by reason: [size, deadline, shutdown].
+    flushes: [Counter; 3],
+    bulk_size: Histogram,
     pub(crate) duration: Histogram,
     pub(crate) in_flight: Gauge,
 }
@@ -319,13 +318,23 @@ impl RouteMetrics {
             .collect();
         RouteMetrics {
             sources,
-            flush_size: flush("size"),
-            flush_deadline: flush("deadline"),
-            flush_shutdown: flush("shutdown"),
+            flushes: [flush("size"), flush("deadline"), flush("shutdown")],
             bulk_size: m.bulk_size.get_or_create(&route_l).clone(),
             duration: m.handler_duration.get_or_create(&route_l).clone(),
             in_flight: m.in_flight.get_or_create(&route_l).clone(),
         }
+    }
+
+    /// A bulk of `n` items was handed over for `reason`.
+    pub(crate) fn flushed(&self, reason: crate::bulk::FlushReason, n: usize) {
+        use crate::bulk::FlushReason;
+        let i = match reason {
+            FlushReason::Size => 0,
+            FlushReason::Deadline => 1,
+            FlushReason::Shutdown => 2,
+        };
+        self.flushes[i].inc();
+        self.bulk_size.observe(n as f64);
     }
 
     pub(crate) fn decode_error(&self, source: &str) {

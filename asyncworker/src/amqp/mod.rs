@@ -8,10 +8,10 @@ mod check;
 mod client;
 mod connection;
 pub(crate) mod handler;
+mod intake;
 mod message;
 mod publish;
 mod retry;
-mod route;
 mod settle;
 mod source;
 mod status;
@@ -38,13 +38,13 @@ pub use retry::{
     ROUTE_HEADER, ROUTING_KEY_HEADER,
 };
 
-use route::AmqpFactory;
+use intake::AmqpFactory;
 
 /// What the code `#[route(amqp = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
 pub mod exports {
     pub use super::handler::MessagesArg;
-    pub use super::route::{AmqpFactory, amqp_factory};
+    pub use super::intake::{AmqpFactory, amqp_factory};
     pub use super::{AmqpOptions, AmqpRouteDef, QueueType};
 
     /// Compile-time check of a handler's last argument (its messages) for a route with
@@ -61,7 +61,8 @@ use self::topology::Topology;
 use crate::action::Action;
 use crate::app::App;
 use crate::backend::{Backend, StateNeed, state_needs};
-use crate::dispatch::DispatchConfig;
+use crate::bulk::BulkOptions;
+use crate::dispatch::{Actions, DispatchConfig};
 use crate::metrics::{QueueLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
@@ -150,10 +151,33 @@ impl AmqpOptions {
 
 crate::registry::route_def!(AmqpRouteDef);
 
+impl AmqpOptions {
+    /// The options that shape bulks, as the attribute set them.
+    fn bulk(&self) -> BulkOptions {
+        BulkOptions {
+            bulk_size: self.bulk_size,
+            bulk_flush_ms: self.bulk_flush_ms,
+            concurrency: self.concurrency,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+
+    /// The fate of unmarked and undecodable messages.
+    fn actions(&self) -> Actions {
+        Actions {
+            on_success: self.on_success,
+            on_exception: self.on_exception,
+            on_decode_error: self.on_decode_error,
+        }
+    }
+}
+
 /// A route's options after deployment overrides, with prefixed queue names.
 struct Resolved {
     def: &'static AmqpRouteDef,
     options: AmqpOptions,
+    /// The bulk options, with the deployment's overrides.
+    bulk: BulkOptions,
     queues: Vec<String>,
     prefetch: u16,
     /// The parking queue, with the queue prefix.
@@ -170,7 +194,7 @@ impl Resolved {
         let mut queues: Vec<String> = def.queues.iter().map(|q| (*q).to_owned()).collect();
         let over = crate::settings::route_override(def.name, settings, lookup)
             .map_err(|problems| problems.join("\n"))?;
-        if let Some(q) = over.queues {
+        if let Some(q) = over.queues.clone() {
             if q.is_empty() || q.iter().any(|q| q.is_empty() || q.len() > 255) {
                 return Err(format!(
                     "route `{}`: the queue override {q:?} needs one or more names of 1 to 255 bytes",
@@ -179,31 +203,23 @@ impl Resolved {
             }
             queues = q;
         }
-        if let Some(n) = over.bulk_size {
-            options.bulk_size = n;
-        }
-        if let Some(d) = over.bulk_flush {
-            options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
-        }
+        let bulk = options.bulk().with_override(&over);
         if let Some(n) = over.prefetch {
             options.prefetch = Some(n);
         }
-        if let Some(n) = over.concurrency {
-            options.concurrency = n;
-        }
         if let Some(p) = options.prefetch
-            && p < options.bulk_size
+            && p < bulk.bulk_size
         {
             return Err(format!(
                 "route `{}` ({}): prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
                 def.name,
                 def.location(),
-                options.bulk_size
+                bulk.bulk_size
             ));
         }
         let prefetch = options.prefetch.unwrap_or_else(|| {
             // Enough for every concurrent call to be fed and the next bulk to fill meanwhile.
-            let needed = u32::from(options.bulk_size) * (u32::from(options.concurrency) + 1);
+            let needed = u32::from(bulk.bulk_size) * (u32::from(bulk.concurrency) + 1);
             u32::from(settings.amqp_prefetch)
                 .max(needed)
                 .min(u32::from(u16::MAX)) as u16
@@ -239,6 +255,7 @@ impl Resolved {
         Ok(Resolved {
             def,
             options,
+            bulk,
             queues,
             prefetch,
             dead_letter,
@@ -270,15 +287,15 @@ impl Resolved {
             "amqp  {:<20} queues={:?} bulk_size={} bulk_flush={}ms prefetch={} concurrency={} on_success={} on_exception={} on_decode_error={}",
             self.def.name,
             self.queues,
-            o.bulk_size,
-            o.bulk_flush_ms,
+            self.bulk.bulk_size,
+            self.bulk.bulk_flush_ms,
             self.prefetch,
-            o.concurrency,
+            self.bulk.concurrency,
             o.on_success,
             o.on_exception,
             o.on_decode_error,
         );
-        if let Some(t) = o.timeout_ms {
+        if let Some(t) = self.bulk.timeout_ms {
             s.push_str(&format!(" timeout={t}ms"));
         }
         if let Some(v) = o.vhost {
@@ -377,12 +394,12 @@ impl AmqpBackend {
         for r in resolved {
             let def = r.def;
             let factory = (def.factory)();
-            if factory.takes_one && r.options.bulk_size > 1 {
+            if factory.0.takes_one && r.bulk.bulk_size > 1 {
                 problems.push(format!(
                     "route `{}` ({}) takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
                     def.name,
                     def.location(),
-                    r.options.bulk_size
+                    r.bulk.bulk_size
                 ));
                 continue;
             }
@@ -429,18 +446,13 @@ impl AmqpBackend {
             };
             let o = &r.options;
             let queues: Vec<Arc<str>> = r.queues.iter().map(|q| Arc::from(q.as_str())).collect();
-            let cfg = DispatchConfig {
-                route: Arc::from(def.name),
-                sources: Arc::from(r.queues.join(",")),
-                bulk_size: usize::from(o.bulk_size.max(1)),
-                bulk_flush: Duration::from_millis(o.bulk_flush_ms.max(1)),
-                concurrency: usize::from(o.concurrency.max(1)),
-                timeout: o.timeout_ms.map(Duration::from_millis),
-                on_success: o.on_success,
-                on_exception: o.on_exception,
-                on_decode_error: o.on_decode_error,
-                metrics: RouteMetrics::new(app.metrics(), def.name, &queues),
-            };
+            let cfg = DispatchConfig::new(
+                def.name,
+                &r.queues,
+                &r.bulk,
+                o.actions(),
+                RouteMetrics::new(app.metrics(), def.name, &queues),
+            );
             let topologies: Vec<Arc<Topology>> = r.topologies().into_iter().map(Arc::new).collect();
             let mut retry = Vec::with_capacity(queues.len());
             if r.options.retries > 0 || r.dead_letter.is_some() {
@@ -524,7 +536,7 @@ impl Backend for AmqpBackend {
     fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
-            .flat_map(|r| state_needs(r.resolved.def, &r.factory.required_state))
+            .flat_map(|r| state_needs(r.resolved.def, &r.factory.0.required_state))
             .collect()
     }
 
@@ -556,6 +568,7 @@ impl AmqpBackend {
             tasks.spawn(
                 route
                     .factory
+                    .0
                     .runner
                     .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
             );

@@ -4,13 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::parser::RawEvent;
-use super::stream::StreamCounters;
 
 /// One received event, before its data is decoded.
 pub(crate) struct Envelope {
     pub(crate) path: Arc<str>,
     pub(crate) raw: RawEvent,
-    pub(crate) counters: Arc<StreamCounters>,
 }
 
 /// One server-sent event, with its `data:` decoded from JSON into `T`.

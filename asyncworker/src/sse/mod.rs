@@ -13,8 +13,8 @@
 
 mod event;
 pub(crate) mod handler;
+mod intake;
 mod parser;
-mod route;
 mod stream;
 
 use std::future::Future;
@@ -30,12 +30,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use event::Event;
 
-use self::route::SseFactory;
+use self::intake::SseFactory;
 use self::stream::{Stream, StreamCounters};
 use crate::action::Action;
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
-use crate::dispatch::DispatchConfig;
+use crate::bulk::BulkOptions;
+use crate::dispatch::{Actions, DispatchConfig};
 use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
@@ -45,7 +46,7 @@ use crate::settings::Settings;
 #[doc(hidden)]
 pub mod exports {
     pub use super::handler::EventsArg;
-    pub use super::route::{SseFactory, sse_factory};
+    pub use super::intake::{SseFactory, sse_factory};
     pub use super::{SseOptions, SseRouteDef};
 
     /// Compile-time check of an SSE handler's last argument (its events), spanned at its type
@@ -99,6 +100,18 @@ impl SseOptions {
 
 crate::registry::route_def!(SseRouteDef);
 
+impl SseOptions {
+    /// The options that shape bulks, as the attribute set them.
+    fn bulk(&self) -> BulkOptions {
+        BulkOptions {
+            bulk_size: self.bulk_size,
+            bulk_flush_ms: self.bulk_flush_ms,
+            concurrency: self.concurrency,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+}
+
 /// Replaces `${VAR}` with the value of `VAR` and `$$` with `$`; any other `$` is kept.
 /// `Err` names the first variable that is not set.
 pub(crate) fn interpolate(
@@ -132,6 +145,8 @@ pub(crate) fn interpolate(
 struct Resolved {
     def: &'static SseRouteDef,
     options: SseOptions,
+    /// The bulk options, with the deployment's overrides.
+    bulk: BulkOptions,
     base: String,
     urls: Vec<reqwest::Url>,
     headers: HeaderMap,
@@ -145,19 +160,10 @@ impl Resolved {
     ) -> Result<Resolved, Vec<String>> {
         let at = format!("route `{}` ({})", def.name, def.location());
         let mut problems = Vec::new();
-        let mut options = def.options;
+        let options = def.options;
+        let mut bulk = options.bulk();
         match crate::settings::route_override(def.name, settings, lookup) {
-            Ok(over) => {
-                if let Some(n) = over.bulk_size {
-                    options.bulk_size = n;
-                }
-                if let Some(n) = over.concurrency {
-                    options.concurrency = n;
-                }
-                if let Some(d) = over.bulk_flush {
-                    options.bulk_flush_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
-                }
-            }
+            Ok(over) => bulk = bulk.with_override(&over),
             Err(mut bad) => problems.append(&mut bad),
         }
         let var = |key: &str| crate::settings::route_var(def.name, key);
@@ -234,6 +240,7 @@ impl Resolved {
             Ok(Resolved {
                 def,
                 options,
+                bulk,
                 base,
                 urls,
                 headers,
@@ -251,13 +258,13 @@ impl Resolved {
             self.def.name,
             self.base,
             self.def.paths,
-            o.bulk_size,
-            o.bulk_flush_ms,
-            o.concurrency,
+            self.bulk.bulk_size,
+            self.bulk.bulk_flush_ms,
+            self.bulk.concurrency,
             o.idle_timeout_ms,
             o.max_event_size,
         );
-        if let Some(t) = o.timeout_ms {
+        if let Some(t) = self.bulk.timeout_ms {
             s.push_str(&format!(" timeout={t}ms"));
         }
         if !o.headers.is_empty() {
@@ -309,22 +316,21 @@ pub(crate) fn prepare(
                 continue;
             }
         };
-        let o = &resolved.options;
         let paths: Vec<Arc<str>> = def.paths.iter().map(|p| Arc::from(*p)).collect();
-        let cfg = DispatchConfig {
-            route: Arc::from(def.name),
-            sources: Arc::from(def.paths.join(",")),
-            bulk_size: usize::from(o.bulk_size.max(1)),
-            bulk_flush: Duration::from_millis(o.bulk_flush_ms.max(1)),
-            concurrency: usize::from(o.concurrency.max(1)),
-            timeout: o.timeout_ms.map(Duration::from_millis),
-            // SSE has no acknowledgement: these only label metrics and logs ("reject": the
-            // event is dropped).
+        // SSE has no acknowledgement: the actions only label metrics and logs ("reject": the
+        // event is dropped).
+        let actions = Actions {
             on_success: Action::Ack,
             on_exception: Action::Reject,
             on_decode_error: Action::Reject,
-            metrics: RouteMetrics::new(app.metrics(), def.name, &paths),
         };
+        let cfg = DispatchConfig::new(
+            def.name,
+            def.paths,
+            &resolved.bulk,
+            actions,
+            RouteMetrics::new(app.metrics(), def.name, &paths),
+        );
         routes.push(Prepared {
             factory: (def.factory)(),
             resolved,
@@ -362,7 +368,7 @@ impl Backend for SseBackend {
     fn required_state(&self) -> Vec<StateNeed> {
         self.routes
             .iter()
-            .flat_map(|r| state_needs(r.resolved.def, &r.factory.required_state))
+            .flat_map(|r| state_needs(r.resolved.def, &r.factory.0.required_state))
             .collect()
     }
 
@@ -453,6 +459,7 @@ impl SseBackend {
             tasks.spawn(
                 route
                     .factory
+                    .0
                     .runner
                     .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
             );
@@ -466,20 +473,16 @@ impl SseBackend {
                 .zip(&route.resolved.urls)
                 .zip(&route.ready)
             {
-                let outcome = |o: &str| {
-                    m.sse_events
-                        .get_or_create(&OutcomeLabels {
-                            route: name.clone(),
-                            queue: path.to_string(),
-                            outcome: o.to_owned(),
-                        })
-                        .clone()
-                };
+                let oversized = m
+                    .sse_events
+                    .get_or_create(&OutcomeLabels {
+                        route: name.clone(),
+                        queue: path.to_string(),
+                        outcome: "oversized".to_owned(),
+                    })
+                    .clone();
                 let counters = StreamCounters {
-                    handled: outcome("handled"),
-                    failed: outcome("failed"),
-                    decode_error: outcome("decode_error"),
-                    oversized: outcome("oversized"),
+                    oversized,
                     bytes: m.sse_bytes.get_or_create(&route_l).clone(),
                     reconnects: m.sse_reconnects.get_or_create(&route_l).clone(),
                 };

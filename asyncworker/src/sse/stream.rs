@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::event::Envelope;
+use super::intake::SseReceipt;
 use super::parser::{Parsed, Parser};
-use super::route::SseReceipt;
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
 
@@ -31,12 +31,11 @@ const SLOW: Backoff = Backoff {
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
-/// Pre-built metric handles of one stream.
+/// Pre-built metric handles of one stream: what happens before the dispatcher (which counts
+/// events' fates and decode errors as it does for every consumer).
 #[derive(Debug, Clone)]
 pub(crate) struct StreamCounters {
-    pub(crate) handled: Counter,
-    pub(crate) failed: Counter,
-    pub(crate) decode_error: Counter,
+    /// Events dropped for exceeding `max_event_size`.
     pub(crate) oversized: Counter,
     pub(crate) bytes: Counter,
     pub(crate) reconnects: Counter,
@@ -253,11 +252,8 @@ impl Stream {
                             envelope: Envelope {
                                 path: Arc::clone(&self.path),
                                 raw,
-                                counters: Arc::clone(&self.counters),
                             },
-                            receipt: SseReceipt {
-                                counters: Arc::clone(&self.counters),
-                            },
+                            receipt: SseReceipt,
                         };
                         tokio::select! {
                             biased;

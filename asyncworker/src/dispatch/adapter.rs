@@ -1,0 +1,117 @@
+//! The typed adapter between a user's handler and the dispatcher, and its type-erased form,
+//! shared by every consumer backend: a backend describes its items once (an [`Intake`]), and
+//! a route's factory erases the handler's types behind [`ErasedRoute`].
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use super::contract::{DispatchConfig, Inbound, Receipt, Route};
+use crate::action::Mark;
+use crate::app::App;
+use crate::future::BoxFuture;
+use crate::handler::{HandlerFuture, StateRequirement};
+
+/// What a consumer backend's items are: their envelope, their receipt, and what a handler
+/// receives for one of them.
+pub(crate) trait Intake: Send + Sync + 'static {
+    /// Backend metadata and raw payload of one item.
+    type Envelope: Send + 'static;
+    /// How an item is settled with the backend.
+    type Receipt: Receipt;
+    /// What the handler receives per item, with its body decoded into `B`.
+    type Item<B: Send + 'static>: Send + 'static;
+
+    /// The bytes the body is decoded from (JSON).
+    fn payload(envelope: &Self::Envelope) -> &[u8];
+    /// Where an item came from and its first bytes, for the decode-error log line.
+    fn describe(envelope: &Self::Envelope) -> String;
+    /// The queue or stream an item came from, for metrics labels.
+    fn source(envelope: &Self::Envelope) -> &Arc<str>;
+    /// The handler's view of one decoded item.
+    fn wrap<B: Send + 'static>(body: B, envelope: Self::Envelope, mark: Mark) -> Self::Item<B>;
+}
+
+/// The channel a backend feeds one route's dispatcher through.
+pub(crate) type Rx<I> = mpsc::Receiver<Inbound<<I as Intake>::Envelope, <I as Intake>::Receipt>>;
+
+/// A handler, called with a bulk of items whose bodies are `B`.
+type CallFn<I, B> =
+    Box<dyn Fn(&App, Vec<<I as Intake>::Item<B>>) -> HandlerFuture + Send + Sync + 'static>;
+
+/// A route with its handler's types known: the dispatcher's [`Route`] for intake `I`.
+struct Typed<I: Intake, B: Send + 'static> {
+    call: CallFn<I, B>,
+    _intake: PhantomData<fn() -> I>,
+}
+
+impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
+    type Envelope = I::Envelope;
+    type Body = B;
+    type Item = I::Item<B>;
+
+    fn decode(&self, envelope: &I::Envelope) -> Result<B, String> {
+        serde_json::from_slice(I::payload(envelope)).map_err(|e| e.to_string())
+    }
+
+    fn describe(envelope: &I::Envelope) -> String {
+        I::describe(envelope)
+    }
+
+    fn source(envelope: &I::Envelope) -> &Arc<str> {
+        I::source(envelope)
+    }
+
+    fn wrap(body: B, envelope: I::Envelope, mark: Mark) -> I::Item<B> {
+        I::wrap(body, envelope, mark)
+    }
+
+    fn call(&self, app: &App, items: Vec<I::Item<B>>) -> HandlerFuture {
+        (self.call)(app, items)
+    }
+}
+
+/// A route whose handler's types are erased: it only starts its dispatcher.
+pub(crate) trait ErasedRoute<I: Intake>: Send + Sync + 'static {
+    /// The dispatcher of this route, reading `rx` until it closes.
+    fn dispatcher(&self, cfg: Arc<DispatchConfig>, app: App, rx: Rx<I>) -> BoxFuture<'static, ()>;
+}
+
+impl<I: Intake, B: DeserializeOwned + Send + 'static> ErasedRoute<I> for Arc<Typed<I, B>> {
+    fn dispatcher(&self, cfg: Arc<DispatchConfig>, app: App, rx: Rx<I>) -> BoxFuture<'static, ()> {
+        Box::pin(super::run::<Typed<I, B>, I::Receipt>(
+            Arc::clone(self),
+            cfg,
+            app,
+            rx,
+        ))
+    }
+}
+
+/// What a consumer route's factory produces: the handler, ready to run, and what it needs.
+pub(crate) struct Factory<I: Intake> {
+    pub(crate) runner: Arc<dyn ErasedRoute<I>>,
+    pub(crate) required_state: Vec<StateRequirement>,
+    /// The handler takes one item rather than a `Vec` (AMQP's `Message<T>`).
+    pub(crate) takes_one: bool,
+}
+
+/// A route's factory output from its handler's call, once typed by the backend's handler
+/// trait.
+pub(crate) fn factory<I: Intake, B: DeserializeOwned + Send + 'static>(
+    call: impl Fn(&App, Vec<I::Item<B>>) -> HandlerFuture + Send + Sync + 'static,
+    required_state: Vec<StateRequirement>,
+    takes_one: bool,
+) -> Factory<I> {
+    let typed = Typed::<I, B> {
+        call: Box::new(call),
+        _intake: PhantomData,
+    };
+    Factory {
+        runner: Arc::new(Arc::new(typed)),
+        required_state,
+        takes_one,
+    }
+}

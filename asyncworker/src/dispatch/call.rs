@@ -1,0 +1,76 @@
+//! One handler call: catch its panic (at creation or while polled), bound it by a timeout, and
+//! say how it ended. Consumers (through the dispatcher) and schedules call handlers this way.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use crate::handler::{BoxError, HandlerFuture};
+
+/// How a handler call ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Ok,
+    Err(BoxError),
+    Panic(String),
+    Timeout(Duration),
+}
+
+impl Outcome {
+    /// The failure as one line (the text dead-letter and error headers carry), or `None`.
+    pub(crate) fn failure(&self) -> Option<String> {
+        match self {
+            Outcome::Ok => None,
+            Outcome::Err(e) => Some(e.to_string()),
+            Outcome::Panic(msg) => Some(format!("handler panicked: {msg}")),
+            Outcome::Timeout(d) => Some(format!("handler timed out after {d:?}")),
+        }
+    }
+
+    /// `"ok"`, `"error"`, `"panic"` or `"timeout"`: the label of outcome metrics.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Err(_) => "error",
+            Outcome::Panic(_) => "panic",
+            Outcome::Timeout(_) => "timeout",
+        }
+    }
+}
+
+/// Calls `start` and awaits its future within `timeout`. A panic is caught in both places it
+/// can happen: while the handler builds its future (the extractors, a plain `fn` body) and
+/// while the future is polled.
+pub(crate) async fn call(
+    start: impl FnOnce() -> HandlerFuture,
+    timeout: Option<Duration>,
+) -> Outcome {
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(start)) {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind(),
+        Err(panic) => return Outcome::Panic(panic_message(&*panic)),
+    };
+    let result = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => return Outcome::Timeout(limit),
+        },
+        None => fut.await,
+    };
+    match result {
+        Ok(Ok(())) => Outcome::Ok,
+        Ok(Err(e)) => Outcome::Err(e),
+        Err(panic) => Outcome::Panic(panic_message(&*panic)),
+    }
+}
+
+/// The text of a panic payload (`panic!` with a literal or a formatted message).
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

@@ -1,0 +1,290 @@
+//! The dispatcher on its own: an in-memory route and receipts, virtual time.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+
+#[derive(Default)]
+struct Counters {
+    calls: Mutex<Vec<(Vec<u64>, Instant)>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Envelopes are `id[:mark[:behaviour]]` strings: `mark` is a per-message override
+/// (`ack`, `reject`, `requeue`), `behaviour` makes the call `fail` or `panic`.
+struct TestRoute {
+    counters: Arc<Counters>,
+    hold: Duration,
+}
+
+struct Item {
+    id: u64,
+    mark: Mark,
+    mark_with: Option<Action>,
+    behaviour: String,
+}
+
+impl Route for TestRoute {
+    type Envelope = String;
+    type Body = u64;
+    type Item = Item;
+
+    fn decode(&self, e: &String) -> Result<u64, String> {
+        let id = e.split(':').next().unwrap_or("");
+        id.parse().map_err(|_| format!("bad id in {e:?}"))
+    }
+
+    fn describe(e: &String) -> String {
+        e.clone()
+    }
+
+    fn source(_: &String) -> &Arc<str> {
+        static MEMORY: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from("memory"));
+        &MEMORY
+    }
+
+    fn wrap(id: u64, e: String, mark: Mark) -> Item {
+        let mut parts = e.split(':').skip(1);
+        let mark_with = match parts.next() {
+            Some("ack") => Some(Action::Ack),
+            Some("reject") => Some(Action::Reject),
+            Some("requeue") => Some(Action::Requeue),
+            _ => None,
+        };
+        Item {
+            id,
+            mark,
+            mark_with,
+            behaviour: parts.next().unwrap_or("").to_owned(),
+        }
+    }
+
+    fn call(
+        &self,
+        _app: &App,
+        items: Vec<Item>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>> {
+        let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
+        self.counters
+            .calls
+            .lock()
+            .unwrap()
+            .push((ids, Instant::now()));
+        let now = self.counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let counters = Arc::clone(&self.counters);
+        let hold = self.hold;
+        Box::pin(async move {
+            tokio::time::sleep(hold).await;
+            counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+            for i in &items {
+                if let Some(a) = i.mark_with {
+                    i.mark.set(a);
+                }
+            }
+            if items.iter().any(|i| i.behaviour == "panic") {
+                panic!("handler panicked on purpose");
+            }
+            if items.iter().any(|i| i.behaviour == "fail") {
+                return Err("failed on purpose".into());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Settlements land in a shared log: (envelope id text, action).
+struct TestReceipt {
+    id: String,
+    log: Arc<Mutex<Vec<(String, Action)>>>,
+}
+
+impl Receipt for TestReceipt {
+    async fn settle_all(batch: Vec<(Self, Action)>) {
+        for (r, a) in batch {
+            r.log.lock().unwrap().push((r.id, a));
+        }
+    }
+}
+
+struct Harness {
+    tx: mpsc::Sender<Inbound<String, TestReceipt>>,
+    log: Arc<Mutex<Vec<(String, Action)>>>,
+    counters: Arc<Counters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn cfg(bulk_size: usize, concurrency: usize) -> DispatchConfig {
+    DispatchConfig {
+        route: Arc::from("test"),
+        sources: Arc::from("memory"),
+        bulk_size,
+        bulk_flush: Duration::from_secs(1),
+        concurrency,
+        timeout: Some(Duration::from_secs(5)),
+        on_success: Action::Ack,
+        on_exception: Action::Requeue,
+        on_decode_error: Action::Reject,
+        metrics: RouteMetrics::new(
+            &crate::metrics::Metrics::new(),
+            "test",
+            &[Arc::from("memory")],
+        ),
+    }
+}
+
+fn start(cfg: DispatchConfig, hold: Duration) -> Harness {
+    let counters = Arc::new(Counters::default());
+    let route = Arc::new(TestRoute {
+        counters: Arc::clone(&counters),
+        hold,
+    });
+    let (tx, rx) = mpsc::channel(64);
+    let task = tokio::spawn(run::<TestRoute, TestReceipt>(
+        route,
+        Arc::new(cfg),
+        App::for_tests(),
+        rx,
+    ));
+    Harness {
+        tx,
+        log: Arc::default(),
+        counters,
+        task,
+    }
+}
+
+impl Harness {
+    async fn send(&self, envelope: &str) {
+        let receipt = TestReceipt {
+            id: envelope.split(':').next().unwrap_or("").to_owned(),
+            log: Arc::clone(&self.log),
+        };
+        let inbound = Inbound {
+            envelope: envelope.to_owned(),
+            receipt,
+        };
+        assert!(self.tx.send(inbound).await.is_ok());
+    }
+
+    async fn settled(&self, n: usize) -> Vec<(String, Action)> {
+        for _ in 0..10_000 {
+            if self.log.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut log = self.log.lock().unwrap().clone();
+        log.sort_by(|a, b| a.0.cmp(&b.0));
+        log
+    }
+
+    fn calls(&self) -> Vec<Vec<u64>> {
+        let calls = self.counters.calls.lock().unwrap();
+        calls.iter().map(|(ids, _)| ids.clone()).collect()
+    }
+
+    async fn close(self) -> Vec<(String, Action)> {
+        drop(self.tx);
+        self.task.await.unwrap();
+        let mut log = self.log.lock().unwrap().clone();
+        log.sort_by(|a, b| a.0.cmp(&b.0));
+        log
+    }
+}
+
+fn acks(ids: &[&str]) -> Vec<(String, Action)> {
+    ids.iter().map(|i| ((*i).to_owned(), Action::Ack)).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn flushes_by_size_then_by_deadline_from_the_oldest() {
+    let h = start(cfg(3, 1), Duration::ZERO);
+    let t0 = Instant::now();
+    for id in ["1", "2", "3", "4"] {
+        h.send(id).await;
+    }
+    assert_eq!(h.settled(3).await, acks(&["1", "2", "3"]));
+    assert_eq!(h.calls(), vec![vec![1, 2, 3]]);
+    // "4" waits for the deadline counted from its own arrival, not from the last flush.
+    assert_eq!(h.settled(4).await.len(), 4);
+    let calls = h.counters.calls.lock().unwrap().clone();
+    assert_eq!(calls[1].0, vec![4]);
+    assert_eq!(calls[1].1 - t0, Duration::from_secs(1));
+    drop(calls);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn undecodable_items_are_settled_alone_and_never_reach_the_handler() {
+    let h = start(cfg(3, 1), Duration::ZERO);
+    for e in ["1", "oops", "2", "3"] {
+        h.send(e).await;
+    }
+    let log = h.settled(4).await;
+    assert_eq!(h.calls(), vec![vec![1, 2, 3]]);
+    assert!(
+        log.contains(&("oops".to_owned(), Action::Reject)),
+        "{log:?}"
+    );
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_and_panics_take_on_exception_but_marks_win() {
+    let h = start(cfg(2, 1), Duration::ZERO);
+    h.send("1:reject").await;
+    h.send("2::fail").await;
+    h.send("3:ack").await;
+    h.send("4::panic").await;
+    let log = h.settled(4).await;
+    assert_eq!(
+        log,
+        vec![
+            ("1".to_owned(), Action::Reject),
+            ("2".to_owned(), Action::Requeue),
+            ("3".to_owned(), Action::Ack),
+            ("4".to_owned(), Action::Requeue),
+        ]
+    );
+    // The dispatcher survived the panic.
+    h.send("5").await;
+    h.send("6").await;
+    assert_eq!(h.settled(6).await.len(), 6);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timed_out_call_is_an_exception() {
+    let mut c = cfg(1, 1);
+    c.timeout = Some(Duration::from_millis(100));
+    let h = start(c, Duration::from_secs(60));
+    h.send("1:ack").await;
+    // The mark was never set: the call was cancelled before it could run that far.
+    assert_eq!(h.settled(1).await, vec![("1".to_owned(), Action::Requeue)]);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_limit_is_honoured() {
+    let h = start(cfg(1, 3), Duration::from_millis(100));
+    for id in 0..12 {
+        h.send(&id.to_string()).await;
+    }
+    assert_eq!(h.settled(12).await.len(), 12);
+    assert_eq!(h.counters.max_in_flight.load(Ordering::SeqCst), 3);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn closing_the_intake_hands_the_partial_bucket_over_and_waits() {
+    let h = start(cfg(100, 1), Duration::from_millis(500));
+    for id in ["1", "2", "3"] {
+        h.send(id).await;
+    }
+    let log = h.close().await;
+    assert_eq!(log, acks(&["1", "2", "3"]));
+}

@@ -1,0 +1,73 @@
+//! Server-sent events as the dispatcher's generic adapter sees them, and the factory the code
+//! `#[route(sse = ...)]` generates calls.
+
+use std::sync::Arc;
+
+use super::event::{Envelope, Event};
+use super::handler::SseHandler;
+use crate::action::{Action, Mark};
+use crate::dispatch::{self, Factory, Intake, Receipt};
+
+/// The intake of SSE routes: events, which have nothing to settle.
+pub(crate) struct SseIntake;
+
+/// SSE has no acknowledgement: the dispatcher counts an event's fate (in the route's message
+/// metrics, like any consumer's) and there is nothing to tell the server.
+pub(crate) struct SseReceipt;
+
+impl Receipt for SseReceipt {
+    async fn settle_all(_batch: Vec<(Self, Action)>) {}
+}
+
+impl Intake for SseIntake {
+    type Envelope = Envelope;
+    type Receipt = SseReceipt;
+    type Item<B: Send + 'static> = Event<B>;
+
+    fn payload(envelope: &Envelope) -> &[u8] {
+        envelope.raw.data.as_bytes()
+    }
+
+    fn describe(envelope: &Envelope) -> String {
+        let data = &envelope.raw.data;
+        let mut end = data.len().min(64);
+        while !data.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!(
+            "path={} event={} id={:?} data[..{end}]={:?}",
+            envelope.path,
+            envelope.raw.name,
+            envelope.raw.id,
+            &data[..end]
+        )
+    }
+
+    fn source(envelope: &Envelope) -> &Arc<str> {
+        &envelope.path
+    }
+
+    fn wrap<B: Send + 'static>(body: B, envelope: Envelope, _mark: Mark) -> Event<B> {
+        Event::new(body, envelope)
+    }
+}
+
+/// What an SSE route's factory produces: its handler behind the generic adapter.
+#[doc(hidden)]
+pub struct SseFactory(pub(crate) Factory<SseIntake>);
+
+/// Builds an SSE route's factory output; called by the code `#[route(sse = ...)]` generates.
+#[doc(hidden)]
+pub fn sse_factory<H, Args>(handler: H) -> SseFactory
+where
+    H: SseHandler<Args>,
+    Args: 'static,
+{
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+        move |app, items| handler.call(app, items),
+        required_state,
+        false,
+    ))
+}
