@@ -80,7 +80,7 @@ pub use handler::{
 pub use handler::{EventsArg, ScheduleArg, ScheduledHandler, SseHandler};
 pub use health::Health;
 pub use metrics::Metrics;
-pub use runtime::{CheckItem, CheckReport, Worker, WorkerError, run_with};
+pub use runtime::{CheckItem, CheckReport, RouteProblem, Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
 pub use sse::Event;
 pub use timeit::{Timeit, TimeitReport, TimeitSpan};
