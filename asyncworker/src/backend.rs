@@ -8,18 +8,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::handler::StateRequirement;
+pub(crate) use crate::runtime::RouteProblem;
+
+/// What preparing a backend gives: the backend (`None` when it has nothing to run), or every
+/// problem found in its routes, not just the first.
+pub(crate) type Preparation = Result<Option<Box<dyn Backend>>, Vec<RouteProblem>>;
 
 /// A state type a route needs: (route name, `file:line`, the requirement).
-pub(crate) type StateNeed = (String, String, StateRequirement);
+pub(crate) type StateNeed = (&'static str, String, StateRequirement);
 
 /// `def`'s state needs, labelled with its name and location.
 pub(crate) fn state_needs<'a>(
     def: &'a impl crate::registry::RouteDef,
     needs: &'a [StateRequirement],
 ) -> impl Iterator<Item = StateNeed> + 'a {
-    needs
-        .iter()
-        .map(move |s| (def.name().to_owned(), def.location(), *s))
+    needs.iter().map(move |s| (def.name(), def.location(), *s))
 }
 
 /// One line of `--check`: what was verified for one route (or one part of a backend).

@@ -84,7 +84,7 @@ pub use amqp::Message;
 pub use app::{App, State, StateError};
 pub use health::Health;
 pub use metrics::Metrics;
-pub use runtime::{CheckItem, CheckReport, Worker, WorkerError, run_with};
+pub use runtime::{CheckItem, CheckReport, RouteProblem, Worker, WorkerError, run_with};
 pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
 #[cfg(feature = "sse")]
 pub use sse::Event;

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::hooks::{HookDef, HookKind};
+use crate::runtime::RouteProblem;
 
 /// Which registrations a worker takes: all, or those of one module and its children.
 #[derive(Debug, Clone, Default)]
@@ -74,18 +75,19 @@ pub(crate) fn routes<T: RouteDef>(filter: &Filter) -> Vec<&'static T> {
 }
 
 /// One problem per route that reuses the name of an earlier one (`what`: "routes", "SSE
-/// routes"...): names label logs, metrics and health, so they must be unique per kind.
-pub(crate) fn name_clashes<T: RouteDef>(defs: &[&T], what: &str) -> Vec<String> {
+/// routes"...): names label logs, metrics and health, so they must be unique per kind. The
+/// problem is the pair's, not one route's: its message names both places.
+pub(crate) fn name_clashes<T: RouteDef>(defs: &[&T], what: &str) -> Vec<RouteProblem> {
     let mut seen: std::collections::HashMap<&str, &T> = std::collections::HashMap::new();
     let mut problems = Vec::new();
     for &def in defs {
         if let Some(first) = seen.insert(def.name(), def) {
-            problems.push(format!(
+            problems.push(RouteProblem::worker(format!(
                 "two {what} are named `{}`: {} and {}; give one of them `name = \"...\"`",
                 def.name(),
                 first.location(),
                 def.location()
-            ));
+            )));
         }
     }
     problems
@@ -200,11 +202,15 @@ mod tests {
             found,
             [("app::jobs", "a"), ("app::jobs", "b"), ("app::other", "a")]
         );
+        let clashes = name_clashes(&all, "SSE routes");
+        assert_eq!(clashes.len(), 1, "{clashes:?}");
         assert_eq!(
-            name_clashes(&all, "SSE routes"),
-            [
-                "two SSE routes are named `a`: jobs.rs:3 and other.rs:7; give one of them `name = \"...\"`"
-            ]
+            clashes[0].route, None,
+            "the pair's problem, not one route's"
+        );
+        assert_eq!(
+            clashes[0].to_string(),
+            "two SSE routes are named `a`: jobs.rs:3 and other.rs:7; give one of them `name = \"...\"`"
         );
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::backend::{Backend, CheckLine};
-use crate::registry::{Filter, NO_ROUTES, Registry};
+use crate::backend::{Backend, CheckLine, Preparation};
+use crate::registry::{Filter, NO_ROUTES, Registry, RouteDef};
 use crate::settings::{LogFormat, MainOptions, Settings, SettingsError};
 
 /// Why a worker could not start or stopped abnormally.
@@ -17,8 +17,9 @@ use crate::settings::{LogFormat, MainOptions, Settings, SettingsError};
 pub enum WorkerError {
     /// A setting had a bad value.
     Settings(SettingsError),
-    /// The registered routes cannot run as they are (none, clashes, bad connection settings).
-    Routes(String),
+    /// The registered routes cannot run as they are (none, clashes, bad connection settings):
+    /// every problem found, not just the first.
+    Routes(Vec<RouteProblem>),
     /// A startup hook failed; nothing was consumed.
     Startup {
         /// The hook's name.
@@ -28,8 +29,8 @@ pub enum WorkerError {
         /// What it returned.
         error: crate::handler::BoxError,
     },
-    /// Routes need state that no startup hook inserted.
-    MissingState(Vec<String>),
+    /// Routes need state that no startup hook inserted: one problem per route and type.
+    MissingState(Vec<RouteProblem>),
     /// A backend failed while running (e.g. the HTTP port was taken).
     Backend(String),
 }
@@ -38,19 +39,86 @@ impl fmt::Display for WorkerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WorkerError::Settings(e) => write!(f, "{e}"),
-            WorkerError::Routes(e) => write!(f, "{e}"),
+            WorkerError::Routes(problems) | WorkerError::MissingState(problems) => {
+                write_lines(f, problems)
+            }
             WorkerError::Startup {
                 hook,
                 location,
                 error,
             } => write!(f, "startup hook `{hook}` ({location}) failed: {error}"),
-            WorkerError::MissingState(lines) => write!(f, "{}", lines.join("\n")),
             WorkerError::Backend(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for WorkerError {}
+
+/// One problem per line, in the order they were found.
+fn write_lines(f: &mut fmt::Formatter<'_>, problems: &[RouteProblem]) -> fmt::Result {
+    for (i, problem) in problems.iter().enumerate() {
+        if i > 0 {
+            f.write_str("\n")?;
+        }
+        write!(f, "{problem}")?;
+    }
+    Ok(())
+}
+
+/// One reason the registered routes cannot run, found before anything starts.
+///
+/// Its `Display` is the line a worker prints: `` route `name` (file:line): message `` for a
+/// problem of one route, the message alone otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteProblem {
+    /// The route at fault; `None` for a problem that is not one route's: no route at all, a
+    /// bad connection setting, or two routes that clash (the message names both).
+    pub route: Option<&'static str>,
+    /// `file:line` of the route's handler, when there is one route at fault.
+    pub location: Option<String>,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+}
+
+impl RouteProblem {
+    /// A problem of the route registered as `def`.
+    pub(crate) fn of(def: &impl RouteDef, message: impl Into<String>) -> RouteProblem {
+        RouteProblem::at(def.name(), def.location(), message)
+    }
+
+    /// A problem of the route `route`, defined at `location`.
+    pub(crate) fn at(
+        route: &'static str,
+        location: String,
+        message: impl Into<String>,
+    ) -> RouteProblem {
+        RouteProblem {
+            route: Some(route),
+            location: Some(location),
+            message: message.into(),
+        }
+    }
+
+    /// A problem of the worker as a whole, not of one route.
+    pub(crate) fn worker(message: impl Into<String>) -> RouteProblem {
+        RouteProblem {
+            route: None,
+            location: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RouteProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.route, &self.location) {
+            (Some(route), Some(at)) => write!(f, "route `{route}` ({at}): {}", self.message),
+            (Some(route), None) => write!(f, "route `{route}`: {}", self.message),
+            (None, _) => f.write_str(&self.message),
+        }
+    }
+}
 
 /// A worker built from the registered routes and hooks; what `main!` runs.
 ///
@@ -164,15 +232,15 @@ impl Worker {
             }
         }
         app.freeze();
-        let missing: Vec<String> = backends
+        let missing: Vec<RouteProblem> = backends
             .iter()
             .flat_map(|b| b.required_state())
             .filter(|(_, _, req)| !app.has_state(req.id))
             .map(|(route, location, req)| {
-                format!(
-                    "route `{route}` ({location}) takes `State<{0}>`, but no #[on_startup] hook inserted a `{0}`; call `app.insert(...)` in a startup hook",
+                RouteProblem::at(route, location, format!(
+                    "takes `State<{0}>`, but no #[on_startup] hook inserted a `{0}`; call `app.insert(...)` in a startup hook",
                     req.type_name
-                )
+                ))
             })
             .collect();
         if !missing.is_empty() {
@@ -319,11 +387,7 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
     let lookup = |k: &str| std::env::var(k).ok();
     let mut problems = Vec::new();
     let mut backends = Vec::new();
-    type Prepare = fn(
-        &Filter,
-        &App,
-        &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<Box<dyn Backend>>, String>;
+    type Prepare = fn(&Filter, &App, &dyn Fn(&str) -> Option<String>) -> Preparation;
     // The compiled-in backends, in the order they are prepared, checked and listed.
     let all: &[(&str, Prepare)] = &[
         #[cfg(feature = "amqp")]
@@ -345,14 +409,14 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
         match prepare(filter, app, &lookup) {
             Ok(Some(b)) => backends.push(b),
             Ok(None) => {}
-            Err(e) => problems.push(e),
+            Err(mut found) => problems.append(&mut found),
         }
     }
     if !problems.is_empty() {
-        return Err(WorkerError::Routes(problems.join("\n")));
+        return Err(WorkerError::Routes(problems));
     }
     if backends.iter().all(|b| b.describe().is_empty()) {
-        return Err(WorkerError::Routes(NO_ROUTES.to_owned()));
+        return Err(WorkerError::Routes(vec![RouteProblem::worker(NO_ROUTES)]));
     }
     Ok(backends)
 }
@@ -673,7 +737,7 @@ mod tests {
 
     use tokio_util::sync::CancellationToken;
 
-    use super::{CheckItem, parse_only, run_checks};
+    use super::{CheckItem, RouteProblem, WorkerError, parse_only, run_checks};
     use crate::app::App;
     use crate::backend::{Backend, CheckFuture, CheckLine};
 
@@ -765,6 +829,23 @@ mod tests {
         );
         assert!(!report.is_ok());
         assert_eq!((report.passed(), report.failed()), (1, 1));
+    }
+
+    #[test]
+    fn route_problems_render_one_per_line_with_the_route_first() {
+        let problems = vec![
+            RouteProblem::at("drain", "src/main.rs:7".into(), "lists queue `q` twice"),
+            RouteProblem::worker("two routes are named `a`: a.rs:1 and b.rs:2"),
+        ];
+        assert_eq!(
+            problems[0].to_string(),
+            "route `drain` (src/main.rs:7): lists queue `q` twice"
+        );
+        assert_eq!(
+            WorkerError::Routes(problems).to_string(),
+            "route `drain` (src/main.rs:7): lists queue `q` twice\n\
+             two routes are named `a`: a.rs:1 and b.rs:2"
+        );
     }
 
     #[test]

@@ -557,7 +557,12 @@ fn consuming_its_own_retry_or_parking_queue_is_refused_at_startup() {
             .only_module(&module)
             .describe_routes()
             .expect_err("the route must be refused");
-        assert!(err.to_string().contains(expected), "{err}");
+        let asyncworker::WorkerError::Routes(problems) = &err else {
+            panic!("expected WorkerError::Routes, got {err:?}");
+        };
+        assert_eq!(problems.len(), 1, "{err}");
+        assert_eq!(problems[0].route, Some("overridden"), "{err}");
+        assert!(problems[0].message.contains(expected), "{err}");
     }
 }
 

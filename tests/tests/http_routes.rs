@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use asyncworker::WorkerError;
 use asyncworker::http::{HttpError, Json, Path, Query, StatusCode};
 use asyncworker::prelude::*;
+use asyncworker::{RouteProblem, WorkerError};
 use asyncworker_tests::{Running, http_settings, unique_prefix};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -529,22 +529,26 @@ mod param_names {
     async fn by_name() {}
 }
 
-/// Runs a worker of `module` and returns the startup error it must stop with.
-async fn startup_error(module: &str, settings: asyncworker::Settings) -> String {
+/// Runs a worker of `module` and returns the route problems it must refuse to start with.
+async fn startup_error(module: &str, settings: asyncworker::Settings) -> Vec<RouteProblem> {
     let worker = Running::start(&format!("{}::{module}", module_path!()), settings);
     let result = tokio::time::timeout(Duration::from_secs(10), worker.task)
         .await
         .expect("the worker must refuse to start")
         .expect("worker task panicked");
     match result {
-        Err(e @ WorkerError::Routes(_)) => e.to_string(),
+        Err(WorkerError::Routes(problems)) => problems,
         other => panic!("expected WorkerError::Routes, got {other:?}"),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_method_and_path_twice_is_a_startup_error_naming_both() {
-    let text = startup_error("clash", http_settings(&unique_prefix("http-clash"))).await;
+    let problems = startup_error("clash", http_settings(&unique_prefix("http-clash"))).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // The pair's problem, not one route's: the message names both.
+    assert_eq!(problems[0].route, None, "{problems:?}");
+    let text = &problems[0].message;
     assert!(
         text.contains("`POST /dup` is routed twice")
             && text.contains("route `first` at ")
@@ -561,12 +565,20 @@ async fn the_same_method_and_path_twice_is_a_startup_error_naming_both() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_route_on_a_built_in_path_is_a_startup_error() {
-    let text = startup_error("on_builtin", http_settings(&unique_prefix("http-builtin"))).await;
+    let problems = startup_error("on_builtin", http_settings(&unique_prefix("http-builtin"))).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let problem = &problems[0];
+    assert_eq!(problem.route, Some("my_metrics"), "{problem:?}");
     assert!(
-        text.contains("route `my_metrics` at ")
-            && text.contains("http_routes.rs:")
-            && text.contains("uses `/metrics`, the path of the built-in metrics endpoint (ASYNCWORKER_HTTP_METRICS_PATH)"),
-        "{text}"
+        problem
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("http_routes.rs:")),
+        "{problem:?}"
+    );
+    assert!(
+        problem.message.contains("uses `/metrics`, the path of the built-in metrics endpoint (ASYNCWORKER_HTTP_METRICS_PATH)"),
+        "{problem}"
     );
     // Moving the built-in endpoint (a setting) resolves it.
     let mut settings = http_settings(&unique_prefix("http-builtin-moved"));
@@ -582,7 +594,10 @@ async fn a_user_route_on_a_built_in_path_is_a_startup_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_differing_only_in_parameter_names_are_a_startup_error() {
-    let text = startup_error("param_names", http_settings(&unique_prefix("http-names"))).await;
+    let problems = startup_error("param_names", http_settings(&unique_prefix("http-names"))).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].route, None, "{problems:?}");
+    let text = &problems[0].message;
     assert!(
         text.contains("`/users/{id}` (route `by_id` at ")
             && text.contains("and `/users/{name}` (route `by_name` at ")

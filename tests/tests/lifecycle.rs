@@ -80,16 +80,25 @@ async fn missing_state_is_reported_at_startup() {
         .expect("the worker must refuse to start, not run")
         .expect("worker task panicked");
     let err = result.expect_err("a route needs state no hook inserted");
+    let WorkerError::MissingState(problems) = &err else {
+        panic!("MissingState expected, got {err:?}");
+    };
+    assert_eq!(problems.len(), 1, "{err}");
+    let problem = &problems[0];
+    assert_eq!(problem.route, Some("needs_db"), "{err}");
     assert!(
-        matches!(err, WorkerError::MissingState(_)),
-        "MissingState expected, got {err:?}"
+        problem
+            .message
+            .contains("State<lifecycle::missing_state::Db>"),
+        "the error names the type: {err}"
     );
-    let text = err.to_string();
     assert!(
-        text.contains("route `needs_db`") && text.contains("State<lifecycle::missing_state::Db>"),
-        "the error names the route and the type: {text}"
+        problem
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("lifecycle.rs:")),
+        "and the location: {err}"
     );
-    assert!(text.contains("lifecycle.rs:"), "and the location: {text}");
     assert_eq!(missing_state::CALLS.load(Ordering::SeqCst), 0);
     assert_eq!(
         broker_counts_async(&q).await,

@@ -307,33 +307,44 @@ mod no_url {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_mistakes_are_startup_errors() {
     let server = Server::start(|_| Reply::status(500, "text/plain")).await;
-    let err = Running::start(
-        &format!("{}::bad_config", module_path!()),
-        sse_settings(&server),
-    )
-    .task
-    .await
-    .unwrap()
-    .unwrap_err()
-    .to_string();
+    let problems = route_problems(
+        Running::start(
+            &format!("{}::bad_config", module_path!()),
+            sse_settings(&server),
+        )
+        .task
+        .await
+        .unwrap(),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].route, Some("handle"), "{problems:?}");
     assert!(
-        err.contains("route `handle`")
-            && err.contains(
-                "header `x-token` needs the environment variable AW_SSE_TEST_SURELY_UNSET_VARIABLE"
-            ),
-        "{err}"
+        problems[0]
+            .message
+            .contains("needs the environment variable AW_SSE_TEST_SURELY_UNSET_VARIABLE"),
+        "{problems:?}"
     );
     let mut settings = sse_settings(&server);
     settings.sse_url = None;
-    let err = Running::start(&format!("{}::no_url", module_path!()), settings)
-        .task
-        .await
-        .unwrap()
-        .unwrap_err()
-        .to_string();
+    let problems = route_problems(
+        Running::start(&format!("{}::no_url", module_path!()), settings)
+            .task
+            .await
+            .unwrap(),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].route, Some("handle"), "{problems:?}");
     assert!(
-        err.contains("has no `url` and ASYNCWORKER_SSE_URL is not set"),
-        "{err}"
+        problems[0].message.contains("ASYNCWORKER_SSE_URL"),
+        "{problems:?}"
     );
     assert!(server.requests().is_empty());
+}
+
+/// The route problems a worker refused to start with.
+fn route_problems(result: Result<(), asyncworker::WorkerError>) -> Vec<asyncworker::RouteProblem> {
+    match result {
+        Err(asyncworker::WorkerError::Routes(problems)) => problems,
+        other => panic!("expected WorkerError::Routes, got {other:?}"),
+    }
 }

@@ -60,7 +60,7 @@ use self::status::RouteStatus;
 use self::topology::Topology;
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, StateNeed, state_needs};
+use crate::backend::{Backend, Preparation, RouteProblem, StateNeed, state_needs};
 use crate::bulk::BulkOptions;
 use crate::dispatch::{Actions, DispatchConfig};
 use crate::metrics::{QueueLabels, RouteMetrics};
@@ -189,17 +189,17 @@ impl Resolved {
         def: &'static AmqpRouteDef,
         settings: &Settings,
         lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Resolved, String> {
+    ) -> Result<Resolved, Vec<RouteProblem>> {
+        let problem = |message: String| RouteProblem::of(def, message);
         let mut options = def.options;
         let mut queues: Vec<String> = def.queues.iter().map(|q| (*q).to_owned()).collect();
         let over = crate::settings::route_override(def.name, settings, lookup)
-            .map_err(|problems| problems.join("\n"))?;
+            .map_err(|bad| bad.into_iter().map(problem).collect::<Vec<_>>())?;
         if let Some(q) = over.queues.clone() {
             if q.is_empty() || q.iter().any(|q| q.is_empty() || q.len() > 255) {
-                return Err(format!(
-                    "route `{}`: the queue override {q:?} needs one or more names of 1 to 255 bytes",
-                    def.name
-                ));
+                return Err(vec![problem(format!(
+                    "the queue override {q:?} needs one or more names of 1 to 255 bytes"
+                ))]);
             }
             queues = q;
         }
@@ -210,12 +210,10 @@ impl Resolved {
         if let Some(p) = options.prefetch
             && p < bulk.bulk_size
         {
-            return Err(format!(
-                "route `{}` ({}): prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
-                def.name,
-                def.location(),
+            return Err(vec![problem(format!(
+                "prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
                 bulk.bulk_size
-            ));
+            ))]);
         }
         let prefetch = options.prefetch.unwrap_or_else(|| {
             // Enough for every concurrent call to be fed and the next bulk to fill meanwhile.
@@ -237,20 +235,16 @@ impl Resolved {
                 .iter()
                 .find(|q| queues.contains(&format!("{q}.retry")))
         {
-            return Err(format!(
-                "route `{}` ({}) consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues",
-                def.name,
-                def.location()
-            ));
+            return Err(vec![problem(format!(
+                "consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues"
+            ))]);
         }
         if let Some(d) = &dead_letter
             && queues.contains(d)
         {
-            return Err(format!(
-                "route `{}` ({}) consumes its own dead-letter queue `{d}`: parked messages would loop",
-                def.name,
-                def.location()
-            ));
+            return Err(vec![problem(format!(
+                "consumes its own dead-letter queue `{d}`: parked messages would loop"
+            ))]);
         }
         Ok(Resolved {
             def,
@@ -349,7 +343,7 @@ impl AmqpBackend {
         filter: &Filter,
         app: &App,
         lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<Box<dyn Backend>>, String> {
+    ) -> Preparation {
         let defs = crate::registry::routes::<AmqpRouteDef>(filter);
         if defs.is_empty() {
             return Ok(None);
@@ -360,7 +354,7 @@ impl AmqpBackend {
         for &def in &defs {
             match Resolved::new(def, settings, lookup) {
                 Ok(r) => resolved.push(r),
-                Err(e) => problems.push(e),
+                Err(mut found) => problems.append(&mut found),
             }
         }
         let mut queues: HashMap<(Option<&str>, Option<&str>, &str), &AmqpRouteDef> = HashMap::new();
@@ -370,20 +364,16 @@ impl AmqpBackend {
                 let key = (def.options.connection, def.options.vhost, q.as_str());
                 if let Some(first) = queues.insert(key, def) {
                     problems.push(if std::ptr::eq(first, def) {
-                        format!(
-                            "route `{}` ({}) lists queue `{q}` twice",
-                            def.name,
-                            def.location()
-                        )
+                        RouteProblem::of(def, format!("lists queue `{q}` twice"))
                     } else {
-                        format!(
+                        RouteProblem::worker(format!(
                             "queue `{q}` is consumed by two routes: `{}` at {} and `{}` at {}; \
                              list both queues in one route to share a bulk",
                             first.name,
                             first.location(),
                             def.name,
                             def.location()
-                        )
+                        ))
                     });
                 }
             }
@@ -395,12 +385,10 @@ impl AmqpBackend {
             let def = r.def;
             let factory = (def.factory)();
             if factory.0.takes_one && r.bulk.bulk_size > 1 {
-                problems.push(format!(
-                    "route `{}` ({}) takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
-                    def.name,
-                    def.location(),
+                problems.push(RouteProblem::of(def, format!(
+                    "takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
                     r.bulk.bulk_size
-                ));
+                )));
                 continue;
             }
             let key = (def.options.connection, def.options.vhost);
@@ -410,11 +398,7 @@ impl AmqpBackend {
                     let urls = match settings.connection_urls(def.options.connection, lookup) {
                         Ok(urls) => urls,
                         Err(e) => {
-                            problems.push(format!(
-                                "route `{}` ({}): {e}",
-                                def.name,
-                                def.location()
-                            ));
+                            problems.push(RouteProblem::of(def, e));
                             continue;
                         }
                     };
@@ -438,7 +422,7 @@ impl AmqpBackend {
                             m
                         }
                         Err(e) => {
-                            problems.push(e);
+                            problems.push(RouteProblem::worker(e));
                             continue;
                         }
                     }
@@ -462,7 +446,7 @@ impl AmqpBackend {
                 {
                     Ok(p) => p,
                     Err(e) => {
-                        problems.push(format!("route `{}` ({}): {e}", def.name, def.location()));
+                        problems.push(RouteProblem::of(def, e.to_string()));
                         continue;
                     }
                 };
@@ -507,7 +491,7 @@ impl AmqpBackend {
             });
         }
         if !problems.is_empty() {
-            return Err(problems.join("\n"));
+            return Err(problems);
         }
         for r in &mut routes {
             for q in &r.queues {

@@ -88,7 +88,7 @@ pub use handler::{HttpExtractor, HttpHandler, HttpLastArg, HttpResponse};
 
 use self::guard::{Guard, GuardConfig, Guarded, RouteStats};
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed};
+use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, RouteProblem, StateNeed};
 use crate::handler::StateRequirement;
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
@@ -186,7 +186,7 @@ pub(crate) fn prepare(
     filter: &Filter,
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Box<dyn Backend>>, String> {
+) -> Preparation {
     let _ = lookup;
     let defs = crate::registry::routes::<HttpRouteDef>(filter);
     let settings = app.settings();
@@ -223,10 +223,10 @@ pub(crate) fn prepare(
             what: format!("the built-in {what} ({var})"),
         };
         if let Some((_, first)) = shapes.insert(path_shape(path), ((*path).to_owned(), origin)) {
-            problems.push(format!(
+            problems.push(RouteProblem::worker(format!(
                 "`{path}` is the path of both {} and another built-in endpoint; give each its own path",
                 first.what
-            ));
+            )));
         }
     }
     let builtin_shapes: Vec<String> = builtins.iter().map(|(p, _, _)| path_shape(p)).collect();
@@ -241,17 +241,17 @@ pub(crate) fn prepare(
             let shape = path_shape(path);
             if builtin_shapes.contains(&shape) {
                 let builtin = &shapes[&shape].1;
-                problems.push(format!(
-                    "{} uses `{path}`, the path of {}; pick another path for the route, or move the endpoint with that setting",
-                    origin.what, builtin.what
-                ));
+                problems.push(RouteProblem::of(*def, format!(
+                    "uses `{path}`, the path of {}; pick another path for the route, or move the endpoint with that setting",
+                    builtin.what
+                )));
                 continue;
             }
             match shapes.get(&shape) {
-                Some((exact, first)) if exact != path => problems.push(format!(
+                Some((exact, first)) if exact != path => problems.push(RouteProblem::worker(format!(
                     "`{exact}` ({}) and `{path}` ({}) differ only in their parameter names; the router cannot tell them apart: use the same names",
                     first.what, origin.what
-                )),
+                ))),
                 Some(_) => {}
                 None => {
                     shapes.insert(shape.clone(), ((*path).to_owned(), origin.clone()));
@@ -259,16 +259,16 @@ pub(crate) fn prepare(
             }
             for method in def.methods {
                 if let Some(first) = routed.insert((method, shape.clone()), origin.clone()) {
-                    problems.push(format!(
+                    problems.push(RouteProblem::worker(format!(
                         "`{method} {path}` is routed twice: by {} and by {}",
                         first.what, origin.what
-                    ));
+                    )));
                 }
             }
         }
     }
     if !problems.is_empty() {
-        return Err(problems.join("\n"));
+        return Err(problems);
     }
 
     let config = Arc::new(GuardConfig {
@@ -294,11 +294,7 @@ pub(crate) fn prepare(
         let mut filter: Option<MethodFilter> = None;
         for m in def.methods {
             let Some(f) = method_filter(m) else {
-                problems.push(format!(
-                    "route `{}` ({}): unknown HTTP method `{m}`",
-                    def.name,
-                    def.location()
-                ));
+                problems.push(RouteProblem::of(*def, format!("unknown HTTP method `{m}`")));
                 continue;
             };
             filter = Some(filter.map_or(f, |all| all.or(f)));
@@ -316,7 +312,7 @@ pub(crate) fn prepare(
         }
     }
     if !problems.is_empty() {
-        return Err(problems.join("\n"));
+        return Err(problems);
     }
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut router: Router<App> = Router::new();
@@ -362,7 +358,9 @@ pub(crate) fn prepare(
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown reason");
-            return Err(format!("the HTTP routes cannot be combined: {text}"));
+            return Err(vec![RouteProblem::worker(format!(
+                "the HTTP routes cannot be combined: {text}"
+            ))]);
         }
     };
     Ok(Some(Box::new(HttpBackend {
@@ -405,9 +403,7 @@ impl Backend for HttpBackend {
             .flat_map(|d| {
                 let mut needs = Vec::new();
                 (d.required_state)(&mut needs);
-                needs
-                    .into_iter()
-                    .map(|s| (d.name.to_owned(), d.location(), s))
+                needs.into_iter().map(|s| (d.name, d.location(), s))
             })
             .collect()
     }

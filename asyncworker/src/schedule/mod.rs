@@ -26,7 +26,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
+use crate::backend::{
+    Backend, CheckFuture, CheckLine, Preparation, RouteProblem, StateNeed, state_needs,
+};
 use crate::handler::BoxError;
 use crate::handler::StateRequirement;
 use crate::metrics::{RouteLabels, ScheduleLabels};
@@ -196,7 +198,7 @@ pub(crate) fn prepare(
     filter: &Filter,
     _app: &App,
     _lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Box<dyn Backend>>, String> {
+) -> Preparation {
     let defs = crate::registry::routes::<ScheduleRouteDef>(filter);
     if defs.is_empty() {
         return Ok(None);
@@ -209,10 +211,9 @@ pub(crate) fn prepare(
             Trigger::Cron(expr) => match cron::Schedule::from_str(expr) {
                 Ok(s) => Ticker::Cron(Box::new(s)),
                 Err(e) => {
-                    problems.push(format!(
-                        "route `{}` ({}): invalid cron expression {expr:?}: {e}",
-                        def.name,
-                        def.location()
+                    problems.push(RouteProblem::of(
+                        def,
+                        format!("invalid cron expression {expr:?}: {e}"),
                     ));
                     continue;
                 }
@@ -225,7 +226,7 @@ pub(crate) fn prepare(
         });
     }
     if !problems.is_empty() {
-        return Err(problems.join("\n"));
+        return Err(problems);
     }
     Ok(Some(Box::new(ScheduleBackend { routes })))
 }

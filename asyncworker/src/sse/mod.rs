@@ -34,7 +34,9 @@ use self::intake::SseFactory;
 use self::stream::{Stream, StreamCounters};
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, CheckLine, StateNeed, state_needs};
+use crate::backend::{
+    Backend, CheckFuture, CheckLine, Preparation, RouteProblem, StateNeed, state_needs,
+};
 use crate::bulk::BulkOptions;
 use crate::dispatch::{Actions, DispatchConfig};
 use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
@@ -157,14 +159,14 @@ impl Resolved {
         def: &'static SseRouteDef,
         settings: &Settings,
         lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Resolved, Vec<String>> {
-        let at = format!("route `{}` ({})", def.name, def.location());
+    ) -> Result<Resolved, Vec<RouteProblem>> {
+        let problem = |message: String| RouteProblem::of(def, message);
         let mut problems = Vec::new();
         let options = def.options;
         let mut bulk = options.bulk();
         match crate::settings::route_override(def.name, settings, lookup) {
             Ok(over) => bulk = bulk.with_override(&over),
-            Err(mut bad) => problems.append(&mut bad),
+            Err(bad) => problems.extend(bad.into_iter().map(problem)),
         }
         let var = |key: &str| crate::settings::route_var(def.name, key);
         let base = lookup(&var("URL"))
@@ -174,8 +176,8 @@ impl Resolved {
         let base = match base {
             Some(b) => b,
             None => {
-                problems.push(format!(
-                    "{at} has no `url` and ASYNCWORKER_SSE_URL is not set; set one of them"
+                problems.push(problem(
+                    "has no `url` and ASYNCWORKER_SSE_URL is not set; set one of them".to_owned(),
                 ));
                 String::new()
             }
@@ -185,13 +187,9 @@ impl Resolved {
                 let full = format!("{}{path}", base.trim_end_matches('/'));
                 match reqwest::Url::parse(&full) {
                     Ok(u) if u.scheme() == "http" && u.host_str().is_some() => urls.push(u),
-                    Ok(u) if u.scheme() == "https" => problems.push(format!(
-                        "{at}: {full:?} is https, which this build of asyncworker does not support yet (no TLS); use http"
-                    )),
-                    Ok(_) => problems.push(format!(
-                        "{at}: {full:?} is not an http:// URL with a host"
-                    )),
-                    Err(e) => problems.push(format!("{at}: {full:?} is not a valid URL: {e}")),
+                    Ok(u) if u.scheme() == "https" => problems.push(problem(format!("{full:?} is https, which this build of asyncworker does not support yet (no TLS); use http"))),
+                    Ok(_) => problems.push(problem(format!("{full:?} is not an http:// URL with a host"))),
+                    Err(e) => problems.push(problem(format!("{full:?} is not a valid URL: {e}"))),
                 }
             }
         }
@@ -206,22 +204,22 @@ impl Resolved {
         );
         for template in def.options.headers {
             let Some((name, value)) = template.split_once(':') else {
-                problems.push(format!("{at}: header {template:?} is not `Name: value`"));
+                problems.push(problem(format!("header {template:?} is not `Name: value`")));
                 continue;
             };
             let name = match HeaderName::from_bytes(name.trim().as_bytes()) {
                 Ok(n) => n,
                 Err(_) => {
-                    problems.push(format!("{at}: {:?} is not a header name", name.trim()));
+                    problems.push(problem(format!("{:?} is not a header name", name.trim())));
                     continue;
                 }
             };
             let value = match interpolate(value.trim(), lookup) {
                 Ok(v) => v,
                 Err(missing) => {
-                    problems.push(format!(
-                        "{at}: header `{name}` needs the environment variable {missing}, which is not set"
-                    ));
+                    problems.push(problem(format!(
+                        "header `{name}` needs the environment variable {missing}, which is not set"
+                    )));
                     continue;
                 }
             };
@@ -231,9 +229,9 @@ impl Resolved {
                     v.set_sensitive(true);
                     headers.insert(name, v);
                 }
-                Err(_) => problems.push(format!(
-                    "{at}: the value of header `{name}` is not a valid header value once interpolated"
-                )),
+                Err(_) => problems.push(problem(format!(
+                    "the value of header `{name}` is not a valid header value once interpolated"
+                ))),
             }
         }
         if problems.is_empty() {
@@ -300,7 +298,7 @@ pub(crate) fn prepare(
     filter: &Filter,
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Box<dyn Backend>>, String> {
+) -> Preparation {
     let defs = crate::registry::routes::<SseRouteDef>(filter);
     if defs.is_empty() {
         return Ok(None);
@@ -340,13 +338,17 @@ pub(crate) fn prepare(
         });
     }
     if !problems.is_empty() {
-        return Err(problems.join("\n"));
+        return Err(problems);
     }
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("asyncworker/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("cannot build the SSE HTTP client: {e}"))?;
+        .map_err(|e| {
+            vec![RouteProblem::worker(format!(
+                "cannot build the SSE HTTP client: {e}"
+            ))]
+        })?;
     for r in &mut routes {
         for p in &r.paths {
             let name = format!("sse {} {p}", r.cfg.route);
