@@ -53,6 +53,7 @@ mod backend;
 mod backoff;
 mod bulk;
 mod dispatch;
+mod drain;
 mod future;
 pub mod handler;
 mod health;

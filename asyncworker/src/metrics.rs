@@ -156,7 +156,7 @@ impl Metrics {
         );
         registry.register(
             "sse_events",
-            "Server-sent events received, by route and outcome",
+            "Server-sent events dropped before reaching the dispatcher, by route, path and reason (oversized)",
             sse_events.clone(),
         );
         registry.register(

@@ -219,19 +219,20 @@ async fn malformed_json_is_skipped_and_counted() {
     })
     .await;
     let app = malformed::APP.get().unwrap().clone();
-    let counted = |outcome: &str| {
-        metric(
-            &app,
-            &format!(
-                "asyncworker_sse_events_total{{route=\"handle\",queue=\"/events\",outcome=\"{outcome}\"}}"
-            ),
-        )
-    };
+    // SSE events are counted as every consumer's items are: settled (`ack` once handled) and
+    // decode errors, per route and path.
+    let handled = "asyncworker_messages_total{route=\"handle\",queue=\"/events\",outcome=\"ack\"}";
     wait_until(Duration::from_secs(5), "3 handled counted", || async {
-        counted("handled") == 3.0
+        metric(&app, handled) == 3.0
     })
     .await;
-    assert_eq!(counted("decode_error"), 2.0);
+    assert_eq!(
+        metric(
+            &app,
+            "asyncworker_decode_errors_total{route=\"handle\",queue=\"/events\"}"
+        ),
+        2.0
+    );
     assert!(metric(&app, "asyncworker_sse_bytes_total{route=\"handle\"}") >= body.len() as f64);
     worker.stop().await.unwrap();
     assert_eq!(malformed::SEEN.calls(), vec![vec![0, 1, 2]]);
@@ -270,10 +271,10 @@ async fn a_panic_is_caught_and_the_stream_continues() {
     })
     .await;
     let app = panics::APP.get().unwrap().clone();
+    // A failed call's events are dropped: counted as `reject` in the shared message metrics.
     let failed =
-        "asyncworker_sse_events_total{route=\"handle\",queue=\"/events\",outcome=\"failed\"}";
-    let handled =
-        "asyncworker_sse_events_total{route=\"handle\",queue=\"/events\",outcome=\"handled\"}";
+        "asyncworker_messages_total{route=\"handle\",queue=\"/events\",outcome=\"reject\"}";
+    let handled = "asyncworker_messages_total{route=\"handle\",queue=\"/events\",outcome=\"ack\"}";
     wait_until(Duration::from_secs(5), "outcomes counted", || async {
         metric(&app, handled) == 4.0
     })

@@ -583,18 +583,13 @@ impl AmqpBackend {
         }
         stop.cancelled().await;
         tracing::info!(deadline = ?deadline, "AMQP: intake stopped; draining in-flight work");
-        let drained = tokio::time::timeout(deadline, async {
-            while tasks.join_next().await.is_some() {}
-        })
+        crate::drain::drain(
+            &mut tasks,
+            deadline,
+            "AMQP",
+            "abandoning unfinished work (left unacked, the broker redelivers it)",
+        )
         .await;
-        if drained.is_err() {
-            tracing::warn!(
-                deadline = ?deadline,
-                "AMQP: shutdown deadline passed; abandoning unfinished work (left unacked, the broker redelivers it)"
-            );
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
         for c in &self.connections {
             c.close().await;
         }

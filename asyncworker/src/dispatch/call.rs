@@ -27,16 +27,6 @@ impl Outcome {
             Outcome::Timeout(d) => Some(format!("handler timed out after {d:?}")),
         }
     }
-
-    /// `"ok"`, `"error"`, `"panic"` or `"timeout"`: the label of outcome metrics.
-    pub(crate) fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Err(_) => "error",
-            Outcome::Panic(_) => "panic",
-            Outcome::Timeout(_) => "timeout",
-        }
-    }
 }
 
 /// Calls `start` and awaits its future within `timeout`. A panic is caught in both places it

@@ -15,5 +15,5 @@ mod tests;
 
 pub(crate) use adapter::{Factory, Intake, factory};
 pub(crate) use call::{Outcome, call, panic_message};
-pub(crate) use contract::{Actions, DispatchConfig, Inbound, Receipt, Route};
+pub(crate) use contract::{Actions, DispatchConfig, Inbound, Receipt};
 pub(crate) use run::run;

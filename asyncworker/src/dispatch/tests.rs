@@ -1,9 +1,18 @@
 //! The dispatcher on its own: an in-memory route and receipts, virtual time.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::contract::Route;
 use super::*;
+use crate::action::{Action, Mark};
+use crate::app::App;
+use crate::handler::HandlerFuture;
+use crate::metrics::RouteMetrics;
 
 #[derive(Default)]
 struct Counters {
@@ -62,11 +71,7 @@ impl Route for TestRoute {
         }
     }
 
-    fn call(
-        &self,
-        _app: &App,
-        items: Vec<Item>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>> {
+    fn call(&self, _app: &App, items: Vec<Item>) -> HandlerFuture {
         let ids: Vec<u64> = items.iter().map(|i| i.id).collect();
         self.counters
             .calls
@@ -125,9 +130,11 @@ fn cfg(bulk_size: usize, concurrency: usize) -> DispatchConfig {
         bulk_flush: Duration::from_secs(1),
         concurrency,
         timeout: Some(Duration::from_secs(5)),
-        on_success: Action::Ack,
-        on_exception: Action::Requeue,
-        on_decode_error: Action::Reject,
+        actions: Actions {
+            on_success: Action::Ack,
+            on_exception: Action::Requeue,
+            on_decode_error: Action::Reject,
+        },
         metrics: RouteMetrics::new(
             &crate::metrics::Metrics::new(),
             "test",

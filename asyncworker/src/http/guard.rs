@@ -303,11 +303,7 @@ fn too_large(limit: usize) -> Response {
 }
 
 fn panicked(route: &str, panic: &(dyn std::any::Any + Send)) -> Response {
-    let text = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("non-string panic payload");
-    tracing::error!(route, panic = text, "HTTP handler panicked; answered 500");
+    let text = crate::dispatch::panic_message(panic);
+    tracing::error!(route, panic = %text, "HTTP handler panicked; answered 500");
     HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
 }

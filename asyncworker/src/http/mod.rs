@@ -353,11 +353,7 @@ pub(crate) fn prepare(
     let router = match built {
         Ok(r) => r,
         Err(panic) => {
-            let text = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown reason");
+            let text = crate::dispatch::panic_message(&*panic);
             return Err(vec![RouteProblem::worker(format!(
                 "the HTTP routes cannot be combined: {text}"
             ))]);

@@ -95,18 +95,13 @@ pub(crate) async fn serve(
         deadline = ?deadline,
         "HTTP: stopped accepting; finishing in-flight requests"
     );
-    let drained = tokio::time::timeout(deadline, async {
-        while connections.join_next().await.is_some() {}
-    })
+    crate::drain::drain(
+        &mut connections,
+        deadline,
+        "HTTP",
+        "closing the connections still busy",
+    )
     .await;
-    if drained.is_err() {
-        tracing::warn!(
-            connections = connections.len(),
-            "HTTP: shutdown deadline passed; closing the connections still busy"
-        );
-        connections.abort_all();
-        while connections.join_next().await.is_some() {}
-    }
 }
 
 async fn connection(

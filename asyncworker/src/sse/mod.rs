@@ -505,18 +505,13 @@ impl SseBackend {
         }
         stop.cancelled().await;
         tracing::info!(deadline = ?deadline, "SSE: streams closed; handing partial bulks over");
-        let drained = tokio::time::timeout(deadline, async {
-            while tasks.join_next().await.is_some() {}
-        })
+        crate::drain::drain(
+            &mut tasks,
+            deadline,
+            "SSE",
+            "abandoning unfinished handler calls",
+        )
         .await;
-        if drained.is_err() {
-            tracing::warn!(
-                deadline = ?deadline,
-                "SSE: shutdown deadline passed; abandoning unfinished handler calls"
-            );
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
     }
 }
 
