@@ -45,6 +45,18 @@
 //! - Consecutive acks on a channel are coalesced into one `basic.ack(multiple = true)`.
 
 #![warn(missing_docs)]
+// Core pieces serve several backends (the dispatcher serves AMQP and SSE, the call serves
+// them and schedules, ...): a build with only some backends leaves some of them unused. Dead
+// code is judged in the full build, as tokio does for its feature-gated builds.
+#![cfg_attr(
+    not(all(
+        feature = "amqp",
+        feature = "http",
+        feature = "sse",
+        feature = "schedule"
+    )),
+    allow(dead_code, unused_imports, unused_macros)
+)]
 
 // The core: it knows no backend (nothing here imports `amqp`, `http`, `sse` or `schedule`).
 mod action;

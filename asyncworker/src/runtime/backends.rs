@@ -1,0 +1,27 @@
+//! The backends compiled into this build: the composition root's one list of them, in the
+//! order they are prepared, checked and listed. Everything that names the backends (`--only`,
+//! `--help`, preparation) reads it, so a feature that is off is absent everywhere.
+
+use crate::app::App;
+use crate::backend::Preparation;
+use crate::registry::Filter;
+
+/// How a backend is prepared from the registry and the settings.
+pub(super) type Prepare = fn(&Filter, &App, &dyn Fn(&str) -> Option<String>) -> Preparation;
+
+/// Every compiled-in backend: its `--only` name and how it is prepared.
+pub(super) const ALL: &[(&str, Prepare)] = &[
+    #[cfg(feature = "amqp")]
+    ("amqp", crate::amqp::AmqpBackend::prepare),
+    #[cfg(feature = "http")]
+    ("http", crate::http::prepare),
+    #[cfg(feature = "sse")]
+    ("sse", crate::sse::prepare),
+    #[cfg(feature = "schedule")]
+    ("schedule", crate::schedule::prepare),
+];
+
+/// The names `--only` accepts.
+pub(super) fn kinds() -> Vec<&'static str> {
+    ALL.iter().map(|(kind, _)| *kind).collect()
+}

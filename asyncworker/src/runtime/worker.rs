@@ -1,0 +1,269 @@
+//! A worker's lifecycle: prepare the backends, run the startup hooks, check the state, run
+//! the backends until stopped, drain, run the shutdown hooks.
+
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::check::{self, CheckReport};
+use super::error::{RouteProblem, WorkerError};
+use crate::app::App;
+use crate::backend::{Backend, StateNeed};
+use crate::registry::{Filter, NO_ROUTES, Registry};
+use crate::settings::Settings;
+
+/// A worker built from the registered routes and hooks; what `main!` runs.
+///
+/// Run it yourself to embed a worker in a larger program or drive it from a test:
+///
+/// ```no_run
+/// use asyncworker::{Settings, Worker};
+/// use tokio_util::sync::CancellationToken;
+/// # async fn demo() -> Result<(), asyncworker::WorkerError> {
+/// let stop = CancellationToken::new();
+/// // only the routes and hooks of this module (and its children)
+/// Worker::new(Settings::default()).only_module(module_path!()).run(stop).await
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Worker {
+    settings: Settings,
+    module: Option<String>,
+    app: App,
+}
+
+impl Worker {
+    /// A worker with these settings and every registered route and hook.
+    pub fn new(settings: Settings) -> Worker {
+        Worker {
+            app: App::new(settings.clone()),
+            settings,
+            module: None,
+        }
+    }
+
+    /// The handle the worker will run with: read [`App::http_addr`] or [`App::health`] of a
+    /// worker started with [`Worker::run`], e.g. in tests.
+    pub fn app(&self) -> App {
+        self.app.clone()
+    }
+
+    /// Keeps only the routes and hooks defined in `module` or its submodules.
+    pub fn only_module(mut self, module: &str) -> Worker {
+        self.module = Some(module.to_owned());
+        self
+    }
+
+    /// The `--routes` listing of this worker: every route with its resolved options and
+    /// source location, then the hooks in the order they run.
+    pub fn describe_routes(&self) -> Result<String, WorkerError> {
+        let filter = Filter::module(self.module.as_deref());
+        let registry = Registry::collect(&filter);
+        let app = App::new(self.settings.clone());
+        let backends = prepare_backends(&filter, &app)?;
+        let lines: Vec<String> = backends.iter().flat_map(|b| b.describe()).collect();
+        Ok(registry.describe(&lines))
+    }
+
+    /// What `--check` does: reads the routes against the settings (an error here is what
+    /// starting would report), then asks every backend to verify, without consuming or serving
+    /// anything, that its routes would work: the broker answers and the queues exist, the HTTP
+    /// port can be bound, the SSE servers accept connections, the schedules have a next fire
+    /// time. Startup hooks do not run. Backends are checked concurrently and the whole check is
+    /// bounded (30 s); a backend that has not answered by then gets a failed item saying so.
+    ///
+    /// ```no_run
+    /// use asyncworker::{Settings, Worker};
+    /// # async fn demo() -> Result<(), asyncworker::WorkerError> {
+    /// let report = Worker::new(Settings::default()).check().await?;
+    /// for item in report.items() {
+    ///     println!("{} {}", if item.ok { "ok  " } else { "FAIL" }, item.line);
+    /// }
+    /// // or, as `--check` prints it, with the summary line:
+    /// print!("{report}");
+    /// assert!(report.is_ok(), "{} of the checks failed", report.failed());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check(&self) -> Result<CheckReport, WorkerError> {
+        let filter = Filter::module(self.module.as_deref());
+        // A fresh handle, as for `--routes`: preparing registers readiness parts, which must
+        // not linger on the handle a later `run` uses.
+        let app = App::new(self.settings.clone());
+        let backends = prepare_backends(&filter, &app)?;
+        let report = check::report(&backends, &app).await;
+        // Whatever a backend's check started on the handle (a connection's background task)
+        // is told to stop; the check is over.
+        app.shutdown();
+        Ok(report)
+    }
+
+    /// Runs until `stop` is cancelled (or a handler calls [`App::shutdown`]), then shuts down
+    /// gracefully. Returns an error if the worker could not start or a backend failed.
+    pub async fn run(self, stop: CancellationToken) -> Result<(), WorkerError> {
+        let filter = Filter::module(self.module.as_deref());
+        let registry = Registry::collect(&filter);
+        let deadline = self.settings.shutdown_timeout;
+        let app = self.app;
+        let backends = prepare_backends(&filter, &app)?;
+        for line in backends.iter().flat_map(|b| b.describe()) {
+            tracing::info!("route {line}");
+        }
+        // Taken now: the backends are not `Sync`, so they cannot be borrowed across the hooks.
+        let needs: Vec<StateNeed> = backends.iter().flat_map(|b| b.required_state()).collect();
+        if let Err(e) = start(&registry, &app, needs).await {
+            // Hooks that already ran may hold resources: give them their shutdown hooks.
+            run_shutdown_hooks(&registry, &app, deadline).await;
+            return Err(e);
+        }
+        let failure = run_backends(backends, &app, &stop, deadline).await;
+        finish(&registry, &app, deadline).await;
+        failure.map_or(Ok(()), |f| Err(WorkerError::Backend(f)))
+    }
+}
+
+/// Runs the startup hooks in order, then freezes the state and verifies that every route
+/// finds the state it takes (`needs`); the first failure stops it.
+async fn start(registry: &Registry, app: &App, needs: Vec<StateNeed>) -> Result<(), WorkerError> {
+    for hook in &registry.startup {
+        tracing::debug!(hook = hook.name, "running startup hook");
+        if let Err(error) = (hook.run)(app).await {
+            return Err(WorkerError::Startup {
+                hook: hook.name,
+                location: hook.location(),
+                error,
+            });
+        }
+    }
+    app.freeze();
+    let missing = missing_state(needs, app);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkerError::MissingState(missing))
+    }
+}
+
+/// One problem per route and state type it takes that no startup hook inserted.
+fn missing_state(needs: Vec<StateNeed>, app: &App) -> Vec<RouteProblem> {
+    needs
+        .into_iter()
+        .filter(|(_, _, req)| !app.has_state(req.id))
+        .map(|(route, location, req)| {
+            RouteProblem::at(
+                route,
+                location,
+                format!(
+                    "takes `State<{0}>`, but no #[on_startup] hook inserted a `{0}`; call `app.insert(...)` in a startup hook",
+                    req.type_name
+                ),
+            )
+        })
+        .collect()
+}
+
+/// What [`tokio::task::JoinSet`] gives back for one backend: its kind and how its run ended.
+type Ended = (&'static str, Result<(), String>);
+
+/// Runs every backend until `stop`, [`App::shutdown`] or the first backend that ends on its
+/// own; then stops them all and waits for them to drain. Returns why a backend ended, if one
+/// did: that is a failure of the whole worker.
+async fn run_backends(
+    backends: Vec<Box<dyn Backend>>,
+    app: &App,
+    stop: &CancellationToken,
+    deadline: Duration,
+) -> Option<String> {
+    let token = app.shutdown_token().clone();
+    let mut running = JoinSet::new();
+    for backend in backends {
+        let kind = backend.kind();
+        let fut = backend.run(app.clone(), token.clone(), deadline);
+        running.spawn(async move { (kind, fut.await) });
+    }
+    app.health().set_started(true);
+    crate::notify::notify("READY=1");
+    tracing::info!("worker started");
+    let failure = first_end(&mut running, stop, &token).await;
+    if let Some(f) = &failure {
+        tracing::error!("{f}; shutting down");
+    }
+    app.health().set_started(false);
+    crate::notify::notify("STOPPING=1");
+    token.cancel();
+    while let Some(ended) = running.join_next().await {
+        if let Ok((kind, Err(e))) = ended {
+            tracing::error!("the {kind} backend failed while stopping: {e}");
+        }
+    }
+    failure
+}
+
+/// Waits for `stop`, the app's own shutdown, or a backend that ends first; only the last is a
+/// failure, described.
+async fn first_end(
+    running: &mut JoinSet<Ended>,
+    stop: &CancellationToken,
+    token: &CancellationToken,
+) -> Option<String> {
+    tokio::select! {
+        () = stop.cancelled() => None,
+        () = token.cancelled() => None,
+        Some(ended) = running.join_next() => Some(match ended {
+            Ok((kind, Ok(()))) => format!("the {kind} backend stopped on its own"),
+            Ok((kind, Err(e))) => format!("the {kind} backend failed: {e}"),
+            Err(e) => format!("a backend panicked: {e}"),
+        }),
+    }
+}
+
+/// After the backends have drained: the shutdown hooks, then the publishers' connections.
+async fn finish(registry: &Registry, app: &App, deadline: Duration) {
+    run_shutdown_hooks(registry, app, deadline).await;
+    // Last: shutdown hooks may still publish.
+    app.close_resources().await;
+    tracing::info!("worker stopped");
+}
+
+/// Every backend with routes in `filter`; refuses a worker with no route at all.
+fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
+    let lookup = |k: &str| std::env::var(k).ok();
+    let mut problems = Vec::new();
+    let mut backends = Vec::new();
+    let only = app.settings().only.clone();
+    for &(kind, prepare) in super::backends::ALL {
+        // A backend left out is not even prepared: it registers no readiness part, opens
+        // nothing and is not listed.
+        if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind)) {
+            continue;
+        }
+        match prepare(filter, app, &lookup) {
+            Ok(Some(b)) => backends.push(b),
+            Ok(None) => {}
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(WorkerError::Routes(problems));
+    }
+    if backends.iter().all(|b| b.describe().is_empty()) {
+        return Err(WorkerError::Routes(vec![RouteProblem::worker(NO_ROUTES)]));
+    }
+    Ok(backends)
+}
+
+/// The shutdown hooks, in order, all within `deadline`; a failing hook is logged and the
+/// others still run.
+async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) {
+    let all = async {
+        for hook in &registry.shutdown {
+            if let Err(error) = (hook.run)(app).await {
+                tracing::error!(hook = hook.name, location = %hook.location(), %error, "shutdown hook failed");
+            }
+        }
+    };
+    if tokio::time::timeout(deadline, all).await.is_err() {
+        tracing::error!(deadline = ?deadline, "shutdown hooks did not finish within the deadline");
+    }
+}
