@@ -1,0 +1,26 @@
+//! `SettingsError`: a setting whose value could not be used.
+
+use std::fmt;
+
+/// A setting whose value could not be used; names the variable and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// Where the value came from, e.g. `ASYNCWORKER_AMQP_PREFETCH` or `main!(amqp_prefetch)`.
+    pub source: String,
+    /// The rejected value.
+    pub value: String,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value {:?} for {}: expected {}",
+            self.value, self.source, self.expected
+        )
+    }
+}
+
+impl std::error::Error for SettingsError {}
