@@ -1,8 +1,10 @@
 //! The URLs of an AMQP connection, default or named.
 //!
-//! This belongs to the AMQP backend; it stays here until `amqp/connection.rs` takes it.
+//! This belongs to the AMQP backend, not to the settings core: it stays here, where the crate
+//! finds it today, until `amqp/connection.rs` takes it.
 
 use super::Settings;
+use super::parse::parse_list;
 
 impl Settings {
     /// The URLs of a connection: the default one (`None`) or a named one, from
@@ -24,12 +26,7 @@ impl Settings {
             name.to_ascii_uppercase().replace(['-', '.', ' '], "_")
         );
         match lookup(&var) {
-            Some(v) => Ok(v
-                .split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned)
-                .collect()),
+            Some(v) => Ok(parse_list(&v)),
             None => Err(format!(
                 "connection `{name}` has no URL: set {var} (or Settings::amqp_connections)"
             )),

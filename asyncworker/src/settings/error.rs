@@ -24,3 +24,18 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+impl SettingsError {
+    /// The value `value` from `source` is not `expected`.
+    pub(crate) fn new(
+        source: impl Into<String>,
+        value: impl Into<String>,
+        expected: &'static str,
+    ) -> SettingsError {
+        SettingsError {
+            source: source.into(),
+            value: value.into(),
+            expected,
+        }
+    }
+}

@@ -165,3 +165,12 @@ fn bad_route_overrides_name_every_variable() {
     assert!(problems[0].contains("ASYNCWORKER_ROUTE_X_PREFETCH") && problems[0].contains("\"0\""));
     assert!(problems[1].contains("ASYNCWORKER_ROUTE_X_BULK_FLUSH"));
 }
+
+#[test]
+fn every_variable_is_its_main_key_upper_cased() {
+    let mut keys = std::collections::BTreeSet::new();
+    for (name, key) in env::names_and_keys() {
+        assert_eq!(name, format!("ASYNCWORKER_{}", key.to_ascii_uppercase()));
+        assert!(keys.insert(key), "`{key}` has two rows");
+    }
+}
