@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::{Settings, parse_duration};
+use super::parse::{parse_count, parse_nonzero_duration};
+use super::{Settings, SettingsError};
 
 /// Deployment-time changes to one route's options, without recompiling.
 ///
@@ -54,50 +55,78 @@ pub(crate) fn route_override(
     settings: &Settings,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<RouteOverride, Vec<String>> {
-    let mut problems = Vec::new();
-    let mut over = RouteOverride::default();
-    let bad = |key: &str, v: &str, expected: &str| {
-        format!(
-            "invalid value {v:?} for {}: expected {expected}",
-            route_var(route, key)
-        )
+    let mut env = RouteEnv {
+        route,
+        lookup,
+        problems: Vec::new(),
     };
-    if let Some(v) = lookup(&route_var(route, "QUEUES")) {
-        over.queues = Some(v.split(',').map(|q| q.trim().to_owned()).collect());
+    // Struct fields are evaluated as written: this is the order the problems are reported in.
+    let from_env = RouteOverride {
+        queues: env.read("QUEUES", queue_list, "queue names"),
+        bulk_size: env.read("BULK_SIZE", parse_count, COUNT),
+        prefetch: env.read("PREFETCH", parse_count, COUNT),
+        concurrency: env.read("CONCURRENCY", parse_count, COUNT),
+        bulk_flush: env.read(
+            "BULK_FLUSH",
+            parse_nonzero_duration,
+            "a duration such as \"250ms\" or \"1s\"",
+        ),
+    };
+    if !env.problems.is_empty() {
+        return Err(env.problems);
     }
-    for (key, slot) in [
-        ("BULK_SIZE", &mut over.bulk_size),
-        ("PREFETCH", &mut over.prefetch),
-        ("CONCURRENCY", &mut over.concurrency),
-    ] {
-        if let Some(v) = lookup(&route_var(route, key)) {
-            match v.trim().parse::<u16>() {
-                Ok(n) if n > 0 => *slot = Some(n),
-                _ => problems.push(bad(key, &v, "an integer from 1 to 65535")),
-            }
+    Ok(match settings.routes.get(route) {
+        Some(code) => code.clone().or(from_env),
+        None => from_env,
+    })
+}
+
+/// What the three counts accept.
+const COUNT: &str = "an integer from 1 to 65535";
+
+/// The queue names of `_QUEUES`. Unlike [`parse_list`](super::parse::parse_list), empty names
+/// are kept, so that the route's own check reports them rather than silently dropping them;
+/// this parser refuses nothing.
+fn queue_list(text: &str) -> Option<Vec<String>> {
+    Some(text.split(',').map(|q| q.trim().to_owned()).collect())
+}
+
+impl RouteOverride {
+    /// Each option of `self` where set, else the one of `fallback`.
+    fn or(self, fallback: RouteOverride) -> RouteOverride {
+        RouteOverride {
+            queues: self.queues.or(fallback.queues),
+            bulk_size: self.bulk_size.or(fallback.bulk_size),
+            bulk_flush: self.bulk_flush.or(fallback.bulk_flush),
+            prefetch: self.prefetch.or(fallback.prefetch),
+            concurrency: self.concurrency.or(fallback.concurrency),
         }
     }
-    if let Some(v) = lookup(&route_var(route, "BULK_FLUSH")) {
-        match parse_duration(&v) {
-            Some(d) if !d.is_zero() => over.bulk_flush = Some(d),
-            _ => problems.push(bad(
-                "BULK_FLUSH",
-                &v,
-                "a duration such as \"250ms\" or \"1s\"",
-            )),
+}
+
+/// One route's variables, read one at a time; bad values are collected, not returned at the
+/// first, so that one start reports all of them.
+struct RouteEnv<'a> {
+    route: &'a str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl RouteEnv<'_> {
+    /// The value of `ASYNCWORKER_ROUTE_<NAME>_<key>`, parsed; `None` when unset or refused.
+    fn read<T>(
+        &mut self,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+        expected: &'static str,
+    ) -> Option<T> {
+        let var = route_var(self.route, key);
+        let value = (self.lookup)(&var)?;
+        let parsed = parse(&value);
+        if parsed.is_none() {
+            let problem = SettingsError::new(var, value, expected);
+            self.problems.push(problem.to_string());
         }
-    }
-    if let Some(code) = settings.routes.get(route) {
-        let c = code.clone();
-        over.queues = c.queues.or(over.queues);
-        over.bulk_size = c.bulk_size.or(over.bulk_size);
-        over.bulk_flush = c.bulk_flush.or(over.bulk_flush);
-        over.prefetch = c.prefetch.or(over.prefetch);
-        over.concurrency = c.concurrency.or(over.concurrency);
-    }
-    if problems.is_empty() {
-        Ok(over)
-    } else {
-        Err(problems)
+        parsed
     }
 }
