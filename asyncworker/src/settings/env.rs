@@ -220,6 +220,7 @@ impl Settings {
     }
 }
 
+/// Every row's variable and `main!` key, for the test that keeps them in step.
 #[cfg(test)]
 pub(super) fn names_and_keys() -> impl Iterator<Item = (&'static str, &'static str)> {
     VARS.iter().map(|v| (v.name, v.key))
