@@ -1,0 +1,90 @@
+//! `MainOptions`: the overrides `main!(key = value)` passes, the macro's contract with the runtime.
+
+/// Overrides passed to [`main!`](crate::main); every field left `None` falls back to the
+/// environment, then to the default.
+///
+/// A key that is not a field here is a compile error at the key:
+///
+/// ```
+/// # use asyncworker::prelude::*;
+/// # #[route(amqp = ["q"])] async fn h(_m: Vec<Message<u8>>) {}
+/// asyncworker::main!(shutdown_timeout = "10s", amqp_prefetch = 256);
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct MainOptions {
+    /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list tried in turn.
+    pub amqp_url: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
+    pub amqp_prefetch: Option<u16>,
+    /// `ASYNCWORKER_AMQP_HEARTBEAT`: heartbeat in seconds asked of the broker.
+    pub amqp_heartbeat: Option<u16>,
+    /// `ASYNCWORKER_AMQP_QUEUE_PREFIX`: prepended to every queue name (one broker, several
+    /// environments).
+    pub amqp_queue_prefix: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_HOST`.
+    pub http_host: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_PORT`.
+    pub http_port: Option<u16>,
+    /// `ASYNCWORKER_HTTP_ENABLED`: serve the built-in endpoints (health, metrics).
+    pub http_enabled: Option<bool>,
+    /// `ASYNCWORKER_HTTP_BODY_LIMIT`: largest request body in bytes.
+    pub http_body_limit: Option<usize>,
+    /// `ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT`: time a client has to send a request head, e.g. `"30s"`.
+    pub http_header_read_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_REQUEST_TIMEOUT`: time a request may take until its response head, e.g. `"30s"`.
+    pub http_request_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_MAX_CONNECTIONS`: connections served at once.
+    pub http_max_connections: Option<usize>,
+    /// `ASYNCWORKER_HTTP_LIVE_PATH`: path of the liveness endpoint.
+    pub http_live_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_READY_PATH`: path of the readiness endpoint.
+    pub http_ready_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_METRICS_PATH`: path of the Prometheus endpoint.
+    pub http_metrics_path: Option<&'static str>,
+    /// `ASYNCWORKER_SSE_URL`.
+    pub sse_url: Option<&'static str>,
+    /// `ASYNCWORKER_SHUTDOWN_TIMEOUT`: how long in-flight work may take to finish, e.g. `"30s"`.
+    pub shutdown_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`: how long a publish may wait for a connection and
+    /// its confirm, e.g. `"30s"`.
+    pub amqp_publish_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_LOG`: a tracing filter such as `"info,asyncworker=debug"`.
+    pub log: Option<&'static str>,
+    /// `ASYNCWORKER_LOG_FORMAT`: `"pretty"` or `"json"`.
+    pub log_format: Option<&'static str>,
+    /// Install asyncworker's tracing subscriber (default `true`; set `false` to keep your own).
+    pub init_tracing: Option<bool>,
+}
+
+impl MainOptions {
+    /// No overrides.
+    pub const DEFAULT: MainOptions = MainOptions {
+        amqp_url: None,
+        amqp_prefetch: None,
+        amqp_heartbeat: None,
+        amqp_queue_prefix: None,
+        http_host: None,
+        http_port: None,
+        http_enabled: None,
+        http_body_limit: None,
+        http_header_read_timeout: None,
+        http_request_timeout: None,
+        http_max_connections: None,
+        http_live_path: None,
+        http_ready_path: None,
+        http_metrics_path: None,
+        sse_url: None,
+        shutdown_timeout: None,
+        amqp_publish_timeout: None,
+        log: None,
+        log_format: None,
+        init_tracing: None,
+    };
+}
+
+impl Default for MainOptions {
+    fn default() -> Self {
+        MainOptions::DEFAULT
+    }
+}

@@ -1,0 +1,23 @@
+//! Settings read from `ASYNCWORKER_*` environment variables, overridable with `main!(key = value)`.
+
+mod connection_urls;
+mod env;
+mod error;
+mod main_options;
+mod parse;
+mod route;
+#[cfg(test)]
+mod tests;
+mod values;
+
+pub use error::SettingsError;
+pub use main_options::MainOptions;
+pub use route::RouteOverride;
+pub use values::{LogFormat, Settings};
+
+#[allow(
+    unused_imports,
+    reason = "the crate's path for these parsers, kept while the backends are being split out"
+)]
+pub(crate) use parse::{parse_duration, parse_size};
+pub(crate) use route::{route_override, route_var};

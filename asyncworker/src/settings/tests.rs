@@ -1,0 +1,176 @@
+//! Unit tests of the settings: environment, `main!` overrides, parsers, route overrides.
+
+use super::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+fn with(vars: &[(&str, &str)], o: MainOptions) -> Result<Settings, SettingsError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Settings::from_lookup(|k| map.get(k).cloned(), &o)
+}
+
+#[test]
+fn defaults() {
+    let s = with(&[], MainOptions::DEFAULT).unwrap();
+    assert_eq!(s.amqp_urls, ["amqp://guest:guest@127.0.0.1:5672/%2f"]);
+    assert_eq!(s.http_port, 8080);
+}
+
+#[test]
+fn bad_value_names_variable_and_value() {
+    let e = with(
+        &[("ASYNCWORKER_AMQP_PREFETCH", "lots")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap_err();
+    assert_eq!(e.source, "ASYNCWORKER_AMQP_PREFETCH");
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"lots\" for ASYNCWORKER_AMQP_PREFETCH: expected an integer from 1 to 65535"
+    );
+    let e = with(
+        &[("ASYNCWORKER_SHUTDOWN_TIMEOUT", "soon")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("ASYNCWORKER_SHUTDOWN_TIMEOUT"),
+        "{e}"
+    );
+    let e = with(&[("ASYNCWORKER_LOG_FORMAT", "xml")], MainOptions::DEFAULT).unwrap_err();
+    assert!(e.to_string().contains("\"xml\""), "{e}");
+}
+
+#[test]
+fn main_options_win_over_environment() {
+    let mut o = MainOptions::DEFAULT;
+    o.shutdown_timeout = Some("5s");
+    let s = with(&[("ASYNCWORKER_SHUTDOWN_TIMEOUT", "60s")], o).unwrap();
+    assert_eq!(s.shutdown_timeout, Duration::from_secs(5));
+    let mut o = MainOptions::DEFAULT;
+    o.shutdown_timeout = Some("never");
+    let e = with(&[], o).unwrap_err();
+    assert_eq!(e.source, "main!(shutdown_timeout)");
+}
+
+#[test]
+fn url_list_fails_over() {
+    let s = with(
+        &[("ASYNCWORKER_AMQP_URL", "amqp://a:5672, amqp://b:5672")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(s.amqp_urls, ["amqp://a:5672", "amqp://b:5672"]);
+    assert!(
+        with(
+            &[("ASYNCWORKER_AMQP_URL", "http://x")],
+            MainOptions::DEFAULT
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn http_settings() {
+    let s = with(&[], MainOptions::DEFAULT).unwrap();
+    assert!(s.http_enabled);
+    assert_eq!(s.http_body_limit, 2 * 1024 * 1024);
+    assert_eq!(s.http_metrics_path, "/metrics");
+    let s = with(
+        &[
+            ("ASYNCWORKER_HTTP_ENABLED", "false"),
+            ("ASYNCWORKER_HTTP_BODY_LIMIT", "512KiB"),
+            ("ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT", "5s"),
+            ("ASYNCWORKER_HTTP_REQUEST_TIMEOUT", "250ms"),
+            ("ASYNCWORKER_HTTP_MAX_CONNECTIONS", "10"),
+            ("ASYNCWORKER_HTTP_READY_PATH", "/ready"),
+        ],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert!(!s.http_enabled);
+    assert_eq!(s.http_body_limit, 512 * 1024);
+    assert_eq!(s.http_header_read_timeout, Duration::from_secs(5));
+    assert_eq!(s.http_request_timeout, Duration::from_millis(250));
+    assert_eq!(s.http_max_connections, 10);
+    assert_eq!(s.http_ready_path, "/ready");
+    for (var, value) in [
+        ("ASYNCWORKER_HTTP_ENABLED", "maybe"),
+        ("ASYNCWORKER_HTTP_BODY_LIMIT", "2 lots"),
+        ("ASYNCWORKER_HTTP_REQUEST_TIMEOUT", "0s"),
+        ("ASYNCWORKER_HTTP_MAX_CONNECTIONS", "0"),
+        ("ASYNCWORKER_HTTP_METRICS_PATH", "metrics"),
+    ] {
+        let e = with(&[(var, value)], MainOptions::DEFAULT).unwrap_err();
+        assert_eq!(e.source, var);
+    }
+    let mut o = MainOptions::DEFAULT;
+    o.http_enabled = Some(false);
+    o.http_body_limit = Some(100);
+    let s = with(&[("ASYNCWORKER_HTTP_ENABLED", "true")], o).unwrap();
+    assert!(!s.http_enabled);
+    assert_eq!(s.http_body_limit, 100);
+    assert_eq!(parse_size("2MiB"), Some(2 << 20));
+    assert_eq!(parse_size("10"), Some(10));
+    assert_eq!(parse_size("MiB"), None);
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+    assert_eq!(parse_duration("1x"), None);
+    assert_eq!(parse_duration("s"), None);
+}
+
+#[test]
+fn route_overrides_from_env_with_code_winning() {
+    let env = |k: &str| match k {
+        "ASYNCWORKER_ROUTE_DRAIN_ORDERS_QUEUES" => Some("a, b".to_owned()),
+        "ASYNCWORKER_ROUTE_DRAIN_ORDERS_BULK_SIZE" => Some("50".to_owned()),
+        "ASYNCWORKER_ROUTE_DRAIN_ORDERS_BULK_FLUSH" => Some("250ms".to_owned()),
+        _ => None,
+    };
+    let mut s = Settings::default();
+    let o = route_override("drain-orders", &s, &env).unwrap();
+    assert_eq!(o.queues, Some(vec!["a".to_owned(), "b".to_owned()]));
+    assert_eq!(o.bulk_size, Some(50));
+    assert_eq!(o.bulk_flush, Some(Duration::from_millis(250)));
+    assert_eq!(o.prefetch, None);
+    s.routes.insert(
+        "drain-orders".into(),
+        RouteOverride {
+            bulk_size: Some(7),
+            ..RouteOverride::default()
+        },
+    );
+    let o = route_override("drain-orders", &s, &env).unwrap();
+    assert_eq!(o.bulk_size, Some(7), "code wins over the environment");
+    assert_eq!(o.bulk_flush, Some(Duration::from_millis(250)));
+}
+
+#[test]
+fn bad_route_overrides_name_every_variable() {
+    let env = |k: &str| match k {
+        "ASYNCWORKER_ROUTE_X_PREFETCH" => Some("0".to_owned()),
+        "ASYNCWORKER_ROUTE_X_BULK_FLUSH" => Some("soon".to_owned()),
+        _ => None,
+    };
+    let problems = route_override("x", &Settings::default(), &env).unwrap_err();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("ASYNCWORKER_ROUTE_X_PREFETCH") && problems[0].contains("\"0\""));
+    assert!(problems[1].contains("ASYNCWORKER_ROUTE_X_BULK_FLUSH"));
+}
+
+#[test]
+fn every_variable_is_its_main_key_upper_cased() {
+    let mut keys = std::collections::BTreeSet::new();
+    for (name, key) in env::names_and_keys() {
+        assert_eq!(name, format!("ASYNCWORKER_{}", key.to_ascii_uppercase()));
+        assert!(keys.insert(key), "`{key}` has two rows");
+    }
+}

@@ -1,0 +1,111 @@
+//! The resolved settings of a worker: `Settings`, its defaults, and the `LogFormat` it names.
+
+use std::time::Duration;
+
+use super::RouteOverride;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The resolved settings of a worker.
+///
+/// ```
+/// let s = asyncworker::Settings::default();
+/// assert_eq!(s.amqp_prefetch, 128);
+/// assert_eq!(s.shutdown_timeout, std::time::Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Broker URLs, tried in order when connecting.
+    pub amqp_urls: Vec<String>,
+    /// Default prefetch per consumer channel.
+    pub amqp_prefetch: u16,
+    /// Heartbeat in seconds.
+    pub amqp_heartbeat: u16,
+    /// Prepended to every queue name.
+    pub amqp_queue_prefix: String,
+    /// Address the HTTP server binds.
+    pub http_host: String,
+    /// Port the HTTP server binds (0: any free port).
+    pub http_port: u16,
+    /// Whether the built-in endpoints (liveness, readiness, metrics) are served. The HTTP
+    /// server runs when this is on or the worker has `#[route(http = ...)]` routes.
+    pub http_enabled: bool,
+    /// Largest request body in bytes (default 2 MiB); a larger one gets 413.
+    pub http_body_limit: usize,
+    /// Time a client has to send each request head, and the longest idle gap on a keep-alive
+    /// connection (default 30 s); then the connection is closed.
+    pub http_header_read_timeout: Duration,
+    /// Time a request may take until its response head, body reading included (default
+    /// 30 s); then it gets 408.
+    pub http_request_timeout: Duration,
+    /// Connections served at once (default 1024); more wait in the listen backlog.
+    pub http_max_connections: usize,
+    /// Path of the liveness endpoint (default `/health/live`).
+    pub http_live_path: String,
+    /// Path of the readiness endpoint (default `/health/ready`).
+    pub http_ready_path: String,
+    /// Path of the Prometheus endpoint (default `/metrics`).
+    pub http_metrics_path: String,
+    /// Base URL of SSE routes without their own `url`.
+    pub sse_url: Option<String>,
+    /// Deadline for in-flight work at shutdown.
+    pub shutdown_timeout: Duration,
+    /// Tracing filter.
+    pub log: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Whether asyncworker installs its tracing subscriber.
+    pub init_tracing: bool,
+    /// The backends to run (`amqp`, `http`, `sse`); `None` runs all. Set by `--only`, so one
+    /// codebase can be deployed as separate consumer and API processes.
+    pub only: Option<Vec<String>>,
+    /// Per-route overrides set in code, keyed by route name. The environment offers the same
+    /// as `ASYNCWORKER_ROUTE_<NAME>_<OPTION>` (e.g. `ASYNCWORKER_ROUTE_DRAIN_BULK_SIZE=500`);
+    /// values set here win over it.
+    pub routes: std::collections::BTreeMap<String, RouteOverride>,
+    /// URLs of named connections (`connection = "name"` on routes, `app.amqp().connection(..)`),
+    /// set in code. The environment offers the same as `ASYNCWORKER_AMQP_<NAME>_URL`; values set
+    /// here win over it.
+    pub amqp_connections: std::collections::BTreeMap<String, Vec<String>>,
+    /// How long a publish may wait for a connection (during a reconnect, say) and for its
+    /// confirm before it fails (`ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`, default 30 s).
+    pub amqp_publish_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            amqp_urls: vec!["amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()],
+            amqp_prefetch: 128,
+            amqp_heartbeat: 60,
+            amqp_queue_prefix: String::new(),
+            http_host: "127.0.0.1".to_owned(),
+            http_port: 8080,
+            http_enabled: true,
+            http_body_limit: 2 * 1024 * 1024,
+            http_header_read_timeout: Duration::from_secs(30),
+            http_request_timeout: Duration::from_secs(30),
+            http_max_connections: 1024,
+            http_live_path: "/health/live".to_owned(),
+            http_ready_path: "/health/ready".to_owned(),
+            http_metrics_path: "/metrics".to_owned(),
+            sse_url: None,
+            shutdown_timeout: Duration::from_secs(30),
+            log: None,
+            log_format: LogFormat::Pretty,
+            init_tracing: true,
+            only: None,
+            routes: std::collections::BTreeMap::new(),
+            amqp_connections: std::collections::BTreeMap::new(),
+            amqp_publish_timeout: Duration::from_secs(30),
+        }
+    }
+}
