@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::future::BoxFuture;
-use crate::health::Health;
-use crate::metrics::Metrics;
+use crate::observe::health::Health;
+use crate::observe::metrics::Metrics;
 use crate::settings::Settings;
 
 /// A cheap, cloneable handle to the running worker: typed state, settings and shutdown.

@@ -68,15 +68,15 @@ mod dispatch;
 mod drain;
 mod future;
 pub mod handler;
-mod health;
 mod hooks;
-mod metrics;
-mod notify;
-pub mod prelude;
 mod registry;
-mod runtime;
-mod settings;
-mod timeit;
+
+// Running a worker, its settings, and what it tells the outside about itself.
+pub mod observe;
+pub mod runtime;
+pub mod settings;
+
+pub mod prelude;
 
 // The backends, one per cargo feature.
 #[cfg(feature = "amqp")]
@@ -95,13 +95,10 @@ pub use action::Action;
 #[cfg(feature = "amqp")]
 pub use amqp::Message;
 pub use app::{App, State, StateError};
-pub use health::Health;
-pub use metrics::Metrics;
-pub use runtime::{CheckItem, CheckReport, RouteProblem, Worker, WorkerError, run_with};
-pub use settings::{LogFormat, MainOptions, RouteOverride, Settings, SettingsError};
+pub use runtime::{RouteProblem, Worker, WorkerError, run_with};
+pub use settings::{MainOptions, Settings};
 #[cfg(feature = "sse")]
 pub use sse::Event;
-pub use timeit::{Timeit, TimeitReport, TimeitSpan};
 
 pub use asyncworker_macros::{on_shutdown, on_startup, route};
 

@@ -23,7 +23,7 @@ mod declaring {
     async fn declaring(_m: Message<Job>) {}
 }
 
-async fn check(module: &str, settings: asyncworker::Settings) -> asyncworker::CheckReport {
+async fn check(module: &str, settings: asyncworker::Settings) -> asyncworker::runtime::CheckReport {
     Worker::new(settings)
         .only_module(&format!("{}::{module}", module_path!()))
         .check()
@@ -31,7 +31,7 @@ async fn check(module: &str, settings: asyncworker::Settings) -> asyncworker::Ch
         .expect("routes are valid")
 }
 
-fn amqp_line(report: &asyncworker::CheckReport) -> &asyncworker::CheckItem {
+fn amqp_line(report: &asyncworker::runtime::CheckReport) -> &asyncworker::runtime::CheckItem {
     report
         .items()
         .iter()

@@ -548,7 +548,7 @@ fn consuming_its_own_retry_or_parking_queue_is_refused_at_startup() {
         let mut s = settings("p-");
         s.routes.insert(
             "overridden".into(),
-            asyncworker::RouteOverride {
+            asyncworker::settings::RouteOverride {
                 queues: Some(queues.iter().map(|q| (*q).to_owned()).collect()),
                 ..Default::default()
             },

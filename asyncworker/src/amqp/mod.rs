@@ -63,7 +63,7 @@ use crate::app::App;
 use crate::backend::{Backend, Preparation, RouteProblem, StateNeed, state_needs};
 use crate::bulk::BulkOptions;
 use crate::dispatch::{Actions, DispatchConfig};
-use crate::metrics::{QueueLabels, RouteMetrics};
+use crate::observe::metrics::{QueueLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
 use crate::settings::Settings;
@@ -454,7 +454,7 @@ impl AmqpBackend {
                     let counter = |outcome: &str| {
                         app.metrics()
                             .amqp_retries
-                            .get_or_create(&crate::metrics::OutcomeLabels {
+                            .get_or_create(&crate::observe::metrics::OutcomeLabels {
                                 route: def.name.to_owned(),
                                 queue: q.to_string(),
                                 outcome: outcome.to_owned(),

@@ -9,7 +9,7 @@ use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::bulk::BulkOptions;
 use crate::handler::HandlerFuture;
-use crate::metrics::RouteMetrics;
+use crate::observe::metrics::RouteMetrics;
 
 /// A route as the dispatcher sees it: how to decode, wrap and call.
 pub(crate) trait Route: Send + Sync + 'static {

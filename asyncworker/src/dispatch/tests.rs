@@ -12,7 +12,7 @@ use super::*;
 use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::handler::HandlerFuture;
-use crate::metrics::RouteMetrics;
+use crate::observe::metrics::RouteMetrics;
 
 #[derive(Default)]
 struct Counters {
@@ -136,7 +136,7 @@ fn cfg(bulk_size: usize, concurrency: usize) -> DispatchConfig {
             on_decode_error: Action::Reject,
         },
         metrics: RouteMetrics::new(
-            &crate::metrics::Metrics::new(),
+            &crate::observe::metrics::Metrics::new(),
             "test",
             &[Arc::from("memory")],
         ),

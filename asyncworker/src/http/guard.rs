@@ -19,7 +19,7 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use super::extract::HttpError;
 use crate::app::App;
-use crate::metrics::{HttpLabels, HttpRouteLabels, Metrics};
+use crate::observe::metrics::{HttpLabels, HttpRouteLabels, Metrics};
 
 /// Settings every route's guard shares.
 #[derive(Debug)]

@@ -45,7 +45,7 @@ pub(super) async fn run_checks(
         .collect()
 }
 
-/// What [`Worker::check`] found: one item per route or part of a backend, in the order
+/// What [`Worker::check`](crate::Worker::check) found: one item per route or part of a backend, in the order
 /// amqp, http, sse, schedule.
 ///
 /// Its `Display` is what `--check` prints: one `ok   <line>` or `FAIL <line>` per item, then

@@ -177,7 +177,8 @@ fn run_check(settings: Settings) -> ExitCode {
 /// after parsing flags.
 ///
 /// ```no_run
-/// use asyncworker::{MainOptions, RouteOverride, Settings};
+/// use asyncworker::settings::RouteOverride;
+/// use asyncworker::{MainOptions, Settings};
 /// # use asyncworker::prelude::*;
 /// # #[route(amqp = ["q"], bulk_size = 10)] async fn drain(_m: Vec<Message<u8>>) {}
 ///

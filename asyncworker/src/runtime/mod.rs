@@ -1,5 +1,8 @@
 //! Running a worker: its lifecycle, the errors that stop it, `--check`, the command line,
 //! signals and logging.
+//!
+//! [`Worker`], [`WorkerError`] and [`RouteProblem`] are also at the crate root; the `--check`
+//! report ([`CheckReport`], [`CheckItem`]) and [`run_with`] live here.
 
 mod backends;
 mod check;

@@ -183,14 +183,14 @@ async fn run_backends(
         running.spawn(async move { (kind, fut.await) });
     }
     app.health().set_started(true);
-    crate::notify::notify("READY=1");
+    crate::observe::notify::notify("READY=1");
     tracing::info!("worker started");
     let failure = first_end(&mut running, stop, &token).await;
     if let Some(f) = &failure {
         tracing::error!("{f}; shutting down");
     }
     app.health().set_started(false);
-    crate::notify::notify("STOPPING=1");
+    crate::observe::notify::notify("STOPPING=1");
     token.cancel();
     while let Some(ended) = running.join_next().await {
         if let Ok((kind, Err(e))) = ended {

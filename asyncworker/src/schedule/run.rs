@@ -13,7 +13,7 @@ use super::clock::Clock;
 use super::def::Call;
 use crate::app::App;
 use crate::dispatch::{Outcome, call};
-use crate::metrics::{RouteLabels, ScheduleLabels};
+use crate::observe::metrics::{RouteLabels, ScheduleLabels};
 
 /// Runs until `stop`, then awaits its running jobs within `deadline`.
 pub(crate) async fn tick(route: Prepared, app: App, stop: CancellationToken, deadline: Duration) {

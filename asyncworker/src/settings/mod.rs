@@ -15,9 +15,4 @@ pub use main_options::MainOptions;
 pub use route::RouteOverride;
 pub use values::{LogFormat, Settings};
 
-#[allow(
-    unused_imports,
-    reason = "the crate's path for these parsers, kept while the backends are being split out"
-)]
-pub(crate) use parse::{parse_duration, parse_size};
 pub(crate) use route::{route_override, route_var};

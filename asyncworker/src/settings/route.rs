@@ -8,7 +8,8 @@ use super::{Settings, SettingsError};
 /// Deployment-time changes to one route's options, without recompiling.
 ///
 /// ```
-/// use asyncworker::{RouteOverride, Settings};
+/// use asyncworker::Settings;
+/// use asyncworker::settings::RouteOverride;
 ///
 /// let mut settings = Settings::default();
 /// settings.routes.insert("drain".into(), RouteOverride {

@@ -1,5 +1,6 @@
 //! Unit tests of the settings: environment, `main!` overrides, parsers, route overrides.
 
+use super::parse::{parse_duration, parse_size};
 use super::*;
 use std::collections::HashMap;
 use std::time::Duration;

@@ -39,7 +39,7 @@ use crate::backend::{
 };
 use crate::bulk::BulkOptions;
 use crate::dispatch::{Actions, DispatchConfig};
-use crate::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
+use crate::observe::metrics::{OutcomeLabels, RouteLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
 use crate::settings::Settings;

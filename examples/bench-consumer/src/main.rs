@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use asyncworker::prelude::*;
-use asyncworker::{MainOptions, RouteOverride, Settings};
+use asyncworker::settings::RouteOverride;
+use asyncworker::{MainOptions, Settings};
 
 /// Accepts any JSON body and drops it: the cost measured is the framework's.
 #[route(amqp = ["bench"], name = "bench", bulk_flush = "20ms")]

@@ -43,7 +43,7 @@ struct Inner {
 /// As a wrapper around a future (the report carries the error if it returns `Err`):
 ///
 /// ```
-/// use asyncworker::Timeit;
+/// use asyncworker::observe::Timeit;
 /// # async fn demo() {
 /// let result: Result<u32, std::io::Error> = Timeit::new("import")
 ///     .on_report(|report| println!("{:?}", report.timings))
@@ -64,7 +64,7 @@ struct Inner {
 /// [`finish`](Timeit::finish) reports.
 ///
 /// ```
-/// use asyncworker::Timeit;
+/// use asyncworker::observe::Timeit;
 ///
 /// let t = Timeit::new("request");
 /// {
