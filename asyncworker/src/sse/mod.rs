@@ -10,11 +10,11 @@
 //! `reqwest-eventsource`: that crate ends the stream on any non-200 status, cannot bound the
 //! size of an event, counts no bytes and has no idle timeout; `eventsource-stream`, which it
 //! builds on, buffers without a limit and loses a `retry:` sent without data.
-//!
-//! The files, from the macro's contract to the wire: `def` (what `#[route]` registers),
-//! `resolve` (options, URLs, headers), `backend` (prepare, list, run) and `check`
-//! (`--check`); then `stream` → `intake` → `event` → `parser`, a chain with no way back
-//! (`intake` also uses `handler`, the trait that types the user's function).
+
+// From the macro's contract to the wire: `def` (what `#[route]` registers), `resolve` (options,
+// URLs, headers), `backend` (prepare, list, run) and `check` (`--check`); then `stream` →
+// `intake` → `event` → `parser`, a chain with no way back (`intake` also uses `handler`, the
+// trait that types the user's function).
 
 mod backend;
 mod check;
