@@ -1,11 +1,76 @@
-//! The built-in endpoints and the JSON answers for unknown paths and methods.
+//! The built-in endpoints (where the settings put them, and what they answer) and the JSON
+//! answers for unknown paths and methods.
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 
 use super::extract::HttpError;
+use super::guard::{Guard, Guarded};
 use crate::app::App;
+use crate::settings::Settings;
+
+/// Which built-in endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Live,
+    Ready,
+    Metrics,
+}
+
+/// A built-in endpoint, at the path the settings give it.
+#[derive(Debug, Clone)]
+pub(crate) struct Builtin {
+    pub(crate) path: String,
+    kind: Kind,
+}
+
+impl Builtin {
+    /// The built-in endpoints: none with `ASYNCWORKER_HTTP_ENABLED=false`.
+    pub(crate) fn all(settings: &Settings) -> Vec<Builtin> {
+        if !settings.http_enabled {
+            return Vec::new();
+        }
+        let at = |path: &String, kind| Builtin {
+            path: path.clone(),
+            kind,
+        };
+        vec![
+            at(&settings.http_live_path, Kind::Live),
+            at(&settings.http_ready_path, Kind::Ready),
+            at(&settings.http_metrics_path, Kind::Metrics),
+        ]
+    }
+
+    /// What it is and which setting moves it, for startup errors.
+    pub(crate) fn origin(&self) -> String {
+        let (what, var) = match self.kind {
+            Kind::Live => ("liveness endpoint", "ASYNCWORKER_HTTP_LIVE_PATH"),
+            Kind::Ready => ("readiness endpoint", "ASYNCWORKER_HTTP_READY_PATH"),
+            Kind::Metrics => ("metrics endpoint", "ASYNCWORKER_HTTP_METRICS_PATH"),
+        };
+        format!("the built-in {what} ({var})")
+    }
+
+    /// Its `GET`, under `guard`.
+    pub(crate) fn method_router(&self, guard: Guard) -> MethodRouter<App> {
+        match self.kind {
+            Kind::Live => axum::routing::get(Guarded {
+                handler: live,
+                guard,
+            }),
+            Kind::Ready => axum::routing::get(Guarded {
+                handler: ready,
+                guard,
+            }),
+            Kind::Metrics => axum::routing::get(Guarded {
+                handler: metrics,
+                guard,
+            }),
+        }
+    }
+}
 
 /// `GET /health/live`: the process is up and serving.
 pub(crate) async fn live() -> Response {

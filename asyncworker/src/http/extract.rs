@@ -135,21 +135,6 @@ impl<T: Serialize> IntoResponse for Json<T> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Path<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Path<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(e) => Err(HttpError::new(e.status(), e.body_text())),
-        }
-    }
-}
-
 /// The query string (`?limit=10`), like `axum::extract::Query`, rejected with a JSON error
 /// (400) when it does not parse into `T`.
 ///
@@ -166,19 +151,33 @@ where
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Query<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = HttpError;
+/// Our `$t` extracts with axum's `$t` and answers its rejection as an [`HttpError`]; `T` is
+/// bound by the listed traits.
+macro_rules! head_extractor {
+    ($($t:ident: $bound:path $(, $more:path)*;)*) => {$(
+        impl<T, S> FromRequestParts<S> for $t<T>
+        where
+            T: $bound $(+ $more)*,
+            S: Send + Sync,
+        {
+            type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(e) => Err(HttpError::new(e.status(), e.body_text())),
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                match axum::extract::$t::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$t(value)) => Ok($t(value)),
+                    Err(e) => Err(HttpError::new(e.status(), e.body_text())),
+                }
+            }
         }
-    }
+    )*};
+}
+head_extractor! {
+    // The bounds are axum's own: its `Path` needs `Send`, its `Query` does not.
+    Path: DeserializeOwned, Send;
+    Query: DeserializeOwned;
 }
 
 macro_rules! deref {

@@ -60,40 +60,39 @@ impl RouteStats {
     }
 
     fn record(&self, method: &Method, status: StatusCode, elapsed: Duration) {
-        let status = status.as_u16();
-        let counter = find_or_insert(
+        self.count(method, status.as_u16());
+        self.time(method, elapsed.as_secs_f64());
+    }
+
+    /// One more request of `method` answered with `status`.
+    fn count(&self, method: &Method, status: u16) {
+        let labels = || HttpLabels {
+            route: self.template.clone(),
+            method: method.as_str().to_owned(),
+            status: status.to_string(),
+        };
+        let slot = find_or_insert(
             &self.counters,
             &self.insert,
             |(m, s, _)| *s == status && m == method,
             || {
-                let c = self.requests.get_or_create(&HttpLabels {
-                    route: self.template.clone(),
-                    method: method.as_str().to_owned(),
-                    status: status.to_string(),
-                });
-                (method.clone(), status, c.clone())
+                let counter = self.requests.get_or_create(&labels()).clone();
+                (method.clone(), status, counter)
             },
         );
-        match counter {
-            Some((_, _, c)) => {
-                c.inc();
-            }
-            None => {
-                self.requests
-                    .get_or_create(&HttpLabels {
-                        route: self.template.clone(),
-                        method: method.as_str().to_owned(),
-                        status: status.to_string(),
-                    })
-                    .inc();
-            }
-        }
-        let seconds = elapsed.as_secs_f64();
+        match slot {
+            Some((_, _, counter)) => counter.inc(),
+            None => self.requests.get_or_create(&labels()).inc(),
+        };
+    }
+
+    /// The duration of one request of `method`.
+    fn time(&self, method: &Method, seconds: f64) {
         let labels = || HttpRouteLabels {
             route: self.template.clone(),
             method: method.as_str().to_owned(),
         };
-        let histogram = find_or_insert(
+        let slot = find_or_insert(
             &self.histograms,
             &self.insert,
             |(m, _)| m == method,
@@ -104,8 +103,8 @@ impl RouteStats {
                 )
             },
         );
-        match histogram {
-            Some((_, h)) => h.observe(seconds),
+        match slot {
+            Some((_, histogram)) => histogram.observe(seconds),
             None => self.durations.get_or_create(&labels()).observe(seconds),
         }
     }
@@ -179,13 +178,7 @@ impl Guard {
         let method = req.method().clone();
         let Guard { config, stats } = self;
         let limit = config.body_limit;
-
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
+        if declared_length(&req).is_some_and(|n| n > limit as u64) {
             // Refused before a byte of the body is read; hyper closes the connection after
             // the answer instead of reading the rest.
             let mut res = too_large(limit);
@@ -193,8 +186,7 @@ impl Guard {
                 header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),
             );
-            stats.record(&method, res.status(), start.elapsed());
-            return GuardFuture::Ready(Some(res));
+            return GuardFuture::answered(&stats, &method, start, res);
         }
         let req = if req.body().is_end_stream() {
             req
@@ -202,7 +194,7 @@ impl Guard {
             req.map(|body| Body::new(http_body_util::Limited::new(body, limit)))
         };
         match std::panic::catch_unwind(AssertUnwindSafe(|| call(req))) {
-            Ok(inner) => GuardFuture::Running {
+            Ok(inner) => GuardFuture::Running(Running {
                 inner,
                 sleep: None,
                 stats,
@@ -210,80 +202,103 @@ impl Guard {
                 start,
                 timeout: config.request_timeout,
                 limit,
-            },
+            }),
             Err(panic) => {
                 let res = panicked(&stats.template, &*panic);
-                stats.record(&method, res.status(), start.elapsed());
-                GuardFuture::Ready(Some(res))
+                GuardFuture::answered(&stats, &method, start, res)
             }
         }
     }
+}
+
+/// The body length the request announces, if it does.
+fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// The future of a guarded handler: the handler's own (already boxed by axum, so `Unpin`),
 /// with a timer armed only if it does not finish at its first poll. Most handlers answer at
 /// once, and a timer per request would cost them a trip through the timer wheel's lock.
 pub(crate) enum GuardFuture<F> {
+    /// Answered before the handler's future existed (body too large, or the handler panicked
+    /// when called): the response, until taken.
     Ready(Option<Response>),
-    Running {
-        inner: F,
-        sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-        stats: Arc<RouteStats>,
-        method: Method,
-        start: Instant,
-        timeout: Duration,
-        limit: usize,
-    },
+    Running(Running<F>),
+}
+
+/// A handler call under way, with what its answer is recorded with.
+pub(crate) struct Running<F> {
+    inner: F,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    stats: Arc<RouteStats>,
+    method: Method,
+    start: Instant,
+    timeout: Duration,
+    limit: usize,
+}
+
+impl<F> GuardFuture<F> {
+    /// `res`, recorded now.
+    fn answered(stats: &RouteStats, method: &Method, start: Instant, res: Response) -> Self {
+        stats.record(method, res.status(), start.elapsed());
+        GuardFuture::Ready(Some(res))
+    }
 }
 
 impl<F: Future<Output = Response> + Unpin> Future for GuardFuture<F> {
     type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Response> {
-        let (inner, sleep, stats, method, start, timeout, limit) = match self.get_mut() {
-            GuardFuture::Ready(res) => {
-                return Poll::Ready(res.take().unwrap_or_else(|| {
-                    HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "polled after completion")
-                        .into_response()
-                }));
-            }
-            GuardFuture::Running {
-                inner,
-                sleep,
-                stats,
-                method,
-                start,
-                timeout,
-                limit,
-            } => (inner, sleep, stats, method, start, timeout, limit),
-        };
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx)));
+        match self.get_mut() {
+            GuardFuture::Ready(res) => Poll::Ready(res.take().unwrap_or_else(|| {
+                HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "polled after completion")
+                    .into_response()
+            })),
+            GuardFuture::Running(running) => running.poll(cx),
+        }
+    }
+}
+
+impl<F: Future<Output = Response> + Unpin> Running<F> {
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Response> {
+        let polled =
+            std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.inner).poll(cx)));
         let res = match polled {
             // axum's body extractors (`Bytes`, `String`) answer the limit in plain text;
             // give it the JSON shape of every other error.
             Ok(Poll::Ready(res))
                 if res.status() == StatusCode::PAYLOAD_TOO_LARGE && is_plain_text(&res) =>
             {
-                too_large(*limit)
+                too_large(self.limit)
             }
             Ok(Poll::Ready(res)) => res,
-            Err(panic) => panicked(&stats.template, &*panic),
-            Ok(Poll::Pending) => {
-                let deadline = tokio::time::Instant::from_std(*start + *timeout);
-                let sleep =
-                    sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if sleep.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                HttpError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!("the request was not answered within {timeout:?}"),
-                )
-                .into_response()
-            }
+            Err(panic) => panicked(&self.stats.template, &*panic),
+            Ok(Poll::Pending) => std::task::ready!(self.timed_out(cx)),
         };
-        stats.record(method, res.status(), start.elapsed());
+        self.stats
+            .record(&self.method, res.status(), self.start.elapsed());
         Poll::Ready(res)
+    }
+
+    /// The 408 once the request timeout has passed; the timer is armed at the first call.
+    fn timed_out(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Response> {
+        let deadline = tokio::time::Instant::from_std(self.start + self.timeout);
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        Poll::Ready(
+            HttpError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request was not answered within {:?}", self.timeout),
+            )
+            .into_response(),
+        )
     }
 }
 

@@ -18,6 +18,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::Service as _;
 
+use crate::settings::Settings;
+
 /// What the server needs from the settings.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerConfig {
@@ -27,6 +29,19 @@ pub(crate) struct ServerConfig {
     pub(crate) max_connections: usize,
 }
 
+impl ServerConfig {
+    /// The server's part of `settings`.
+    pub(crate) fn new(settings: &Settings) -> ServerConfig {
+        ServerConfig {
+            host: settings.http_host.clone(),
+            port: settings.http_port,
+            header_read_timeout: settings.http_header_read_timeout,
+            max_connections: settings.http_max_connections,
+        }
+    }
+}
+
+/// A listener on the configured address; the error names the settings to change.
 pub(crate) async fn bind(config: &ServerConfig) -> Result<TcpListener, String> {
     let host = config.host.trim_start_matches('[').trim_end_matches(']');
     TcpListener::bind((host, config.port)).await.map_err(|e| {
@@ -54,31 +69,9 @@ pub(crate) async fn serve(
     let permits = Arc::new(Semaphore::new(config.max_connections));
     let closing = Arc::new(Closing::default());
     let mut connections = JoinSet::new();
-    loop {
-        let permit = tokio::select! {
-            biased;
-            () = stop.cancelled() => break,
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let stream = tokio::select! {
-            biased;
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
-                Err(e) if is_connection_error(&e) => continue,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning, as hyper and axum do.
-                    tracing::warn!(error = %e, "HTTP accept failed; retrying in 1 s");
-                    tokio::select! {
-                        () = stop.cancelled() => break,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            },
-        };
+    while let Some((stream, permit)) = accept(&listener, &permits, &stop).await {
+        // Reap the connections that ended, or the set would keep one entry per connection
+        // ever served.
         while connections.try_join_next().is_some() {}
         connections.spawn(connection(
             stream,
@@ -104,6 +97,41 @@ pub(crate) async fn serve(
     .await;
 }
 
+/// The next connection, with its permit; `None` once `stop` is cancelled. The permit comes
+/// first: past `max_connections`, the next clients wait in the listen backlog rather than
+/// being accepted and left unserved.
+async fn accept(
+    listener: &TcpListener,
+    permits: &Arc<Semaphore>,
+    stop: &CancellationToken,
+) -> Option<(TcpStream, OwnedSemaphorePermit)> {
+    let permit = tokio::select! {
+        biased;
+        () = stop.cancelled() => return None,
+        permit = Arc::clone(permits).acquire_owned() => permit.ok()?,
+    };
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = stop.cancelled() => return None,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => return Some((stream, permit)),
+            Err(e) if is_connection_error(&e) => {}
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning, as hyper and axum do.
+                tracing::warn!(error = %e, "HTTP accept failed; retrying in 1 s");
+                tokio::select! {
+                    () = stop.cancelled() => return None,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Serves one connection until it ends, closing it gracefully once the server is closing.
 async fn connection(
     stream: TcpStream,
     router: Router,

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::Event;
+use super::event::Event;
 use crate::app::App;
 use crate::handler::{
     FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,

@@ -1,0 +1,149 @@
+//! The HTTP backend: the routes and built-in endpoints prepared into one router, listed,
+//! checked (`--check` binds the address) and served.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+use super::builtins::Builtin;
+use super::def::HttpRouteDef;
+use super::server::{self, ServerConfig};
+use crate::app::App;
+use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, StateNeed};
+use crate::future::BoxFuture;
+use crate::registry::Filter;
+use crate::registry::RouteDef as _;
+
+/// The HTTP server of a worker: its routes (if any) and the built-in endpoints (if enabled).
+struct HttpBackend {
+    defs: Vec<&'static HttpRouteDef>,
+    router: Router,
+    /// The paths of the built-in endpoints, for the logs.
+    builtins: Vec<String>,
+    config: ServerConfig,
+}
+
+/// The HTTP routes of a worker (registered with `#[route(http = ...)]`), if any, and the
+/// built-in endpoints. Nothing is bound yet; every clash is reported at once.
+pub(crate) fn prepare(
+    filter: &Filter,
+    app: &App,
+    _lookup: &dyn Fn(&str) -> Option<String>,
+) -> Preparation {
+    let defs = crate::registry::routes::<HttpRouteDef>(filter);
+    let settings = app.settings();
+    if defs.is_empty() && !settings.http_enabled {
+        return Ok(None);
+    }
+    let builtins = Builtin::all(settings);
+    let problems = super::routes::clashes(&defs, &builtins);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let router = super::router::build(&defs, &builtins, app)?;
+    Ok(Some(Box::new(HttpBackend {
+        defs,
+        router,
+        builtins: builtins.into_iter().map(|b| b.path).collect(),
+        config: ServerConfig::new(settings),
+    })))
+}
+
+impl HttpBackend {
+    /// What the server serves, for `--check`: `"2 route(s), built-in /health/live ..."`.
+    fn summary(&self) -> String {
+        let mut s = format!("{} route(s)", self.defs.len());
+        if !self.builtins.is_empty() {
+            s.push_str(&format!(", built-in {}", self.builtins.join(" ")));
+        }
+        s
+    }
+}
+
+impl Backend for HttpBackend {
+    fn kind(&self) -> &'static str {
+        "http"
+    }
+
+    /// One line per user route; the built-in endpoints are logged when the server starts.
+    fn describe(&self) -> Vec<String> {
+        self.defs
+            .iter()
+            .map(|d| {
+                format!(
+                    "http  {:<20} {} {}  ({})",
+                    d.name,
+                    d.methods.join(","),
+                    d.paths.join(" "),
+                    d.location()
+                )
+            })
+            .collect()
+    }
+
+    fn required_state(&self) -> Vec<StateNeed> {
+        self.defs
+            .iter()
+            .flat_map(|d| {
+                let mut needs = Vec::new();
+                (d.required_state)(&mut needs);
+                needs.into_iter().map(|s| (d.name, d.location(), s))
+            })
+            .collect()
+    }
+
+    /// One line for the server: its address can be bound. The listener is released at once,
+    /// so the check never accepts a connection; it binds exactly as startup would, so a taken
+    /// port or a host that is not local fails here with the same OS error.
+    fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
+        let _ = app;
+        Box::pin(async move {
+            let c = &self.config;
+            let what = self.summary();
+            let line = match server::bind(c).await {
+                Ok(listener) => {
+                    drop(listener);
+                    let port = if c.port == 0 {
+                        "0 (a free port is picked at start)".to_owned()
+                    } else {
+                        c.port.to_string()
+                    };
+                    CheckLine {
+                        ok: true,
+                        line: format!("http server: {}:{port} can be bound; {what}", c.host),
+                    }
+                }
+                Err(e) => CheckLine {
+                    ok: false,
+                    line: format!("http server: {e}; {what}"),
+                },
+            };
+            vec![line]
+        })
+    }
+
+    fn run(
+        self: Box<Self>,
+        app: App,
+        stop: CancellationToken,
+        deadline: Duration,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        Box::pin(async move {
+            let listener = server::bind(&self.config).await?;
+            let addr: SocketAddr = listener
+                .local_addr()
+                .map_err(|e| format!("cannot read the HTTP listener's address: {e}"))?;
+            app.set_http_addr(addr);
+            tracing::info!(
+                %addr,
+                builtins = ?self.builtins,
+                routes = self.defs.len(),
+                "HTTP server listening on http://{addr}"
+            );
+            server::serve(listener, self.router, &self.config, stop, deadline).await;
+            Ok(())
+        })
+    }
+}

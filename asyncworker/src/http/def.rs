@@ -1,0 +1,25 @@
+//! What the code `#[route(http = ...)]` registers: the paths, the methods, the handler's
+//! factory and the state its extractors need.
+
+use super::handler::HttpFactory;
+use crate::handler::StateRequirement;
+
+/// A registered HTTP route, as `#[route(http = ...)]` submits it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct HttpRouteDef {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    /// Path templates (`/users/{id}`), validated by the macro.
+    pub paths: &'static [&'static str],
+    /// Upper-case method names, validated by the macro.
+    pub methods: &'static [&'static str],
+    pub factory: fn() -> HttpFactory,
+    pub required_state: fn(&mut Vec<StateRequirement>),
+}
+
+inventory::collect!(HttpRouteDef);
+
+crate::registry::route_def!(HttpRouteDef);
