@@ -31,6 +31,7 @@ mod tests;
 pub(crate) use backend::prepare;
 pub use def::{SseOptions, SseRouteDef};
 pub use event::Event;
+pub use handler::{EventsArg, SseHandler};
 
 /// What the code `#[route(sse = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
