@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lapin::Connection;
 
-use super::Prepared;
+use super::backend::Prepared;
 use super::connection::ConnectionManager;
 use super::topology::{Topology, inspect};
 use crate::backend::CheckLine;

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 
-use super::publish::Publisher;
+use super::publisher::publish::Publisher;
 use crate::action::Action;
 
 /// The attempt number of a delivery: absent on the first delivery, 2 on the first retry...

@@ -11,7 +11,7 @@ use lapin::options::QueueDeclareOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection};
 
-use super::QueueType;
+use super::def::QueueType;
 
 /// A queue as a route wants it.
 #[derive(Debug, Clone, PartialEq)]

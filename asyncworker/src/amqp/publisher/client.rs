@@ -13,8 +13,9 @@ use lapin::BasicProperties;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::ConnectionManager;
-use super::publish::{PublishError, Publisher};
+use super::error::PublishError;
+use super::publish::Publisher;
+use crate::amqp::connection::ConnectionManager;
 use crate::settings::Settings;
 
 /// (named connection, vhost); `None` is the default connection / the URL's vhost.

@@ -13,12 +13,12 @@ use lapin::{Channel, Consumer};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::{ConnectionManager, RECOVERY_LIMIT};
 use super::message::Envelope;
-use super::retry::{Original, RetryPolicy};
 use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
-use super::status::RouteStatus;
-use super::topology::{Topology, inspect};
+use crate::amqp::connection::{ConnectionManager, RECOVERY_LIMIT};
+use crate::amqp::retry::{Original, RetryPolicy};
+use crate::amqp::status::RouteStatus;
+use crate::amqp::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
 

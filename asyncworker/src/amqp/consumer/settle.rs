@@ -15,8 +15,8 @@ use lapin::Acker;
 use lapin::options::{BasicAckOptions, BasicRejectOptions};
 use tokio::sync::mpsc;
 
-use super::retry::{Original, RetryPolicy};
 use crate::action::Action;
+use crate::amqp::retry::{Original, RetryPolicy};
 use crate::dispatch::Receipt;
 
 /// How long decisions behind an undecided delivery wait to join a multiple-ack run.
