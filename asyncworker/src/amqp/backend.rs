@@ -162,16 +162,6 @@ impl AmqpBackend {
                     }
                 };
                 for q in &queues {
-                    let counter = |outcome: &str| {
-                        app.metrics()
-                            .amqp_retries
-                            .get_or_create(&crate::metrics::OutcomeLabels {
-                                route: def.name.to_owned(),
-                                queue: q.to_string(),
-                                outcome: outcome.to_owned(),
-                            })
-                            .clone()
-                    };
                     retry.push(Some(Arc::new(RetryPolicy {
                         route: Arc::from(def.name),
                         queue: Arc::clone(q),
@@ -179,12 +169,7 @@ impl AmqpBackend {
                         retry_queue: (r.options.retries > 0).then(|| format!("{q}.retry")),
                         dead_letter: r.dead_letter.clone(),
                         publisher: Arc::clone(&publisher),
-                        counters: RetryCounters {
-                            retried: counter("retried"),
-                            dead_lettered: counter("dead_lettered"),
-                            exhausted: counter("exhausted"),
-                            republish_failed: counter("republish_failed"),
-                        },
+                        counters: RetryCounters::new(app.metrics(), def.name, q),
                     })));
                 }
             } else {

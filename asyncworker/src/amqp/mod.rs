@@ -15,6 +15,7 @@ mod check;
 mod connection;
 mod consumer;
 mod def;
+mod field;
 mod publisher;
 mod resolve;
 mod retry;
