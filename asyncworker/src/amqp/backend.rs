@@ -14,12 +14,10 @@ use tokio_util::sync::CancellationToken;
 use super::check;
 use super::connection::ConnectionManager;
 use super::consumer::intake::AmqpFactory;
-use super::consumer::settle::SettleStats;
 use super::consumer::source::Source;
 use super::def::AmqpRouteDef;
 use super::resolve::Resolved;
 use super::retry::{RetryCounters, RetryPolicy};
-use super::status::RouteStatus;
 use super::topology::Topology;
 use crate::app::App;
 use crate::backend::{Backend, Preparation, RouteProblem, StateNeed, state_needs};
@@ -252,27 +250,25 @@ impl AmqpBackend {
                     .runner
                     .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
             );
-            let stats = Arc::new(SettleStats::default());
-            let status = Arc::new(RouteStatus::default());
             for (i, (queue, ready)) in route.queues.iter().zip(&route.ready).enumerate() {
+                let labels = QueueLabels {
+                    route: route.cfg.route.to_string(),
+                    queue: queue.to_string(),
+                };
                 let source = Source {
                     retry: route.retry[i].clone(),
                     topology: Arc::clone(&route.topologies[i]),
                     ready: Arc::clone(ready),
-                    reconnects: app
+                    reconnects: app.metrics().reconnects.get_or_create(&labels).clone(),
+                    lost: app
                         .metrics()
-                        .reconnects
-                        .get_or_create(&QueueLabels {
-                            route: route.cfg.route.to_string(),
-                            queue: queue.to_string(),
-                        })
+                        .settlements_lost
+                        .get_or_create(&labels)
                         .clone(),
                     route: Arc::clone(&route.cfg.route),
                     queue: Arc::clone(queue),
                     prefetch: route.resolved.prefetch,
                     connection: Arc::clone(&route.connection),
-                    stats: Arc::clone(&stats),
-                    status: Arc::clone(&status),
                 };
                 tasks.spawn(source.run(tx.clone(), stop.clone()));
             }

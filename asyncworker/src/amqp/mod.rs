@@ -19,7 +19,6 @@ mod field;
 mod publisher;
 mod resolve;
 mod retry;
-mod status;
 mod topology;
 
 pub(crate) use backend::AmqpBackend;

@@ -14,10 +14,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::message::Envelope;
-use super::settle::{AmqpReceipt, SettleStats, spawn_settler};
+use super::settle::{AmqpReceipt, spawn_settler};
 use crate::amqp::connection::{ConnectionManager, RECOVERY_LIMIT};
 use crate::amqp::retry::{Original, RetryPolicy};
-use crate::amqp::status::RouteStatus;
 use crate::amqp::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
@@ -32,12 +31,12 @@ pub(crate) struct Source {
     pub(crate) queue: Arc<str>,
     pub(crate) prefetch: u16,
     pub(crate) connection: Arc<ConnectionManager>,
-    pub(crate) stats: Arc<SettleStats>,
-    pub(crate) status: Arc<RouteStatus>,
     /// This consumer's readiness, as `/health/ready` reports it.
     pub(crate) ready: Arc<AtomicBool>,
     /// Counts re-attachments after a failure.
     pub(crate) reconnects: prometheus_client::metrics::counter::Counter,
+    /// Counts settlements that could not be sent on this consumer's channels.
+    pub(crate) lost: prometheus_client::metrics::counter::Counter,
     /// Delayed retries and dead letters, when the route has them.
     pub(crate) retry: Option<Arc<RetryPolicy>>,
     /// The queue with its retry and parking queues: declared before every (re)attachment when
@@ -152,12 +151,11 @@ impl Source {
             self.reconnects.inc();
         }
         tracing::info!(route = %self.route, queue = %self.queue, prefetch = self.prefetch, "consuming");
-        self.status.attached.fetch_add(1, Ordering::Relaxed);
         self.ready.store(true, Ordering::Release);
         let (settler, settler_task) = spawn_settler(
             Arc::clone(&self.route),
             Arc::clone(&self.queue),
-            Arc::clone(&self.stats),
+            self.lost.clone(),
         );
         let end = self
             .pump(&conn, &channel, consumer, tx, stop, &settler, tag.as_str())
@@ -167,7 +165,6 @@ impl Source {
             // new one instead of waiting on this one.
             self.connection.discard(&conn);
         }
-        self.status.attached.fetch_sub(1, Ordering::Relaxed);
         self.ready.store(false, Ordering::Release);
         if matches!(end, End::Stop) {
             // Intake is over: let the dispatcher drain, then wait until every decision on this
