@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::check;
-use super::connection::ConnectionManager;
+use super::check::{self, CheckTarget};
+use super::connection::{self, ConnectionManager};
 use super::consumer::intake::AmqpFactory;
 use super::consumer::source::Source;
 use super::def::AmqpRouteDef;
@@ -22,9 +22,14 @@ use super::topology::Topology;
 use crate::app::App;
 use crate::backend::{Backend, Preparation, RouteProblem, StateNeed, state_needs};
 use crate::dispatch::DispatchConfig;
-use crate::metrics::{QueueLabels, RouteMetrics};
+use crate::health::Health;
+use crate::metrics::{Metrics, QueueLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
+use crate::settings::Settings;
+
+/// (named connection, vhost): the routes that agree on both share a consumer connection.
+type ConnectionKey = (Option<&'static str>, Option<&'static str>);
 
 /// A route ready to run: its resolution, handler, connection and per-queue pieces.
 pub(crate) struct Prepared {
@@ -33,9 +38,11 @@ pub(crate) struct Prepared {
     pub(crate) queues: Vec<Arc<str>>,
     /// Per queue, in the order of `queues`.
     pub(crate) topologies: Vec<Arc<Topology>>,
+    /// Per queue, in the order of `queues`; `None` on routes without retries or dead letters.
     pub(crate) retry: Vec<Option<Arc<RetryPolicy>>>,
     pub(crate) cfg: Arc<DispatchConfig>,
     pub(crate) connection: Arc<ConnectionManager>,
+    /// Per queue, in the order of `queues`; registered once the whole backend is prepared.
     pub(crate) ready: Vec<Arc<AtomicBool>>,
 }
 
@@ -57,147 +64,190 @@ impl AmqpBackend {
         if defs.is_empty() {
             return Ok(None);
         }
-        let settings = app.settings();
         let mut problems = crate::registry::name_clashes(&defs, "routes");
         let mut resolved = Vec::with_capacity(defs.len());
         for &def in &defs {
-            match Resolved::new(def, settings, lookup) {
+            match Resolved::new(def, app.settings(), lookup) {
                 Ok(r) => resolved.push(r),
                 Err(mut found) => problems.append(&mut found),
             }
         }
-        let mut queues: HashMap<(Option<&str>, Option<&str>, &str), &AmqpRouteDef> = HashMap::new();
-        for r in &resolved {
-            let def = r.def;
-            for q in &r.queues {
-                let key = (def.options.connection, def.options.vhost, q.as_str());
-                if let Some(first) = queues.insert(key, def) {
-                    problems.push(if std::ptr::eq(first, def) {
-                        RouteProblem::of(def, format!("lists queue `{q}` twice"))
-                    } else {
-                        RouteProblem::worker(format!(
-                            "queue `{q}` is consumed by two routes: `{}` at {} and `{}` at {}; \
-                             list both queues in one route to share a bulk",
-                            first.name,
-                            first.location(),
-                            def.name,
-                            def.location()
-                        ))
-                    });
-                }
-            }
-        }
-        let mut connections: HashMap<(Option<&str>, Option<&str>), Arc<ConnectionManager>> =
-            HashMap::new();
+        problems.extend(queue_clashes(&resolved));
+        let mut connections = HashMap::new();
         let mut routes = Vec::with_capacity(resolved.len());
         for r in resolved {
-            let def = r.def;
-            let factory = (def.factory)();
-            if factory.0.takes_one && r.bulk.bulk_size > 1 {
-                problems.push(RouteProblem::of(def, format!(
-                    "takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
-                    r.bulk.bulk_size
-                )));
-                continue;
+            match Prepared::new(r, app, lookup, &mut connections) {
+                Ok(route) => routes.push(route),
+                Err(problem) => problems.push(problem),
             }
-            let key = (def.options.connection, def.options.vhost);
-            let connection = match connections.get(&key) {
-                Some(c) => Arc::clone(c),
-                None => {
-                    let urls = match settings.connection_urls(def.options.connection, lookup) {
-                        Ok(urls) => urls,
-                        Err(e) => {
-                            problems.push(RouteProblem::of(def, e));
-                            continue;
-                        }
-                    };
-                    let label = format!(
-                        "asyncworker {}{}",
-                        def.options.connection.unwrap_or("default"),
-                        def.options
-                            .vhost
-                            .map(|v| format!(" vhost={v}"))
-                            .unwrap_or_default()
-                    );
-                    match ConnectionManager::new(
-                        &urls,
-                        def.options.vhost,
-                        settings.amqp_heartbeat,
-                        label,
-                    ) {
-                        Ok(m) => {
-                            let m = Arc::new(m);
-                            connections.insert(key, Arc::clone(&m));
-                            m
-                        }
-                        Err(e) => {
-                            problems.push(RouteProblem::worker(e));
-                            continue;
-                        }
-                    }
-                }
-            };
-            let o = &r.options;
-            let queues: Vec<Arc<str>> = r.queues.iter().map(|q| Arc::from(q.as_str())).collect();
-            let cfg = DispatchConfig::new(
-                def.name,
-                &r.queues,
-                &r.bulk,
-                o.actions(),
-                RouteMetrics::new(app.metrics(), def.name, &queues),
-            );
-            let topologies: Vec<Arc<Topology>> = r.topologies().into_iter().map(Arc::new).collect();
-            let mut retry = Vec::with_capacity(queues.len());
-            if r.options.retries > 0 || r.dead_letter.is_some() {
-                let publisher = match app
-                    .amqp_clients()
-                    .dedicated(def.options.connection, def.options.vhost)
-                {
-                    Ok(p) => p,
-                    Err(e) => {
-                        problems.push(RouteProblem::of(def, e.to_string()));
-                        continue;
-                    }
-                };
-                for q in &queues {
-                    retry.push(Some(Arc::new(RetryPolicy {
-                        route: Arc::from(def.name),
-                        queue: Arc::clone(q),
-                        retries: r.options.retries,
-                        retry_queue: (r.options.retries > 0).then(|| format!("{q}.retry")),
-                        dead_letter: r.dead_letter.clone(),
-                        publisher: Arc::clone(&publisher),
-                        counters: RetryCounters::new(app.metrics(), def.name, q),
-                    })));
-                }
-            } else {
-                retry.resize(queues.len(), None);
-            }
-            routes.push(Prepared {
-                resolved: r,
-                factory,
-                topologies,
-                retry,
-                queues,
-                cfg: Arc::new(cfg),
-                connection,
-                ready: Vec::new(),
-            });
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        for r in &mut routes {
-            for q in &r.queues {
-                let name = format!("amqp {} {q}", r.cfg.route);
-                r.ready.push(app.health().register(name));
-            }
+        // Only once every route is sound: a failed preparation leaves the health registry as
+        // it was.
+        for route in &mut routes {
+            route.register_readiness(app.health());
         }
         Ok(Some(Box::new(AmqpBackend {
             routes,
             connections: connections.into_values().collect(),
         })))
     }
+}
+
+/// A queue listed twice by one route, or consumed by two routes on the same connection and
+/// vhost: the broker would split its messages between consumers that do not share bulks.
+fn queue_clashes(resolved: &[Resolved]) -> Vec<RouteProblem> {
+    let mut problems = Vec::new();
+    let mut consumers: HashMap<(ConnectionKey, &str), &AmqpRouteDef> = HashMap::new();
+    for r in resolved {
+        let def = r.def;
+        let key = (def.options.connection, def.options.vhost);
+        for q in &r.queues {
+            let Some(first) = consumers.insert((key, q.as_str()), def) else {
+                continue;
+            };
+            problems.push(if std::ptr::eq(first, def) {
+                RouteProblem::of(def, format!("lists queue `{q}` twice"))
+            } else {
+                RouteProblem::worker(format!(
+                    "queue `{q}` is consumed by two routes: `{}` at {} and `{}` at {}; \
+                     list both queues in one route to share a bulk",
+                    first.name,
+                    first.location(),
+                    def.name,
+                    def.location()
+                ))
+            });
+        }
+    }
+    problems
+}
+
+impl Prepared {
+    /// Builds what route `r` needs to run, reusing the consumer connection of an earlier
+    /// route on the same (connection, vhost).
+    fn new(
+        r: Resolved,
+        app: &App,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        connections: &mut HashMap<ConnectionKey, Arc<ConnectionManager>>,
+    ) -> Result<Prepared, RouteProblem> {
+        let def = r.def;
+        let factory = (def.factory)();
+        if factory.0.takes_one && r.bulk.bulk_size > 1 {
+            return Err(RouteProblem::of(
+                def,
+                format!(
+                    "takes one `Message<T>`, so its bulk_size cannot be overridden to {}; take `Vec<Message<T>>` instead",
+                    r.bulk.bulk_size
+                ),
+            ));
+        }
+        let connection = connection_for(connections, def, app.settings(), lookup)?;
+        let queues: Vec<Arc<str>> = r.queues.iter().map(|q| Arc::from(q.as_str())).collect();
+        let cfg = DispatchConfig::new(
+            def.name,
+            &r.queues,
+            &r.bulk,
+            r.options.actions(),
+            RouteMetrics::new(app.metrics(), def.name, &queues),
+        );
+        let topologies = r.topologies().into_iter().map(Arc::new).collect();
+        let retry = retry_policies(&r, &queues, app)?;
+        Ok(Prepared {
+            resolved: r,
+            factory,
+            queues,
+            topologies,
+            retry,
+            cfg: Arc::new(cfg),
+            connection,
+            ready: Vec::new(),
+        })
+    }
+
+    /// One readiness part per queue: `amqp <route> <queue>`, ready while it has a consumer.
+    fn register_readiness(&mut self, health: &Health) {
+        let route = &self.cfg.route;
+        self.ready = self
+            .queues
+            .iter()
+            .map(|q| health.register(format!("amqp {route} {q}")))
+            .collect();
+    }
+
+    /// The consumer of the queue at `index`, with its metric handles.
+    fn source(&self, index: usize, metrics: &Metrics) -> Source {
+        let queue = &self.queues[index];
+        let labels = QueueLabels {
+            route: self.cfg.route.to_string(),
+            queue: queue.to_string(),
+        };
+        Source {
+            route: Arc::clone(&self.cfg.route),
+            queue: Arc::clone(queue),
+            prefetch: self.resolved.prefetch,
+            connection: Arc::clone(&self.connection),
+            ready: Arc::clone(&self.ready[index]),
+            reconnects: metrics.reconnects.get_or_create(&labels).clone(),
+            lost: metrics.settlements_lost.get_or_create(&labels).clone(),
+            retry: self.retry[index].clone(),
+            topology: Arc::clone(&self.topologies[index]),
+        }
+    }
+}
+
+/// The consumer connection of `def`'s (named connection, vhost), built on first use.
+fn connection_for(
+    connections: &mut HashMap<ConnectionKey, Arc<ConnectionManager>>,
+    def: &AmqpRouteDef,
+    settings: &Settings,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Arc<ConnectionManager>, RouteProblem> {
+    let (name, vhost) = (def.options.connection, def.options.vhost);
+    if let Some(c) = connections.get(&(name, vhost)) {
+        return Ok(Arc::clone(c));
+    }
+    let urls = settings
+        .connection_urls(name, lookup)
+        .map_err(|e| RouteProblem::of(def, e))?;
+    let label = connection::label("asyncworker", name, vhost);
+    // A malformed URL is the deployment's, shared by every route on it: a worker problem.
+    let manager = ConnectionManager::new(&urls, vhost, settings.amqp_heartbeat, label)
+        .map_err(RouteProblem::worker)?;
+    let manager = Arc::new(manager);
+    connections.insert((name, vhost), Arc::clone(&manager));
+    Ok(manager)
+}
+
+/// Per queue of `r`, its retry policy when the route retries or parks failed messages. The
+/// route's policies share one publisher channel, apart from `app.amqp()`'s (see
+/// `Clients::dedicated`).
+fn retry_policies(
+    r: &Resolved,
+    queues: &[Arc<str>],
+    app: &App,
+) -> Result<Vec<Option<Arc<RetryPolicy>>>, RouteProblem> {
+    let (def, o) = (r.def, &r.options);
+    if o.retries == 0 && r.dead_letter.is_none() {
+        return Ok(vec![None; queues.len()]);
+    }
+    let publisher = app
+        .amqp_clients()
+        .dedicated(def.options.connection, def.options.vhost)
+        .map_err(|e| RouteProblem::of(def, e.to_string()))?;
+    let policy = |q: &Arc<str>| RetryPolicy {
+        route: Arc::from(def.name),
+        queue: Arc::clone(q),
+        retries: o.retries,
+        retry_queue: (o.retries > 0).then(|| format!("{q}.retry")),
+        dead_letter: r.dead_letter.clone(),
+        publisher: Arc::clone(&publisher),
+        counters: RetryCounters::new(app.metrics(), def.name, q),
+    };
+    Ok(queues.iter().map(|q| Some(Arc::new(policy(q)))).collect())
 }
 
 impl Backend for AmqpBackend {
@@ -219,7 +269,12 @@ impl Backend for AmqpBackend {
     }
 
     fn check<'a>(&'a self, _app: &'a App) -> crate::backend::CheckFuture<'a> {
-        Box::pin(check::check(&self.routes))
+        let targets = self.routes.iter().map(|r| CheckTarget {
+            route: r.resolved.def.name,
+            connection: &r.connection,
+            topologies: &r.topologies,
+        });
+        Box::pin(check::check(targets.collect()))
     }
 
     fn run(
@@ -243,33 +298,10 @@ impl AmqpBackend {
         for route in &self.routes {
             // A small buffer: the prefetch already bounds what is in flight.
             let (tx, rx) = mpsc::channel(usize::from(route.resolved.prefetch).clamp(16, 1024));
-            tasks.spawn(
-                route
-                    .factory
-                    .0
-                    .runner
-                    .dispatcher(Arc::clone(&route.cfg), app.clone(), rx),
-            );
-            for (i, (queue, ready)) in route.queues.iter().zip(&route.ready).enumerate() {
-                let labels = QueueLabels {
-                    route: route.cfg.route.to_string(),
-                    queue: queue.to_string(),
-                };
-                let source = Source {
-                    retry: route.retry[i].clone(),
-                    topology: Arc::clone(&route.topologies[i]),
-                    ready: Arc::clone(ready),
-                    reconnects: app.metrics().reconnects.get_or_create(&labels).clone(),
-                    lost: app
-                        .metrics()
-                        .settlements_lost
-                        .get_or_create(&labels)
-                        .clone(),
-                    route: Arc::clone(&route.cfg.route),
-                    queue: Arc::clone(queue),
-                    prefetch: route.resolved.prefetch,
-                    connection: Arc::clone(&route.connection),
-                };
+            let runner = &route.factory.0.runner;
+            tasks.spawn(runner.dispatcher(Arc::clone(&route.cfg), app.clone(), rx));
+            for index in 0..route.queues.len() {
+                let source = route.source(index, app.metrics());
                 tasks.spawn(source.run(tx.clone(), stop.clone()));
             }
         }

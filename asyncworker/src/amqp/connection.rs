@@ -198,6 +198,13 @@ impl ConnectionManager {
     }
 }
 
+/// The name a connection shows in the broker's management UI and in logs:
+/// `<prefix> <named connection or "default">[ vhost=<vhost>]`.
+pub(crate) fn label(prefix: &str, connection: Option<&str>, vhost: Option<&str>) -> String {
+    let vhost = vhost.map(|v| format!(" vhost={v}")).unwrap_or_default();
+    format!("{prefix} {}{vhost}", connection.unwrap_or("default"))
+}
+
 /// The URL without its password, for logs and errors.
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -21,75 +21,62 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
+    /// `def`'s options with the deployment's overrides applied and the queue prefix added,
+    /// or why they cannot run.
     pub(crate) fn new(
         def: &'static AmqpRouteDef,
         settings: &Settings,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Resolved, Vec<RouteProblem>> {
-        let problem = |message: String| RouteProblem::of(def, message);
+        let problem = |message: String| vec![RouteProblem::of(def, message)];
+        let over = crate::settings::route_override(def.name, settings, lookup).map_err(|bad| {
+            bad.into_iter()
+                .map(|m| RouteProblem::of(def, m))
+                .collect::<Vec<_>>()
+        })?;
+        let queues = match over.queues.clone() {
+            Some(q) => valid_queue_override(q).map_err(problem)?,
+            None => def.queues.iter().map(|q| (*q).to_owned()).collect(),
+        };
+        let bulk = def.options.bulk().with_override(&over);
         let mut options = def.options;
-        let mut queues: Vec<String> = def.queues.iter().map(|q| (*q).to_owned()).collect();
-        let over = crate::settings::route_override(def.name, settings, lookup)
-            .map_err(|bad| bad.into_iter().map(problem).collect::<Vec<_>>())?;
-        if let Some(q) = over.queues.clone() {
-            if q.is_empty() || q.iter().any(|q| q.is_empty() || q.len() > 255) {
-                return Err(vec![problem(format!(
-                    "the queue override {q:?} needs one or more names of 1 to 255 bytes"
-                ))]);
-            }
-            queues = q;
-        }
-        let bulk = options.bulk().with_override(&over);
-        if let Some(n) = over.prefetch {
-            options.prefetch = Some(n);
-        }
-        if let Some(p) = options.prefetch
-            && p < bulk.bulk_size
-        {
-            return Err(vec![problem(format!(
-                "prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
-                bulk.bulk_size
-            ))]);
-        }
-        let prefetch = options.prefetch.unwrap_or_else(|| {
-            // Enough for every concurrent call to be fed and the next bulk to fill meanwhile.
-            let needed = u32::from(bulk.bulk_size) * (u32::from(bulk.concurrency) + 1);
-            u32::from(settings.amqp_prefetch)
-                .max(needed)
-                .min(u32::from(u16::MAX)) as u16
-        });
-        let queues: Vec<String> = queues
-            .into_iter()
-            .map(|q| format!("{}{q}", settings.amqp_queue_prefix))
-            .collect();
-        let dead_letter = options
-            .dead_letter
-            .map(|d| format!("{}{d}", settings.amqp_queue_prefix));
-        // Checked here too, not only by the macro: queue overrides come from the environment.
-        if options.retries > 0
+        options.prefetch = over.prefetch.or(options.prefetch);
+        let prefetch =
+            prefetch(options.prefetch, &bulk, settings.amqp_prefetch).map_err(problem)?;
+        let prefix = &settings.amqp_queue_prefix;
+        let resolved = Resolved {
+            def,
+            options,
+            bulk,
+            queues: queues.into_iter().map(|q| format!("{prefix}{q}")).collect(),
+            prefetch,
+            dead_letter: options.dead_letter.map(|d| format!("{prefix}{d}")),
+        };
+        resolved.no_loops().map_err(problem)?;
+        Ok(resolved)
+    }
+
+    /// Checked here too, not only by the macro: queue overrides come from the environment.
+    /// A route must not consume the queues its failed messages wait or park in.
+    fn no_loops(&self) -> Result<(), String> {
+        let queues = &self.queues;
+        if self.options.retries > 0
             && let Some(q) = queues
                 .iter()
                 .find(|q| queues.contains(&format!("{q}.retry")))
         {
-            return Err(vec![problem(format!(
+            return Err(format!(
                 "consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues"
-            ))]);
+            ));
         }
-        if let Some(d) = &dead_letter
+        if let Some(d) = &self.dead_letter
             && queues.contains(d)
         {
-            return Err(vec![problem(format!(
+            return Err(format!(
                 "consumes its own dead-letter queue `{d}`: parked messages would loop"
-            ))]);
+            ));
         }
-        Ok(Resolved {
-            def,
-            options,
-            bulk,
-            queues,
-            prefetch,
-            dead_letter,
-        })
+        Ok(())
     }
 
     /// The topology of each of the route's queues: itself, `<queue>.retry`, the parking queue.
@@ -151,5 +138,65 @@ impl Resolved {
         }
         s.push_str(&format!("  ({})", self.def.location()));
         s
+    }
+}
+/// A deployment's queue list (`_QUEUES`), if every name is one the broker accepts.
+fn valid_queue_override(queues: Vec<String>) -> Result<Vec<String>, String> {
+    if queues.is_empty() || queues.iter().any(|q| q.is_empty() || q.len() > 255) {
+        return Err(format!(
+            "the queue override {queues:?} needs one or more names of 1 to 255 bytes"
+        ));
+    }
+    Ok(queues)
+}
+
+/// The prefetch of a route: the one it sets, else enough for every concurrent call to be fed
+/// and the next bulk to fill meanwhile (at least the worker's `amqp_prefetch`).
+fn prefetch(set: Option<u16>, bulk: &BulkOptions, default: u16) -> Result<u16, String> {
+    if let Some(p) = set {
+        if p < bulk.bulk_size {
+            return Err(format!(
+                "prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
+                bulk.bulk_size
+            ));
+        }
+        return Ok(p);
+    }
+    let needed = u32::from(bulk.bulk_size) * (u32::from(bulk.concurrency) + 1);
+    Ok(u32::from(default).max(needed).min(u32::from(u16::MAX)) as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(bulk_size: u16, concurrency: u16) -> BulkOptions {
+        BulkOptions {
+            bulk_size,
+            bulk_flush_ms: 1000,
+            concurrency,
+            timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn prefetch_feeds_every_call_and_the_next_bulk() {
+        assert_eq!(prefetch(None, &bulk(10, 2), 128), Ok(128));
+        assert_eq!(prefetch(None, &bulk(100, 3), 128), Ok(400));
+        assert_eq!(prefetch(None, &bulk(1000, 100), 128), Ok(u16::MAX));
+        assert_eq!(prefetch(Some(20), &bulk(10, 4), 128), Ok(20));
+        assert!(prefetch(Some(5), &bulk(10, 1), 128).is_err());
+    }
+
+    #[test]
+    fn queue_overrides_need_names_the_broker_accepts() {
+        let names = |v: &[&str]| v.iter().map(|q| (*q).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            valid_queue_override(names(&["a", "b"])),
+            Ok(names(&["a", "b"]))
+        );
+        assert!(valid_queue_override(Vec::new()).is_err());
+        assert!(valid_queue_override(names(&["a", ""])).is_err());
+        assert!(valid_queue_override(vec!["q".repeat(256)]).is_err());
     }
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::PublishError;
 use super::publish::Publisher;
-use crate::amqp::connection::ConnectionManager;
+use crate::amqp::connection::{self, ConnectionManager};
 use crate::settings::Settings;
 
 /// (named connection, vhost); `None` is the default connection / the URL's vhost.
@@ -75,11 +75,7 @@ impl Clients {
         let urls = settings
             .connection_urls(connection, &|k| std::env::var(k).ok())
             .map_err(PublishError::Connection)?;
-        let label = format!(
-            "asyncworker publisher {}{}",
-            connection.unwrap_or("default"),
-            vhost.map(|v| format!(" vhost={v}")).unwrap_or_default()
-        );
+        let label = connection::label("asyncworker publisher", connection, vhost);
         let manager = ConnectionManager::new(&urls, vhost, self.heartbeat, label)
             .map_err(PublishError::Connection)?
             .without_recovery();
