@@ -6,3 +6,4 @@ pub(crate) mod intake;
 pub(crate) mod message;
 pub(crate) mod settle;
 pub(crate) mod source;
+mod watch;
