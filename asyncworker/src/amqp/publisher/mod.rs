@@ -2,6 +2,8 @@
 
 pub(crate) mod client;
 pub(crate) mod error;
+mod mandatory;
 pub(crate) mod publish;
+mod slot;
 
 pub use client::Amqp;

@@ -6,7 +6,7 @@
 //! itself (from a small pool) until it is confirmed, so that a message the broker returns is
 //! always pinned on the publish that sent it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
@@ -15,11 +15,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::PublishError;
+use super::mandatory::{Lease, MANDATORY_CHANNELS, MandatoryPool};
+use super::slot::{ForgetOnDrop, Slot};
 use crate::amqp::connection::ConnectionManager;
 use crate::backoff::Backoff;
-
-/// How many channels `mandatory` publishes of one [`Publisher`] may use at once.
-const MANDATORY_CHANNELS: usize = 32;
 
 /// Confirm-mode channels on a (shared) publisher connection: one that every ordinary publish
 /// shares, and a few for `mandatory` publishes.
@@ -39,6 +38,16 @@ pub(crate) struct Publisher {
     timeout: Duration,
 }
 
+/// One message to publish, as the caller gave it.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    exchange: &'a str,
+    routing_key: &'a str,
+    body: &'a [u8],
+    properties: &'a BasicProperties,
+    mandatory: bool,
+}
+
 /// What went wrong in one try, and whether trying again may help.
 enum TryError {
     /// The connection or channel went away: open a new one and publish again.
@@ -47,6 +56,7 @@ enum TryError {
     /// message over the size limit). Every publish pipelined on that channel sees the same
     /// error, so whether this one caused it is only known by publishing it again alone.
     Ambiguous(String),
+    /// Trying again would fail the same way.
     Final(PublishError),
 }
 
@@ -77,90 +87,74 @@ impl Publisher {
         properties: BasicProperties,
         mandatory: bool,
     ) -> Result<(), PublishError> {
+        let out = Outgoing {
+            exchange,
+            routing_key,
+            body,
+            properties: &properties,
+            mandatory,
+        };
         let deadline = Instant::now() + self.timeout;
         let mut attempt: u32 = 0;
         let mut last_error: Option<String> = None;
         let mut alone = false;
-        loop {
-            let tried = tokio::time::timeout_at(deadline, async {
-                if alone {
-                    // Boxed, like every cold path here: a publish future is moved around and
-                    // stored per publish in flight, so it stays as small as the hot path.
-                    Box::pin(self.try_alone(exchange, routing_key, body, &properties, mandatory))
-                        .await
-                } else {
-                    self.try_publish(exchange, routing_key, body, &properties, mandatory)
-                        .await
-                }
-            })
-            .await;
+        while let Ok(tried) = tokio::time::timeout_at(deadline, self.try_once(out, alone)).await {
             match tried {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(TryError::Final(e))) => return Err(e),
-                Ok(Err(TryError::Ambiguous(e))) if alone => {
-                    // Refused even alone on its channel: it is this message's fault.
-                    return Err(PublishError::Refused {
-                        exchange: exchange.to_owned(),
-                        reason: e,
-                    });
+                Ok(()) => return Ok(()),
+                Err(TryError::Final(e)) => return Err(e),
+                // Refused even alone on its channel: it is this message's fault.
+                Err(TryError::Ambiguous(reason)) if alone => {
+                    let exchange = exchange.to_owned();
+                    return Err(PublishError::Refused { exchange, reason });
                 }
-                Ok(Err(TryError::Ambiguous(e))) => {
-                    tracing::debug!(
-                        connection = %self.connection.label(),
-                        exchange,
-                        routing_key,
-                        error = %e,
-                        "the publish channel was closed by a refusal; publishing this message \
-                         again alone to learn whether it was refused"
-                    );
+                Err(TryError::Ambiguous(e)) => {
+                    tracing::debug!(connection = %self.connection.label(), exchange, routing_key, error = %e,
+                        "the publish channel was closed by a refusal; publishing this message again alone to learn whether it was refused");
                     last_error = Some(e);
                     alone = true;
                 }
-                Ok(Err(TryError::Transient(e))) => {
+                Err(TryError::Transient(e)) => {
                     if self.closed.is_cancelled() {
                         return Err(PublishError::Closed);
                     }
                     attempt += 1;
-                    tracing::warn!(
-                        connection = %self.connection.label(),
-                        exchange,
-                        routing_key,
-                        attempt,
-                        error = %e,
-                        "publish interrupted; publishing again on a new channel"
-                    );
+                    tracing::warn!(connection = %self.connection.label(), exchange, routing_key, attempt, error = %e,
+                        "publish interrupted; publishing again on a new channel");
                     last_error = Some(e);
-                    let pause = Backoff::RECONNECT
-                        .delay(attempt)
-                        .min(Duration::from_secs(2));
-                    if tokio::time::timeout_at(deadline, tokio::time::sleep(pause))
-                        .await
-                        .is_err()
-                    {
+                    if !pause(deadline, attempt).await {
                         break;
                     }
                 }
-                Err(_) => break,
             }
         }
-        if self.closed.is_cancelled() {
-            return Err(PublishError::Closed);
-        }
-        Err(PublishError::Timeout {
-            after: self.timeout,
-            last_error,
-        })
+        Err(self.gave_up(last_error))
     }
 
-    async fn try_publish(
-        &self,
-        exchange: &str,
-        routing_key: &str,
-        body: &[u8],
-        properties: &BasicProperties,
-        mandatory: bool,
-    ) -> Result<(), TryError> {
-        let lease = if mandatory {
+    /// The error of a publish whose time ran out.
+    fn gave_up(&self, last_error: Option<String>) -> PublishError {
+        if self.closed.is_cancelled() {
+            return PublishError::Closed;
+        }
+        PublishError::Timeout {
+            after: self.timeout,
+            last_error,
+        }
+    }
+
+    /// One try, on the publish's usual channel or `alone` on a probe channel.
+    async fn try_once(&self, out: Outgoing<'_>, alone: bool) -> Result<(), TryError> {
+        if alone {
+            // Boxed, like every cold path here: a publish future is moved around and stored
+            // per publish in flight, so it stays as small as the hot path.
+            Box::pin(self.try_alone(out)).await
+        } else {
+            self.try_publish(out).await
+        }
+    }
+
+    /// One try on the shared channel, or on a leased channel for a `mandatory` publish.
+    async fn try_publish(&self, out: Outgoing<'_>) -> Result<(), TryError> {
+        let lease = if out.mandatory {
             Some(self.mandatory.lease().await)
         } else {
             None
@@ -169,7 +163,7 @@ impl Publisher {
         let channel = match slot.current() {
             Some(c) => c,
             // Opening a channel may connect first: a large future, boxed off the hot path.
-            None => Box::pin(self.channel(slot)).await?,
+            None => Box::pin(slot.get_or_open(self.open_channel())).await?,
         };
         // If this future is dropped mid-publish (the publish timeout, or the caller's), a
         // message the broker returns later must not be pinned on the next mandatory publish
@@ -177,9 +171,9 @@ impl Publisher {
         let mut pending = ForgetOnDrop {
             slot,
             channel: &channel,
-            armed: mandatory,
+            armed: out.mandatory,
         };
-        let result = publish_on(&channel, exchange, routing_key, body, properties, mandatory).await;
+        let result = publish_on(&channel, out).await;
         pending.armed = false;
         // A refusal closed the channel, and so may whatever made the try transient; a
         // returned or nacked message leaves it open.
@@ -196,35 +190,14 @@ impl Publisher {
 
     /// Publishes on a fresh channel of its own, closed afterwards: whatever the broker says
     /// about it is about this message alone.
-    async fn try_alone(
-        &self,
-        exchange: &str,
-        routing_key: &str,
-        body: &[u8],
-        properties: &BasicProperties,
-        mandatory: bool,
-    ) -> Result<(), TryError> {
+    async fn try_alone(&self, out: Outgoing<'_>) -> Result<(), TryError> {
         let _probing = self.probing.lock().await;
         let channel = self.open_channel().await?;
-        let result = publish_on(&channel, exchange, routing_key, body, properties, mandatory).await;
+        let result = publish_on(&channel, out).await;
         if channel.status().connected() {
             let _ = channel.close(200, "probe done".into()).await;
         }
         result
-    }
-
-    /// The open confirm channel of `slot`, opening one (and the connection) if needed.
-    async fn channel(&self, slot: &Slot) -> Result<Arc<Channel>, TryError> {
-        if let Some(c) = slot.current() {
-            return Ok(c);
-        }
-        let _opening = slot.opening.lock().await;
-        if let Some(c) = slot.current() {
-            return Ok(c);
-        }
-        let channel = Arc::new(self.open_channel().await?);
-        *slot.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&channel));
-        Ok(channel)
     }
 
     /// A new confirm-mode channel (and the connection first, if needed).
@@ -245,140 +218,41 @@ impl Publisher {
 
     /// Closes the channels (not the shared connection).
     pub(crate) async fn close(&self) {
-        for slot in std::iter::once(&self.shared).chain(&self.mandatory.slots) {
-            let channel = slot
-                .channel
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            if let Some(c) = channel
-                && c.status().connected()
-            {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(5), c.close(200, "bye".into())).await;
-            }
+        for slot in std::iter::once(&self.shared).chain(self.mandatory.slots()) {
+            slot.close().await;
         }
     }
 }
 
-/// A channel publishes share, reopened when it is gone.
-#[derive(Default)]
-struct Slot {
-    /// In an `Arc`: a lapin `Channel` is a dozen `Arc`s, too dear to clone per publish.
-    channel: Mutex<Option<Arc<Channel>>>,
-    /// Serializes opening a channel, so a burst of publishes after a reconnect opens one.
-    opening: tokio::sync::Mutex<()>,
-}
-
-impl Slot {
-    fn current(&self) -> Option<Arc<Channel>> {
-        let slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_ref().filter(|c| c.status().connected()).cloned()
-    }
-
-    /// Drops `channel` from the slot if it is still the current one.
-    fn forget(&self, channel: &Channel) {
-        let mut slot = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_some_and(|c| c.id() == channel.id()) {
-            *slot = None;
-        }
-    }
-}
-
-/// Channels that each carry one publish at a time, opened as concurrency demands.
-struct MandatoryPool {
-    slots: Vec<Slot>,
-    /// Indexes of the idle slots, lowest on top: light traffic keeps reusing one channel.
-    idle: Mutex<Vec<usize>>,
-    permits: tokio::sync::Semaphore,
-}
-
-impl MandatoryPool {
-    fn new(size: usize) -> MandatoryPool {
-        MandatoryPool {
-            slots: (0..size).map(|_| Slot::default()).collect(),
-            idle: Mutex::new((0..size).rev().collect()),
-            permits: tokio::sync::Semaphore::new(size),
-        }
-    }
-
-    /// An idle slot, waiting for one if all are busy; it is idle again when the lease drops.
-    async fn lease(&self) -> Lease<'_> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .unwrap_or_else(|_| unreachable!("the semaphore is never closed"));
-        let index = self
-            .idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-            .unwrap_or_else(|| unreachable!("a permit guarantees an idle slot"));
-        Lease {
-            pool: self,
-            index,
-            _permit: permit,
-        }
-    }
-}
-
-struct Lease<'a> {
-    pool: &'a MandatoryPool,
-    index: usize,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-impl Lease<'_> {
-    fn slot(&self) -> &Slot {
-        &self.pool.slots[self.index]
-    }
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        // Before the permit (a field, dropped after this) lets another publish in.
-        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
-        idle.push(self.index);
-        idle.sort_unstable_by(|a, b| b.cmp(a));
-    }
-}
-
-/// Forgets `channel` when dropped while armed.
-struct ForgetOnDrop<'a> {
-    slot: &'a Slot,
-    channel: &'a Channel,
-    armed: bool,
-}
-
-impl Drop for ForgetOnDrop<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.slot.forget(self.channel);
-        }
-    }
+/// Waits before the next try, longer after each (at most 2 s); `false` if `deadline` comes
+/// first.
+async fn pause(deadline: Instant, attempt: u32) -> bool {
+    let pause = Backoff::RECONNECT
+        .delay(attempt)
+        .min(Duration::from_secs(2));
+    tokio::time::timeout_at(deadline, tokio::time::sleep(pause))
+        .await
+        .is_ok()
 }
 
 /// One publish on `channel`, waiting for its confirm.
-async fn publish_on(
-    channel: &Channel,
-    exchange: &str,
-    routing_key: &str,
-    body: &[u8],
-    properties: &BasicProperties,
-    mandatory: bool,
-) -> Result<(), TryError> {
+async fn publish_on(channel: &Channel, out: Outgoing<'_>) -> Result<(), TryError> {
+    let Outgoing {
+        exchange,
+        routing_key,
+        ..
+    } = out;
     // lapin's publish future is about 1 KB; boxed, the futures around it (one per publish in
     // flight, moved at every level of async fn) stay small.
     let confirm = Box::pin(channel.basic_publish(
         exchange.into(),
         routing_key.into(),
         BasicPublishOptions {
-            mandatory,
+            mandatory: out.mandatory,
             immediate: false,
         },
-        body,
-        properties.clone(),
+        out.body,
+        out.properties.clone(),
     ))
     .await
     .map_err(|e| classify(exchange, &e))?;
