@@ -10,12 +10,16 @@ use crate::dispatch::Actions;
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct AmqpRouteDef {
+    /// The handler's name, used in logs, metrics and per-route overrides.
     pub name: &'static str,
+    /// Where the handler is defined: for `--only` filters and messages.
     pub module_path: &'static str,
     pub file: &'static str,
     pub line: u32,
+    /// The queues as the attribute lists them, before overrides and the prefix.
     pub queues: &'static [&'static str],
     pub options: AmqpOptions,
+    /// Builds the handler behind the dispatcher's adapter.
     pub factory: fn() -> AmqpFactory,
 }
 

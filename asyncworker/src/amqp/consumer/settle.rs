@@ -22,6 +22,7 @@ use crate::dispatch::Receipt;
 /// How long decisions behind an undecided delivery wait to join a multiple-ack run.
 const HOLD_BEHIND_GAP: Duration = Duration::from_millis(50);
 
+/// The handler's verdict on one delivery, numbered as the source numbered it.
 struct Decision {
     seq: u64,
     epoch: u32,
@@ -85,6 +86,7 @@ impl Receipt for AmqpReceipt {
     }
 }
 
+/// A delivery's place in the channel's order, from the front (the oldest unsettled one).
 enum Slot {
     Undecided,
     Decided(Decision),
@@ -149,8 +151,11 @@ struct Ctx {
     lost: Counter,
 }
 
+/// Puts each decision in its delivery's slot; slots of deliveries not decided yet are made
+/// `Undecided` on the way.
 fn place(front: &mut u64, slots: &mut VecDeque<Slot>, decisions: Vec<Decision>) {
     for d in decisions {
+        // Behind the front: that delivery is settled already.
         let Some(idx) = d.seq.checked_sub(*front) else {
             continue;
         };
@@ -162,6 +167,8 @@ fn place(front: &mut u64, slots: &mut VecDeque<Slot>, decisions: Vec<Decision>) 
     }
 }
 
+/// Settles the decided run at the front, coalescing consecutive acks of one epoch into one
+/// `multiple` ack, up to the first undecided delivery.
 async fn settle_front(ctx: &Ctx, front: &mut u64, slots: &mut VecDeque<Slot>) {
     let mut run: Option<(Acker, u32, u64)> = None; // last acker, epoch, count
     while let Some(slot) = slots.front() {
@@ -194,6 +201,8 @@ async fn settle_front(ctx: &Ctx, front: &mut u64, slots: &mut VecDeque<Slot>) {
     flush_run(ctx, run).await;
 }
 
+/// Sends the decisions held behind an undecided delivery one by one, leaving `Done` in their
+/// slots so that the front later steps over them.
 async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
     for slot in slots.iter_mut() {
         if matches!(slot, Slot::Decided(_))
@@ -204,12 +213,14 @@ async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
     }
 }
 
+/// Sends a run of `n` acks as one `basic.ack` of its last delivery (`multiple` when n > 1).
 async fn flush_run(ctx: &Ctx, run: Option<(Acker, u32, u64)>) {
     let Some((acker, _, n)) = run else { return };
     let result = acker.ack(BasicAckOptions { multiple: n > 1 }).await;
     record(ctx, result, Action::Ack, n);
 }
 
+/// Sends one delivery's settlement on its own.
 async fn send_one(ctx: &Ctx, acker: &Acker, action: Action) {
     let result = match action {
         Action::Ack => acker.ack(BasicAckOptions { multiple: false }).await,
