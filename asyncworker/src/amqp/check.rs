@@ -6,44 +6,43 @@ use std::time::Duration;
 
 use lapin::Connection;
 
-use super::Prepared;
 use super::connection::ConnectionManager;
-use super::topology::{Topology, inspect};
+use super::topology::{QueueSpec, Topology, inspect};
 use crate::backend::CheckLine;
 
 /// How long connecting may take before the check gives up on a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub(crate) async fn check(routes: &[Prepared]) -> Vec<CheckLine> {
-    let mut connections: Vec<(Arc<ConnectionManager>, Result<Connection, String>)> = Vec::new();
-    let mut lines = Vec::with_capacity(routes.len());
-    for route in routes {
-        let name = route.resolved.def.name;
-        let index = match connections
+/// What `--check` looks at for one route.
+pub(crate) struct CheckTarget<'a> {
+    pub(crate) route: &'static str,
+    /// Shared by the routes on the same (connection, vhost): connected to once.
+    pub(crate) connection: &'a Arc<ConnectionManager>,
+    pub(crate) topologies: &'a [Arc<Topology>],
+}
+
+/// One line per target, in order.
+pub(crate) async fn check(targets: Vec<CheckTarget<'_>>) -> Vec<CheckLine> {
+    let mut connections: Vec<(&Arc<ConnectionManager>, Result<Connection, String>)> = Vec::new();
+    let mut lines = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let known = connections
             .iter()
-            .position(|(m, _)| Arc::ptr_eq(m, &route.connection))
-        {
+            .position(|(m, _)| Arc::ptr_eq(m, target.connection));
+        let index = match known {
             Some(i) => i,
             None => {
-                let conn = tokio::time::timeout(CONNECT_TIMEOUT, route.connection.connect_once())
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(format!(
-                            "cannot connect to the broker within {CONNECT_TIMEOUT:?}"
-                        ))
-                    });
-                connections.push((Arc::clone(&route.connection), conn));
+                connections.push((target.connection, connect(target.connection).await));
                 connections.len() - 1
             }
         };
-        let line = match &connections[index].1 {
+        lines.push(match &connections[index].1 {
             Err(e) => CheckLine {
                 ok: false,
-                line: format!("amqp {name}: {e}"),
+                line: format!("amqp {}: {e}", target.route),
             },
-            Ok(conn) => route_line(name, conn, &route.topologies).await,
-        };
-        lines.push(line);
+            Ok(conn) => route_line(target.route, conn, target.topologies).await,
+        });
     }
     for (_, conn) in connections {
         if let Ok(c) = conn {
@@ -53,6 +52,18 @@ pub(crate) async fn check(routes: &[Prepared]) -> Vec<CheckLine> {
     lines
 }
 
+/// One connection for the check, given up on after [`CONNECT_TIMEOUT`].
+async fn connect(manager: &ConnectionManager) -> Result<Connection, String> {
+    tokio::time::timeout(CONNECT_TIMEOUT, manager.connect_once())
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "cannot connect to the broker within {CONNECT_TIMEOUT:?}"
+            ))
+        })
+}
+
+/// The line of route `name`: every queue of its topologies, each once.
 async fn route_line(name: &str, conn: &Connection, topologies: &[Arc<Topology>]) -> CheckLine {
     let mut ok = true;
     let mut parts = Vec::new();
@@ -64,33 +75,31 @@ async fn route_line(name: &str, conn: &Connection, topologies: &[Arc<Topology>])
                 continue;
             }
             seen.push(&q.name);
-            match inspect(conn, &q.name).await {
-                Ok(Some((ready, consumers))) => parts.push(format!(
-                    "{} `{}` exists ({ready} ready, {consumers} consumers)",
-                    q.role, q.name
-                )),
-                Ok(None) if topology.declare => {
-                    parts.push(format!(
-                        "{} `{}` missing, declared at start",
-                        q.role, q.name
-                    ));
-                }
-                Ok(None) => {
-                    ok = false;
-                    parts.push(format!(
-                        "{} `{}` MISSING (create it, or set declare = true)",
-                        q.role, q.name
-                    ));
-                }
-                Err(e) => {
-                    ok = false;
-                    parts.push(e);
-                }
-            }
+            let (fine, part) = queue_part(conn, q, topology.declare).await;
+            ok &= fine;
+            parts.push(part);
         }
     }
     CheckLine {
         ok,
         line: format!("amqp {name}: {}", parts.join("; ")),
+    }
+}
+
+/// What the broker has of `q`, and whether the route would run with it (a missing queue is
+/// fine when the route declares it).
+async fn queue_part(conn: &Connection, q: &QueueSpec, declare: bool) -> (bool, String) {
+    let (role, name) = (q.role, &q.name);
+    match inspect(conn, name).await {
+        Ok(Some((ready, consumers))) => (
+            true,
+            format!("{role} `{name}` exists ({ready} ready, {consumers} consumers)"),
+        ),
+        Ok(None) if declare => (true, format!("{role} `{name}` missing, declared at start")),
+        Ok(None) => (
+            false,
+            format!("{role} `{name}` MISSING (create it, or set declare = true)"),
+        ),
+        Err(e) => (false, e),
     }
 }

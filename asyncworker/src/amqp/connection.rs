@@ -73,75 +73,62 @@ impl ConnectionManager {
 
     /// The live connection, connecting first if needed; `None` once `stop` is cancelled.
     pub(crate) async fn get(&self, stop: &CancellationToken) -> Option<Arc<Connection>> {
+        // Held while connecting: a burst of callers after an outage builds one connection.
         let mut current = self.current.lock().await;
         if let Some(conn) = current.as_ref() {
-            let status = conn.status();
-            let mut down_since = self.down_since.lock().unwrap_or_else(|p| p.into_inner());
-            let stuck = if status.connected() {
-                *down_since = None;
-                false
-            } else {
-                down_since
-                    .get_or_insert_with(tokio::time::Instant::now)
-                    .elapsed()
-                    > RECOVERY_LIMIT
-            };
-            if !(stuck || status.closed() || status.errored() || status.closing()) {
+            if self.usable(conn) {
                 return Some(Arc::clone(conn));
             }
-            *down_since = None;
             tracing::warn!(connection = %self.label, "connection lost for good; building a new one");
             *current = None;
         }
+        let conn = self.connect(stop).await?;
+        *current = Some(Arc::clone(&conn));
+        Some(conn)
+    }
+
+    /// Whether `conn` is up, or down for less than [`RECOVERY_LIMIT`] while lapin recovers it.
+    fn usable(&self, conn: &Connection) -> bool {
+        let status = conn.status();
+        let mut down_since = self.down_since.lock().unwrap_or_else(|p| p.into_inner());
+        let stuck = if status.connected() {
+            *down_since = None;
+            false
+        } else {
+            down_since
+                .get_or_insert_with(tokio::time::Instant::now)
+                .elapsed()
+                > RECOVERY_LIMIT
+        };
+        let usable = !(stuck || status.closed() || status.errored() || status.closing());
+        if !usable {
+            *down_since = None;
+        }
+        usable
+    }
+
+    /// A new connection, trying every URL in turn with a backoff between attempts, until one
+    /// answers; `None` once `stop` is cancelled.
+    async fn connect(&self, stop: &CancellationToken) -> Option<Arc<Connection>> {
         let mut attempt: u32 = 0;
         loop {
             let uri = &self.uris[attempt as usize % self.uris.len()];
             attempt += 1;
-            // lapin's own TCP retries are kept short: past a blip, our loop takes over, so every
-            // attempt is logged with its count and the next URL of the list gets its turn
-            // (lapin's default, 16 tries up to 60 s apart, hides a dead broker for minutes).
-            let mut props = ConnectionProperties::default();
-            if self.auto_recover {
-                props = props.enable_auto_recover();
-            }
-            let props = props
-                .configure_backoff(|b| {
-                    b.with_min_delay(Duration::from_millis(100))
-                        .with_max_delay(Duration::from_secs(1))
-                        .with_max_times(2)
-                })
-                .with_connection_name(self.label.clone().into());
-            let connect = Connection::connect_uri(uri.clone(), props);
+            let connect = Connection::connect_uri(uri.clone(), self.properties());
             let result = tokio::select! {
                 biased;
                 () = stop.cancelled() => return None,
                 r = connect => r,
             };
+            let (host, port) = (&uri.authority.host, uri.authority.port);
             match result {
                 Ok(conn) => {
-                    tracing::info!(
-                        connection = %self.label,
-                        host = %uri.authority.host,
-                        port = uri.authority.port,
-                        vhost = %uri.vhost,
-                        attempt,
-                        "connected to the broker"
-                    );
-                    let conn = Arc::new(conn);
-                    *current = Some(Arc::clone(&conn));
-                    return Some(conn);
+                    tracing::info!(connection = %self.label, %host, port, vhost = %uri.vhost, attempt, "connected to the broker");
+                    return Some(Arc::new(conn));
                 }
                 Err(error) => {
                     let delay = Backoff::RECONNECT.delay(attempt);
-                    tracing::warn!(
-                        connection = %self.label,
-                        host = %uri.authority.host,
-                        port = uri.authority.port,
-                        attempt,
-                        retry_in = ?delay,
-                        %error,
-                        "cannot connect to the broker"
-                    );
+                    tracing::warn!(connection = %self.label, %host, port, attempt, retry_in = ?delay, %error, "cannot connect to the broker");
                     tokio::select! {
                         biased;
                         () = stop.cancelled() => return None,
@@ -150,6 +137,24 @@ impl ConnectionManager {
                 }
             }
         }
+    }
+
+    /// The properties of every connection this manager builds.
+    fn properties(&self) -> ConnectionProperties {
+        let mut props = ConnectionProperties::default();
+        if self.auto_recover {
+            props = props.enable_auto_recover();
+        }
+        // lapin's own TCP retries are kept short: past a blip, our loop takes over, so every
+        // attempt is logged with its count and the next URL of the list gets its turn
+        // (lapin's default, 16 tries up to 60 s apart, hides a dead broker for minutes).
+        props
+            .configure_backoff(|b| {
+                b.with_min_delay(Duration::from_millis(100))
+                    .with_max_delay(Duration::from_secs(1))
+                    .with_max_times(2)
+            })
+            .with_connection_name(self.label.clone().into())
     }
 
     /// Forgets `conn` if it is still the current connection, so that the next [`get`](Self::get)
@@ -196,6 +201,13 @@ impl ConnectionManager {
             tracing::debug!(connection = %self.label, %error, "error while closing the connection");
         }
     }
+}
+
+/// The name a connection shows in the broker's management UI and in logs:
+/// `<prefix> <named connection or "default">[ vhost=<vhost>]`.
+pub(crate) fn label(prefix: &str, connection: Option<&str>, vhost: Option<&str>) -> String {
+    let vhost = vhost.map(|v| format!(" vhost={v}")).unwrap_or_default();
+    format!("{prefix} {}{vhost}", connection.unwrap_or("default"))
 }
 
 /// The URL without its password, for logs and errors.

@@ -12,10 +12,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use lapin::BasicProperties;
-use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
 
-use super::publish::Publisher;
+use super::field::{int, long};
+use super::publisher::error::PublishError;
+use super::publisher::publish::Publisher;
 use crate::action::Action;
+use crate::observe::metrics::{Metrics, OutcomeLabels};
 
 /// The attempt number of a delivery: absent on the first delivery, 2 on the first retry...
 pub const ATTEMPT_HEADER: &str = "x-asyncworker-attempt";
@@ -56,6 +59,28 @@ pub(crate) struct RetryCounters {
     pub(crate) republish_failed: prometheus_client::metrics::counter::Counter,
 }
 
+impl RetryCounters {
+    /// The handles of (`route`, `queue`), created up front so that failures never build labels.
+    pub(crate) fn new(metrics: &Metrics, route: &str, queue: &str) -> RetryCounters {
+        let counter = |outcome: &str| {
+            metrics
+                .amqp_retries
+                .get_or_create(&OutcomeLabels {
+                    route: route.to_owned(),
+                    queue: queue.to_owned(),
+                    outcome: outcome.to_owned(),
+                })
+                .clone()
+        };
+        RetryCounters {
+            retried: counter("retried"),
+            dead_lettered: counter("dead_lettered"),
+            exhausted: counter("exhausted"),
+            republish_failed: counter("republish_failed"),
+        }
+    }
+}
+
 /// What the retry path needs of a delivery, kept aside because the handler owns the message.
 pub(crate) struct Original {
     pub(crate) data: Bytes,
@@ -85,7 +110,7 @@ pub(crate) fn attempt_of(properties: &BasicProperties) -> u32 {
 }
 
 /// Where a failed message goes next.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Next<'a> {
     Retry {
         queue: &'a str,
@@ -122,49 +147,31 @@ impl RetryPolicy {
         fallback: Action,
     ) -> Action {
         let attempt = attempt_of(&original.properties);
-        let next = self.next(attempt);
         let error = cut(error);
+        let next = self.next(attempt);
         let (target, headers) = match next {
-            Next::Exhausted => {
-                self.counters.exhausted.inc();
-                tracing::error!(
-                    route = %self.route,
-                    queue = %self.queue,
-                    attempt,
-                    error,
-                    "message failed its last attempt and the route has no dead_letter queue: rejected"
-                );
-                return Action::Reject;
-            }
-            Next::Retry { queue, attempt } => {
-                let mut h = self.headers(original);
-                h.insert(
-                    ATTEMPT_HEADER.into(),
-                    AMQPValue::LongLongInt(attempt.into()),
-                );
-                h.insert(ERROR_HEADER.into(), long(error));
-                (queue, h)
-            }
-            Next::DeadLetter { queue } => {
-                let mut h = self.headers(original);
-                h.insert(
-                    ATTEMPT_HEADER.into(),
-                    AMQPValue::LongLongInt(attempt.into()),
-                );
-                h.insert(ERROR_HEADER.into(), long(error));
-                h.insert(ROUTE_HEADER.into(), long(&self.route));
-                h.insert(QUEUE_HEADER.into(), long(&self.queue));
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                h.insert(
-                    DEAD_LETTERED_AT_HEADER.into(),
-                    AMQPValue::LongLongInt(i64::try_from(now).unwrap_or(i64::MAX)),
-                );
-                (queue, h)
-            }
+            Next::Exhausted => return self.exhausted(attempt, error),
+            // The copy carries the number of the attempt it will be.
+            Next::Retry { queue, attempt } => (queue, self.headers(original, attempt, error)),
+            Next::DeadLetter { queue } => (queue, self.parked_headers(original, attempt, error)),
         };
+        match self.republish(original, target, headers).await {
+            Ok(()) => match next {
+                Next::Retry { attempt, .. } => self.retried(target, attempt),
+                _ => self.dead_lettered(target, attempt, error),
+            },
+            Err(e) => self.republish_failed(target, &e, fallback),
+        }
+    }
+
+    /// Publishes the copy of `original` to `target` (through the default exchange) and waits
+    /// for the broker's confirm.
+    async fn republish(
+        &self,
+        original: &Original,
+        target: &str,
+        headers: FieldTable,
+    ) -> Result<(), PublishError> {
         // Persistent whatever the original was: it now lives only in the retry/parking queue.
         let properties = original
             .properties
@@ -172,51 +179,68 @@ impl RetryPolicy {
             .with_headers(headers)
             .with_delivery_mode(2);
         // Mandatory: a missing retry or parking queue must fail the republish, not drop the copy.
-        let published = self
-            .publisher
+        self.publisher
             .publish("", target, &original.data, properties, true)
-            .await;
-        match (published, &next) {
-            (Ok(()), Next::Retry { attempt, .. }) => {
-                self.counters.retried.inc();
-                tracing::warn!(
-                    route = %self.route,
-                    queue = %self.queue,
-                    retry_queue = target,
-                    next_attempt = attempt,
-                    "failed message sent for a delayed retry"
-                );
-                Action::Ack
-            }
-            (Ok(()), _) => {
-                self.counters.dead_lettered.inc();
-                tracing::error!(
-                    route = %self.route,
-                    queue = %self.queue,
-                    dead_letter = target,
-                    attempt,
-                    error,
-                    "message failed its last attempt: moved to the dead-letter queue"
-                );
-                Action::Ack
-            }
-            (Err(e), _) => {
-                self.counters.republish_failed.inc();
-                tracing::error!(
-                    route = %self.route,
-                    queue = %self.queue,
-                    target,
-                    error = %e,
-                    action = %fallback,
-                    "cannot republish the failed message (does the queue exist? declare = true creates it); settling the original with on_exception instead"
-                );
-                fallback
-            }
-        }
+            .await
     }
 
-    /// The original headers plus where the message first came from (kept across retries).
-    fn headers(&self, original: &Original) -> FieldTable {
+    /// Out of retries, and nowhere to park the message: it is rejected.
+    fn exhausted(&self, attempt: u32, error: &str) -> Action {
+        self.counters.exhausted.inc();
+        tracing::error!(
+            route = %self.route,
+            queue = %self.queue,
+            attempt,
+            error,
+            "message failed its last attempt and the route has no dead_letter queue: rejected"
+        );
+        Action::Reject
+    }
+
+    /// The copy waits in `retry_queue`; the original can go.
+    fn retried(&self, retry_queue: &str, next_attempt: u32) -> Action {
+        self.counters.retried.inc();
+        tracing::warn!(
+            route = %self.route,
+            queue = %self.queue,
+            retry_queue,
+            next_attempt,
+            "failed message sent for a delayed retry"
+        );
+        Action::Ack
+    }
+
+    /// The copy is parked in `dead_letter`; the original can go.
+    fn dead_lettered(&self, dead_letter: &str, attempt: u32, error: &str) -> Action {
+        self.counters.dead_lettered.inc();
+        tracing::error!(
+            route = %self.route,
+            queue = %self.queue,
+            dead_letter,
+            attempt,
+            error,
+            "message failed its last attempt: moved to the dead-letter queue"
+        );
+        Action::Ack
+    }
+
+    /// No copy exists: the original is settled with `fallback` so that it is not lost.
+    fn republish_failed(&self, target: &str, e: &PublishError, fallback: Action) -> Action {
+        self.counters.republish_failed.inc();
+        tracing::error!(
+            route = %self.route,
+            queue = %self.queue,
+            target,
+            error = %e,
+            action = %fallback,
+            "cannot republish the failed message (does the queue exist? declare = true creates it); settling the original with on_exception instead"
+        );
+        fallback
+    }
+
+    /// The headers of a copy: the original's, where the message first came from (kept
+    /// across retries), the number of the `attempt` and its `error`.
+    fn headers(&self, original: &Original, attempt: u32, error: &str) -> FieldTable {
         let mut h = original.properties.headers().clone().unwrap_or_default();
         if !h.contains_key(EXCHANGE_HEADER) {
             h.insert(EXCHANGE_HEADER.into(), long(original.exchange.as_str()));
@@ -225,14 +249,27 @@ impl RetryPolicy {
                 long(original.routing_key.as_str()),
             );
         }
+        h.insert(ATTEMPT_HEADER.into(), int(attempt.into()));
+        h.insert(ERROR_HEADER.into(), long(error));
+        h
+    }
+
+    /// The headers of a parked copy: those of any copy, plus who failed it and when, so that
+    /// an operator can tell where it came from.
+    fn parked_headers(&self, original: &Original, attempt: u32, error: &str) -> FieldTable {
+        let mut h = self.headers(original, attempt, error);
+        h.insert(ROUTE_HEADER.into(), long(&self.route));
+        h.insert(QUEUE_HEADER.into(), long(&self.queue));
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        h.insert(DEAD_LETTERED_AT_HEADER.into(), int(now));
         h
     }
 }
 
-fn long(s: &str) -> AMQPValue {
-    AMQPValue::LongString(LongString::from(s))
-}
-
+/// `error`, cut to [`MAX_ERROR_BYTES`] on a character boundary.
 fn cut(error: &str) -> &str {
     if error.len() <= MAX_ERROR_BYTES {
         return error;
@@ -246,7 +283,80 @@ fn cut(error: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
+    use crate::amqp::connection::ConnectionManager;
+
+    /// A policy of route `route` on queue `orders`; its publisher never connects in these tests.
+    fn policy(retries: u16, dead_letter: Option<&str>) -> RetryPolicy {
+        let urls = ["amqp://127.0.0.1".to_owned()];
+        let connection = ConnectionManager::new(&urls, None, 10, "t".into()).unwrap();
+        let publisher = Publisher::new(
+            Arc::new(connection),
+            CancellationToken::new(),
+            Duration::from_secs(1),
+        );
+        RetryPolicy {
+            route: "route".into(),
+            queue: "orders".into(),
+            retries,
+            retry_queue: (retries > 0).then(|| "orders.retry".to_owned()),
+            dead_letter: dead_letter.map(str::to_owned),
+            publisher: Arc::new(publisher),
+            counters: RetryCounters::new(&Metrics::new(), "route", "orders"),
+        }
+    }
+
+    fn original(properties: BasicProperties, exchange: &str, routing_key: &str) -> Original {
+        Original {
+            data: Bytes::new(),
+            properties,
+            exchange: exchange.into(),
+            routing_key: routing_key.into(),
+        }
+    }
+
+    #[test]
+    fn failed_messages_are_retried_then_parked_or_rejected() {
+        let p = policy(2, Some("orders.parking"));
+        let retry = |attempt| Next::Retry {
+            queue: "orders.retry",
+            attempt,
+        };
+        assert_eq!(p.next(1), retry(2));
+        assert_eq!(p.next(2), retry(3));
+        assert_eq!(
+            p.next(3),
+            Next::DeadLetter {
+                queue: "orders.parking"
+            }
+        );
+        assert_eq!(policy(0, None).next(1), Next::Exhausted);
+    }
+
+    #[test]
+    fn copies_carry_the_attempt_the_error_and_where_the_message_came_from() {
+        let p = policy(1, Some("orders.parking"));
+        let first = original(BasicProperties::default(), "events", "order.created");
+        let h = p.headers(&first, 2, "boom");
+        let get = |h: &FieldTable, k: &str| h.inner().get(k).cloned();
+        assert_eq!(get(&h, EXCHANGE_HEADER), Some(long("events")));
+        assert_eq!(get(&h, ROUTING_KEY_HEADER), Some(long("order.created")));
+        assert_eq!(get(&h, ATTEMPT_HEADER), Some(int(2)));
+        assert_eq!(get(&h, ERROR_HEADER), Some(long("boom")));
+        // Back from the retry queue it comes through the default exchange: the first exchange
+        // and routing key are kept.
+        let again = original(BasicProperties::default().with_headers(h), "", "orders");
+        let parked = p.parked_headers(&again, 2, "boom again");
+        assert_eq!(get(&parked, EXCHANGE_HEADER), Some(long("events")));
+        assert_eq!(get(&parked, ERROR_HEADER), Some(long("boom again")));
+        assert_eq!(get(&parked, ROUTE_HEADER), Some(long("route")));
+        assert_eq!(get(&parked, QUEUE_HEADER), Some(long("orders")));
+        assert!(get(&parked, DEAD_LETTERED_AT_HEADER).is_some());
+    }
 
     fn with_attempt(v: AMQPValue) -> BasicProperties {
         let mut h = FieldTable::default();

@@ -8,10 +8,11 @@
 //! ```
 
 use lapin::options::QueueDeclareOptions;
-use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
 
-use super::QueueType;
+use super::def::QueueType;
+use super::field::{int, long};
 
 /// A queue as a route wants it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,46 +38,18 @@ impl Topology {
         retry: Option<(&str, u64)>,
         dead_letter: Option<&str>,
     ) -> Topology {
-        let typed = || {
-            let mut args = FieldTable::default();
-            // Classic is the broker's default: leaving the argument out keeps queues declared
-            // elsewhere without it equivalent.
-            if queue_type == QueueType::Quorum {
-                args.insert("x-queue-type".into(), long("quorum"));
-            }
-            args
+        let spec = |name: &str, role, arguments| QueueSpec {
+            name: name.to_owned(),
+            role,
+            arguments,
         };
-        let mut queues = vec![QueueSpec {
-            name: queue.to_owned(),
-            role: "queue",
-            arguments: typed(),
-        }];
+        let mut queues = vec![spec(queue, "queue", typed(queue_type))];
         if let Some((retry_queue, ttl_ms)) = retry {
-            let mut args = typed();
-            args.insert(
-                "x-message-ttl".into(),
-                AMQPValue::LongLongInt(i64::try_from(ttl_ms).unwrap_or(i64::MAX)),
-            );
-            args.insert("x-dead-letter-exchange".into(), long(""));
-            args.insert("x-dead-letter-routing-key".into(), long(queue));
-            if queue_type == QueueType::Quorum {
-                // Quorum queues dead-letter at most once unless asked: a message on its way
-                // back from the retry queue must not be lost.
-                args.insert("x-dead-letter-strategy".into(), long("at-least-once"));
-                args.insert("x-overflow".into(), long("reject-publish"));
-            }
-            queues.push(QueueSpec {
-                name: retry_queue.to_owned(),
-                role: "retry queue",
-                arguments: args,
-            });
+            let arguments = retry_arguments(queue, queue_type, ttl_ms);
+            queues.push(spec(retry_queue, "retry queue", arguments));
         }
         if let Some(parking) = dead_letter {
-            queues.push(QueueSpec {
-                name: parking.to_owned(),
-                role: "dead-letter queue",
-                arguments: typed(),
-            });
+            queues.push(spec(parking, "dead-letter queue", typed(queue_type)));
         }
         Topology { declare, queues }
     }
@@ -108,6 +81,34 @@ impl Topology {
     }
 }
 
+/// The arguments every queue of the route gets: its type.
+fn typed(queue_type: QueueType) -> FieldTable {
+    let mut args = FieldTable::default();
+    // Classic is the broker's default: leaving the argument out keeps queues declared
+    // elsewhere without it equivalent.
+    if queue_type == QueueType::Quorum {
+        args.insert("x-queue-type".into(), long(queue_type.as_str()));
+    }
+    args
+}
+
+/// A retry queue holds each message for `ttl_ms`, then dead-letters it back to `queue`
+/// through the default exchange.
+fn retry_arguments(queue: &str, queue_type: QueueType, ttl_ms: u64) -> FieldTable {
+    let mut args = typed(queue_type);
+    args.insert("x-message-ttl".into(), int(ttl_ms));
+    args.insert("x-dead-letter-exchange".into(), long(""));
+    args.insert("x-dead-letter-routing-key".into(), long(queue));
+    if queue_type == QueueType::Quorum {
+        // Quorum queues dead-letter at most once unless asked: a message on its way back
+        // from the retry queue must not be lost. RabbitMQ honours at-least-once only with
+        // `reject-publish` overflow, and silently falls back to at-most-once without it.
+        args.insert("x-dead-letter-strategy".into(), long("at-least-once"));
+        args.insert("x-overflow".into(), long("reject-publish"));
+    }
+    args
+}
+
 /// `Some((ready messages, consumers))` if `queue` exists, `None` if not. Uses a channel of its
 /// own: a passive declare of a missing queue makes the broker close the channel.
 pub(crate) async fn inspect(conn: &Connection, queue: &str) -> Result<Option<(u32, u32)>, String> {
@@ -135,13 +136,10 @@ pub(crate) async fn inspect(conn: &Connection, queue: &str) -> Result<Option<(u3
     }
 }
 
-fn long(s: &str) -> AMQPValue {
-    AMQPValue::LongString(LongString::from(s))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lapin::types::AMQPValue;
 
     #[test]
     fn retry_queue_dead_letters_back_to_its_queue() {

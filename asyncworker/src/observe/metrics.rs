@@ -87,6 +87,9 @@ pub struct Metrics {
     /// Failed messages by what the retry path did (retried, dead_lettered, exhausted,
     /// republish_failed).
     pub(crate) amqp_retries: Family<OutcomeLabels, Counter>,
+    /// AMQP settlements lapin could not send (the channel was closed or recovered): the broker
+    /// redelivers those messages, so their handlers will see them again.
+    pub(crate) settlements_lost: Family<QueueLabels, Counter>,
 }
 
 /// `route`, `outcome` of a scheduled run.
@@ -197,8 +200,15 @@ impl Metrics {
             "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed",
             amqp_retries.clone(),
         );
+        let settlements_lost = Family::<QueueLabels, Counter>::default();
+        registry.register(
+            "settlements_lost",
+            "AMQP acks, rejects and requeues that could not be sent because the channel was closed or recovered: the broker redelivers those messages (expect duplicates)",
+            settlements_lost.clone(),
+        );
         Metrics {
             amqp_retries,
+            settlements_lost,
             registry,
             messages,
             decode_errors,

@@ -87,7 +87,7 @@ impl<T> Message<T> {
     /// first delayed retry (`retries = N` on the route), and so on. Read from the
     /// `x-asyncworker-attempt` header; a plain requeue does not count as a new attempt.
     pub fn attempt(&self) -> u32 {
-        super::retry::attempt_of(&self.envelope.properties)
+        crate::amqp::retry::attempt_of(&self.envelope.properties)
     }
 
     /// Whether the broker delivered it before (a hint: it may be set for messages never seen).

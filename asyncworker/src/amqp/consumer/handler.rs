@@ -4,7 +4,7 @@ use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
-use super::Message;
+use super::message::Message;
 use crate::app::App;
 use crate::handler::{
     FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,
@@ -112,3 +112,7 @@ macro_rules! impl_amqp_handler {
 }
 
 all_the_extractors!(impl_amqp_handler);
+
+/// Compile-time check of a handler's last argument (its messages) for a route with
+/// `bulk_size = BULK`, spanned at its type by `#[route]`.
+pub fn assert_messages<T: MessagesArg<BULK>, const BULK: u16>() {}

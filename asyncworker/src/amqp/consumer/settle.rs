@@ -8,32 +8,21 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lapin::Acker;
 use lapin::options::{BasicAckOptions, BasicRejectOptions};
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
-use super::retry::{Original, RetryPolicy};
 use crate::action::Action;
+use crate::amqp::retry::{Original, RetryPolicy};
 use crate::dispatch::Receipt;
 
 /// How long decisions behind an undecided delivery wait to join a multiple-ack run.
 const HOLD_BEHIND_GAP: Duration = Duration::from_millis(50);
 
-/// Counters of one route's settlements, shared by its settlers.
-#[derive(Debug, Default)]
-pub(crate) struct SettleStats {
-    pub(crate) acked: AtomicU64,
-    pub(crate) rejected: AtomicU64,
-    pub(crate) requeued: AtomicU64,
-    /// Settlements lapin could not send because the channel was closed or recovered: the
-    /// broker redelivers those messages.
-    pub(crate) lost: AtomicU64,
-    pub(crate) ack_frames: AtomicU64,
-}
-
+/// The handler's verdict on one delivery, numbered as the source numbered it.
 struct Decision {
     seq: u64,
     epoch: u32,
@@ -97,6 +86,7 @@ impl Receipt for AmqpReceipt {
     }
 }
 
+/// A delivery's place in the channel's order, from the front (the oldest unsettled one).
 enum Slot {
     Undecided,
     Decided(Decision),
@@ -104,29 +94,21 @@ enum Slot {
 }
 
 /// Starts the settler of one channel; it ends when every handle and receipt is dropped.
+/// `lost` counts the settlements it could not send (`asyncworker_settlements_lost_total`).
 pub(crate) fn spawn_settler(
     route: Arc<str>,
     queue: Arc<str>,
-    stats: Arc<SettleStats>,
+    lost: Counter,
 ) -> (Arc<SettlerHandle>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(settler(route, queue, stats, rx));
+    let ctx = Ctx { route, queue, lost };
+    let task = tokio::spawn(settler(ctx, rx));
     (Arc::new(SettlerHandle { tx }), task)
 }
 
-async fn settler(
-    route: Arc<str>,
-    queue: Arc<str>,
-    stats: Arc<SettleStats>,
-    mut rx: mpsc::UnboundedReceiver<Vec<Decision>>,
-) {
+async fn settler(ctx: Ctx, mut rx: mpsc::UnboundedReceiver<Vec<Decision>>) {
     let mut front: u64 = 0;
     let mut slots: VecDeque<Slot> = VecDeque::new();
-    let ctx = Ctx {
-        route,
-        queue,
-        stats,
-    };
     // When the oldest decision still held behind an undecided delivery was held: the wait is
     // counted from it, so a steady stream of new decisions cannot hold it forever.
     let mut held_since: Option<tokio::time::Instant> = None;
@@ -162,14 +144,18 @@ async fn settler(
     settle_behind_gap(&ctx, &mut slots).await;
 }
 
+/// What a settler's logs and its lost-settlement counter are labelled with.
 struct Ctx {
     route: Arc<str>,
     queue: Arc<str>,
-    stats: Arc<SettleStats>,
+    lost: Counter,
 }
 
+/// Puts each decision in its delivery's slot; slots of deliveries not decided yet are made
+/// `Undecided` on the way.
 fn place(front: &mut u64, slots: &mut VecDeque<Slot>, decisions: Vec<Decision>) {
     for d in decisions {
+        // Behind the front: that delivery is settled already.
         let Some(idx) = d.seq.checked_sub(*front) else {
             continue;
         };
@@ -181,6 +167,8 @@ fn place(front: &mut u64, slots: &mut VecDeque<Slot>, decisions: Vec<Decision>) 
     }
 }
 
+/// Settles the decided run at the front, coalescing consecutive acks of one epoch into one
+/// `multiple` ack, up to the first undecided delivery.
 async fn settle_front(ctx: &Ctx, front: &mut u64, slots: &mut VecDeque<Slot>) {
     let mut run: Option<(Acker, u32, u64)> = None; // last acker, epoch, count
     while let Some(slot) = slots.front() {
@@ -213,6 +201,8 @@ async fn settle_front(ctx: &Ctx, front: &mut u64, slots: &mut VecDeque<Slot>) {
     flush_run(ctx, run).await;
 }
 
+/// Sends the decisions held behind an undecided delivery one by one, leaving `Done` in their
+/// slots so that the front later steps over them.
 async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
     for slot in slots.iter_mut() {
         if matches!(slot, Slot::Decided(_))
@@ -223,13 +213,14 @@ async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
     }
 }
 
+/// Sends a run of `n` acks as one `basic.ack` of its last delivery (`multiple` when n > 1).
 async fn flush_run(ctx: &Ctx, run: Option<(Acker, u32, u64)>) {
     let Some((acker, _, n)) = run else { return };
     let result = acker.ack(BasicAckOptions { multiple: n > 1 }).await;
-    ctx.stats.ack_frames.fetch_add(1, Ordering::Relaxed);
     record(ctx, result, Action::Ack, n);
 }
 
+/// Sends one delivery's settlement on its own.
 async fn send_one(ctx: &Ctx, acker: &Acker, action: Action) {
     let result = match action {
         Action::Ack => acker.ack(BasicAckOptions { multiple: false }).await,
@@ -237,42 +228,54 @@ async fn send_one(ctx: &Ctx, acker: &Acker, action: Action) {
         // basic.reject (not nack) so quorum queues on RabbitMQ 4.3+ count the redelivery.
         Action::Requeue => acker.reject(BasicRejectOptions { requeue: true }).await,
     };
-    if action == Action::Ack {
-        ctx.stats.ack_frames.fetch_add(1, Ordering::Relaxed);
-    }
     record(ctx, result, action, 1);
 }
 
+/// Counts and logs a settlement of `n` messages that lapin could not send. Nothing else is
+/// recorded: the dispatcher already counted the outcome when it decided it.
 fn record(ctx: &Ctx, result: lapin::Result<bool>, action: Action, n: u64) {
-    match result {
-        Ok(true) => {
-            let counter = match action {
-                Action::Ack => &ctx.stats.acked,
-                Action::Reject => &ctx.stats.rejected,
-                Action::Requeue => &ctx.stats.requeued,
-            };
-            counter.fetch_add(n, Ordering::Relaxed);
-        }
-        Ok(false) => {
-            ctx.stats.lost.fetch_add(n, Ordering::Relaxed);
-            tracing::warn!(
-                route = %ctx.route,
-                queue = %ctx.queue,
-                %action,
-                messages = n,
-                "channel was closed or recovered before the settlement; the broker will redeliver these messages"
-            );
-        }
-        Err(error) => {
-            ctx.stats.lost.fetch_add(n, Ordering::Relaxed);
-            tracing::warn!(
-                route = %ctx.route,
-                queue = %ctx.queue,
-                %action,
-                messages = n,
-                %error,
-                "settlement failed; the broker will redeliver these messages"
-            );
-        }
+    let reason = match result {
+        Ok(true) => return,
+        // lapin drops settlements for a channel that is closed or was replaced by recovery.
+        Ok(false) => "the channel was closed or recovered before the settlement".to_owned(),
+        Err(error) => format!("the settlement failed: {error}"),
+    };
+    ctx.lost.inc_by(n);
+    tracing::warn!(
+        route = %ctx.route,
+        queue = %ctx.queue,
+        %action,
+        messages = n,
+        %reason,
+        "settlement not sent; the broker will redeliver these messages"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::metrics::{Metrics, QueueLabels};
+
+    #[test]
+    fn settlements_lapin_could_not_send_are_counted_as_lost() {
+        let metrics = Metrics::new();
+        let labels = QueueLabels {
+            route: "drain".into(),
+            queue: "orders".into(),
+        };
+        let ctx = Ctx {
+            route: "drain".into(),
+            queue: "orders".into(),
+            lost: metrics.settlements_lost.get_or_create(&labels).clone(),
+        };
+        record(&ctx, Ok(true), Action::Ack, 5);
+        record(&ctx, Ok(false), Action::Ack, 3);
+        let closed = lapin::ErrorKind::InvalidChannelState(lapin::ChannelState::Closed, "ack");
+        record(&ctx, Err(closed.into()), Action::Requeue, 1);
+        let text = metrics.encode();
+        assert!(
+            text.contains(r#"asyncworker_settlements_lost_total{route="drain",queue="orders"} 4"#),
+            "{text}"
+        );
     }
 }

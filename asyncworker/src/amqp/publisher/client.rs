@@ -13,8 +13,9 @@ use lapin::BasicProperties;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::ConnectionManager;
-use super::publish::{PublishError, Publisher};
+use super::error::PublishError;
+use super::publish::Publisher;
+use crate::amqp::connection::{self, ConnectionManager};
 use crate::settings::Settings;
 
 /// (named connection, vhost); `None` is the default connection / the URL's vhost.
@@ -22,10 +23,8 @@ type Key = (Option<Arc<str>>, Option<Arc<str>>);
 
 /// The publisher connections of one worker.
 pub(crate) struct Clients {
-    default_urls: Vec<String>,
-    named: std::collections::BTreeMap<String, Vec<String>>,
-    heartbeat: u16,
-    timeout: Duration,
+    /// The worker's settings: URLs, heartbeat and publish timeout.
+    settings: Settings,
     entries: Mutex<HashMap<Key, Arc<Entry>>>,
     closed: CancellationToken,
 }
@@ -42,10 +41,7 @@ pub(crate) struct Entry {
 impl Clients {
     pub(crate) fn new(settings: &Settings) -> Clients {
         Clients {
-            default_urls: settings.amqp_urls.clone(),
-            named: settings.amqp_connections.clone(),
-            heartbeat: settings.amqp_heartbeat,
-            timeout: settings.amqp_publish_timeout,
+            settings: settings.clone(),
             entries: Mutex::new(HashMap::new()),
             closed: CancellationToken::new(),
         }
@@ -66,25 +62,17 @@ impl Clients {
         if let Some(e) = entries.get(&key) {
             return Ok(Arc::clone(e));
         }
-        let settings = Settings {
-            amqp_urls: self.default_urls.clone(),
-            amqp_connections: self.named.clone(),
-            ..Settings::default()
-        };
+        let settings = &self.settings;
         let urls = settings
             .connection_urls(connection, &|k| std::env::var(k).ok())
             .map_err(PublishError::Connection)?;
-        let label = format!(
-            "asyncworker publisher {}{}",
-            connection.unwrap_or("default"),
-            vhost.map(|v| format!(" vhost={v}")).unwrap_or_default()
-        );
-        let manager = ConnectionManager::new(&urls, vhost, self.heartbeat, label)
+        let label = connection::label("asyncworker publisher", connection, vhost);
+        let manager = ConnectionManager::new(&urls, vhost, settings.amqp_heartbeat, label)
             .map_err(PublishError::Connection)?
             .without_recovery();
         let manager = Arc::new(manager);
         let entry = Arc::new(Entry {
-            user: Publisher::new(Arc::clone(&manager), self.closed.clone(), self.timeout),
+            user: Publisher::new(Arc::clone(&manager), self.closed.clone(), self.timeout()),
             connection: manager,
             others: Mutex::new(Vec::new()),
         });
@@ -102,7 +90,7 @@ impl Clients {
         let publisher = Arc::new(Publisher::new(
             Arc::clone(&entry.connection),
             self.closed.clone(),
-            self.timeout,
+            self.timeout(),
         ));
         entry
             .others
@@ -110,6 +98,11 @@ impl Clients {
             .unwrap_or_else(|p| p.into_inner())
             .push(Arc::clone(&publisher));
         Ok(publisher)
+    }
+
+    /// How long a publish may wait for a connection and its confirm.
+    fn timeout(&self) -> Duration {
+        self.settings.amqp_publish_timeout
     }
 
     /// Closes every publisher channel and connection; later publishes fail with

@@ -1,0 +1,351 @@
+//! Publishing with publisher confirms on one channel of a publisher connection.
+//!
+//! A [`Publisher`] owns one confirm-mode channel, opened on first use and again whenever the
+//! broker closed it or the connection went away. Publishes from many tasks share the channel,
+//! so they pipeline: each waits only for its own confirm. A `mandatory` publish has a channel to
+//! itself (from a small pool) until it is confirmed, so that a message the broker returns is
+//! always pinned on the publish that sent it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::{BasicProperties, Channel, Confirmation, ErrorKind};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::error::PublishError;
+use super::mandatory::{Lease, MANDATORY_CHANNELS, MandatoryPool};
+use super::slot::{ForgetOnDrop, Slot};
+use crate::amqp::connection::ConnectionManager;
+use crate::backoff::Backoff;
+
+/// Confirm-mode channels on a (shared) publisher connection: one that every ordinary publish
+/// shares, and a few for `mandatory` publishes.
+pub(crate) struct Publisher {
+    connection: Arc<ConnectionManager>,
+    shared: Slot,
+    /// The channels of `mandatory` publishes, each with one publish at a time: the broker
+    /// acks several publishes with one `multiple` ack, and lapin then hands the messages it
+    /// returned to arbitrary publishes of that ack (it walks a `HashMap`), so with several
+    /// mandatory publishes in flight on a channel an unroutable one could be reported
+    /// confirmed and a routable one returned.
+    mandatory: MandatoryPool,
+    /// Serializes publishes on single-use probe channels (see [`TryError::Ambiguous`]), so a
+    /// burst of them never exhausts the connection's channels.
+    probing: tokio::sync::Mutex<()>,
+    closed: CancellationToken,
+    timeout: Duration,
+}
+
+/// One message to publish, as the caller gave it.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    exchange: &'a str,
+    routing_key: &'a str,
+    body: &'a [u8],
+    properties: &'a BasicProperties,
+    mandatory: bool,
+}
+
+/// What went wrong in one try, and whether trying again may help.
+enum TryError {
+    /// The connection or channel went away: open a new one and publish again.
+    Transient(String),
+    /// The broker closed the shared channel with a soft error that names no exchange (e.g. a
+    /// message over the size limit). Every publish pipelined on that channel sees the same
+    /// error, so whether this one caused it is only known by publishing it again alone.
+    Ambiguous(String),
+    /// Trying again would fail the same way.
+    Final(PublishError),
+}
+
+impl Publisher {
+    pub(crate) fn new(
+        connection: Arc<ConnectionManager>,
+        closed: CancellationToken,
+        timeout: Duration,
+    ) -> Publisher {
+        Publisher {
+            connection,
+            shared: Slot::default(),
+            mandatory: MandatoryPool::new(MANDATORY_CHANNELS),
+            probing: tokio::sync::Mutex::new(()),
+            closed,
+            timeout,
+        }
+    }
+
+    /// Publishes and waits for the broker's confirm. A lost connection or channel is
+    /// reopened and the message sent again until the timeout: a message may then reach the
+    /// queue twice, never zero times without an error.
+    pub(crate) async fn publish(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+        mandatory: bool,
+    ) -> Result<(), PublishError> {
+        let out = Outgoing {
+            exchange,
+            routing_key,
+            body,
+            properties: &properties,
+            mandatory,
+        };
+        let deadline = Instant::now() + self.timeout;
+        let mut attempt: u32 = 0;
+        let mut last_error: Option<String> = None;
+        let mut alone = false;
+        while let Ok(tried) = tokio::time::timeout_at(deadline, self.try_once(out, alone)).await {
+            match tried {
+                Ok(()) => return Ok(()),
+                Err(TryError::Final(e)) => return Err(e),
+                // Refused even alone on its channel: it is this message's fault.
+                Err(TryError::Ambiguous(reason)) if alone => {
+                    let exchange = exchange.to_owned();
+                    return Err(PublishError::Refused { exchange, reason });
+                }
+                Err(TryError::Ambiguous(e)) => {
+                    tracing::debug!(connection = %self.connection.label(), exchange, routing_key, error = %e,
+                        "the publish channel was closed by a refusal; publishing this message again alone to learn whether it was refused");
+                    last_error = Some(e);
+                    alone = true;
+                }
+                Err(TryError::Transient(e)) => {
+                    if self.closed.is_cancelled() {
+                        return Err(PublishError::Closed);
+                    }
+                    attempt += 1;
+                    tracing::warn!(connection = %self.connection.label(), exchange, routing_key, attempt, error = %e,
+                        "publish interrupted; publishing again on a new channel");
+                    last_error = Some(e);
+                    if !pause(deadline, attempt).await {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(self.gave_up(last_error))
+    }
+
+    /// The error of a publish whose time ran out.
+    fn gave_up(&self, last_error: Option<String>) -> PublishError {
+        if self.closed.is_cancelled() {
+            return PublishError::Closed;
+        }
+        PublishError::Timeout {
+            after: self.timeout,
+            last_error,
+        }
+    }
+
+    /// One try, on the publish's usual channel or `alone` on a probe channel.
+    async fn try_once(&self, out: Outgoing<'_>, alone: bool) -> Result<(), TryError> {
+        if alone {
+            // Boxed, like every cold path here: a publish future is moved around and stored
+            // per publish in flight, so it stays as small as the hot path.
+            Box::pin(self.try_alone(out)).await
+        } else {
+            self.try_publish(out).await
+        }
+    }
+
+    /// One try on the shared channel, or on a leased channel for a `mandatory` publish.
+    async fn try_publish(&self, out: Outgoing<'_>) -> Result<(), TryError> {
+        let lease = if out.mandatory {
+            Some(self.mandatory.lease().await)
+        } else {
+            None
+        };
+        let slot = lease.as_ref().map_or(&self.shared, Lease::slot);
+        let channel = match slot.current() {
+            Some(c) => c,
+            // Opening a channel may connect first: a large future, boxed off the hot path.
+            None => Box::pin(slot.get_or_open(self.open_channel())).await?,
+        };
+        // If this future is dropped mid-publish (the publish timeout, or the caller's), a
+        // message the broker returns later must not be pinned on the next mandatory publish
+        // of this channel: forget the channel then.
+        let mut pending = ForgetOnDrop {
+            slot,
+            channel: &channel,
+            armed: out.mandatory,
+        };
+        let result = publish_on(&channel, out).await;
+        pending.armed = false;
+        // A refusal closed the channel, and so may whatever made the try transient; a
+        // returned or nacked message leaves it open.
+        if let Err(
+            TryError::Transient(_)
+            | TryError::Ambiguous(_)
+            | TryError::Final(PublishError::Refused { .. }),
+        ) = &result
+        {
+            slot.forget(&channel);
+        }
+        result
+    }
+
+    /// Publishes on a fresh channel of its own, closed afterwards: whatever the broker says
+    /// about it is about this message alone.
+    async fn try_alone(&self, out: Outgoing<'_>) -> Result<(), TryError> {
+        let _probing = self.probing.lock().await;
+        let channel = self.open_channel().await?;
+        let result = publish_on(&channel, out).await;
+        if channel.status().connected() {
+            let _ = channel.close(200, "probe done".into()).await;
+        }
+        result
+    }
+
+    /// A new confirm-mode channel (and the connection first, if needed).
+    async fn open_channel(&self) -> Result<Channel, TryError> {
+        let Some(conn) = self.connection.get(&self.closed).await else {
+            return Err(TryError::Final(PublishError::Closed));
+        };
+        let channel = conn
+            .create_channel()
+            .await
+            .map_err(|e| TryError::Transient(format!("cannot open a channel: {e}")))?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| TryError::Transient(format!("confirm.select failed: {e}")))?;
+        Ok(channel)
+    }
+
+    /// Closes the channels (not the shared connection).
+    pub(crate) async fn close(&self) {
+        for slot in std::iter::once(&self.shared).chain(self.mandatory.slots()) {
+            slot.close().await;
+        }
+    }
+}
+
+/// Waits before the next try, longer after each (at most 2 s); `false` if `deadline` comes
+/// first.
+async fn pause(deadline: Instant, attempt: u32) -> bool {
+    let pause = Backoff::RECONNECT
+        .delay(attempt)
+        .min(Duration::from_secs(2));
+    tokio::time::timeout_at(deadline, tokio::time::sleep(pause))
+        .await
+        .is_ok()
+}
+
+/// One publish on `channel`, waiting for its confirm.
+async fn publish_on(channel: &Channel, out: Outgoing<'_>) -> Result<(), TryError> {
+    let Outgoing {
+        exchange,
+        routing_key,
+        ..
+    } = out;
+    // lapin's publish future is about 1 KB; boxed, the futures around it (one per publish in
+    // flight, moved at every level of async fn) stay small.
+    let confirm = Box::pin(channel.basic_publish(
+        exchange.into(),
+        routing_key.into(),
+        BasicPublishOptions {
+            mandatory: out.mandatory,
+            immediate: false,
+        },
+        out.body,
+        out.properties.clone(),
+    ))
+    .await
+    .map_err(|e| classify(exchange, &e))?;
+    match confirm.await {
+        Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
+        Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
+            Err(TryError::Final(PublishError::Unroutable {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+                reply: format!("{} {}", returned.reply_code, returned.reply_text),
+            }))
+        }
+        Ok(Confirmation::Nack(None)) => Err(TryError::Final(PublishError::Nacked {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+        })),
+        Err(e) => Err(classify(exchange, &e)),
+    }
+}
+
+/// Sorts a failed publish to `exchange`. The broker refuses a publish by closing the channel
+/// with a soft error, and lapin fails every publish pending on that channel with it, so the
+/// error alone does not say which publish was refused:
+/// - a refusal that names this exchange (`no exchange 'x'`, `access to exchange 'x' ...
+///   refused`) is final: this publish would be refused too;
+/// - one that names another exchange was another publish's fault: publish again;
+/// - one that names none is [`TryError::Ambiguous`]: publish again alone to find out;
+/// - anything else (I/O, a closed connection) is worth another try on a fresh channel.
+fn classify(exchange: &str, error: &lapin::Error) -> TryError {
+    match error.kind() {
+        ErrorKind::ProtocolError(amqp) if error.is_amqp_soft_error() => {
+            let text = amqp.get_message().as_str();
+            let ours = if exchange.is_empty() {
+                "amq.default"
+            } else {
+                exchange
+            };
+            if text.contains(&format!("exchange '{ours}'")) {
+                TryError::Final(PublishError::Refused {
+                    exchange: exchange.to_owned(),
+                    reason: amqp.to_string(),
+                })
+            } else if text.contains("exchange '") {
+                TryError::Transient(format!(
+                    "the channel was closed because of another publish: {amqp}"
+                ))
+            } else {
+                TryError::Ambiguous(amqp.to_string())
+            }
+        }
+        _ => TryError::Transient(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapin::protocol::{AMQPError, AMQPErrorKind, AMQPSoftError};
+
+    fn soft(code: AMQPSoftError, text: &str) -> lapin::Error {
+        ErrorKind::ProtocolError(AMQPError::new(AMQPErrorKind::Soft(code), text.into())).into()
+    }
+
+    #[test]
+    fn refusals_are_attributed_by_the_exchange_they_name() {
+        let missing = soft(
+            AMQPSoftError::NOTFOUND,
+            "NOT_FOUND - no exchange 'orders' in vhost '/'",
+        );
+        assert!(matches!(
+            classify("orders", &missing),
+            TryError::Final(PublishError::Refused { .. })
+        ));
+        assert!(matches!(classify("", &missing), TryError::Transient(_)));
+        assert!(matches!(
+            classify("order", &missing),
+            TryError::Transient(_)
+        ));
+        let denied = soft(
+            AMQPSoftError::ACCESSREFUSED,
+            "ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user 'u'",
+        );
+        assert!(matches!(
+            classify("", &denied),
+            TryError::Final(PublishError::Refused { .. })
+        ));
+        let too_big = soft(
+            AMQPSoftError::PRECONDITIONFAILED,
+            "PRECONDITION_FAILED - message size 200000000 is larger than configured max size",
+        );
+        assert!(matches!(classify("", &too_big), TryError::Ambiguous(_)));
+        let io: lapin::Error =
+            ErrorKind::InvalidChannelState(lapin::ChannelState::Closing, "basic.publish").into();
+        assert!(matches!(classify("", &io), TryError::Transient(_)));
+    }
+}

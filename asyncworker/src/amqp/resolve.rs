@@ -1,0 +1,202 @@
+//! How a route's options resolve: deployment overrides, the queue prefix, validation, the
+//! topology each queue needs, and the one-line `describe`.
+
+use super::def::{AmqpOptions, AmqpRouteDef};
+use super::topology::Topology;
+use crate::backend::RouteProblem;
+use crate::bulk::BulkOptions;
+use crate::registry::RouteDef as _;
+use crate::settings::Settings;
+
+/// A route's options after deployment overrides, with prefixed queue names.
+pub(crate) struct Resolved {
+    pub(crate) def: &'static AmqpRouteDef,
+    pub(crate) options: AmqpOptions,
+    /// The bulk options, with the deployment's overrides.
+    pub(crate) bulk: BulkOptions,
+    pub(crate) queues: Vec<String>,
+    pub(crate) prefetch: u16,
+    /// The parking queue, with the queue prefix.
+    pub(crate) dead_letter: Option<String>,
+}
+
+impl Resolved {
+    /// `def`'s options with the deployment's overrides applied and the queue prefix added,
+    /// or why they cannot run.
+    pub(crate) fn new(
+        def: &'static AmqpRouteDef,
+        settings: &Settings,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Resolved, Vec<RouteProblem>> {
+        let problem = |message: String| vec![RouteProblem::of(def, message)];
+        let over = crate::settings::route_override(def.name, settings, lookup).map_err(|bad| {
+            bad.into_iter()
+                .map(|m| RouteProblem::of(def, m))
+                .collect::<Vec<_>>()
+        })?;
+        let queues = match over.queues.clone() {
+            Some(q) => valid_queue_override(q).map_err(problem)?,
+            None => def.queues.iter().map(|q| (*q).to_owned()).collect(),
+        };
+        let bulk = def.options.bulk().with_override(&over);
+        let mut options = def.options;
+        options.prefetch = over.prefetch.or(options.prefetch);
+        let prefetch =
+            prefetch(options.prefetch, &bulk, settings.amqp_prefetch).map_err(problem)?;
+        let prefix = &settings.amqp_queue_prefix;
+        let resolved = Resolved {
+            def,
+            options,
+            bulk,
+            queues: queues.into_iter().map(|q| format!("{prefix}{q}")).collect(),
+            prefetch,
+            dead_letter: options.dead_letter.map(|d| format!("{prefix}{d}")),
+        };
+        resolved.no_loops().map_err(problem)?;
+        Ok(resolved)
+    }
+
+    /// Checked here too, not only by the macro: queue overrides come from the environment.
+    /// A route must not consume the queues its failed messages wait or park in.
+    fn no_loops(&self) -> Result<(), String> {
+        let queues = &self.queues;
+        if self.options.retries > 0
+            && let Some(q) = queues
+                .iter()
+                .find(|q| queues.contains(&format!("{q}.retry")))
+        {
+            return Err(format!(
+                "consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues"
+            ));
+        }
+        if let Some(d) = &self.dead_letter
+            && queues.contains(d)
+        {
+            return Err(format!(
+                "consumes its own dead-letter queue `{d}`: parked messages would loop"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The topology of each of the route's queues: itself, `<queue>.retry`, the parking queue.
+    pub(crate) fn topologies(&self) -> Vec<Topology> {
+        let o = &self.options;
+        self.queues
+            .iter()
+            .map(|q| {
+                let retry_queue = format!("{q}.retry");
+                Topology::new(
+                    q,
+                    o.queue_type,
+                    o.declare,
+                    (o.retries > 0).then_some((retry_queue.as_str(), o.retry_delay_ms)),
+                    self.dead_letter.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    /// A one-line summary for `--routes` and the startup log.
+    pub(crate) fn describe(&self) -> String {
+        let o = &self.options;
+        let mut s = format!(
+            "amqp  {:<20} queues={:?} bulk_size={} bulk_flush={}ms prefetch={} concurrency={} on_success={} on_exception={} on_decode_error={}",
+            self.def.name,
+            self.queues,
+            self.bulk.bulk_size,
+            self.bulk.bulk_flush_ms,
+            self.prefetch,
+            self.bulk.concurrency,
+            o.on_success,
+            o.on_exception,
+            o.on_decode_error,
+        );
+        if let Some(t) = self.bulk.timeout_ms {
+            s.push_str(&format!(" timeout={t}ms"));
+        }
+        if let Some(v) = o.vhost {
+            s.push_str(&format!(" vhost={v:?}"));
+        }
+        if let Some(c) = o.connection {
+            s.push_str(&format!(" connection={c:?}"));
+        }
+        if o.retries > 0 {
+            s.push_str(&format!(
+                " retries={} retry_delay={}ms",
+                o.retries, o.retry_delay_ms
+            ));
+        }
+        if let Some(d) = &self.dead_letter {
+            s.push_str(&format!(" dead_letter={d:?}"));
+        }
+        if o.declare {
+            s.push_str(&format!(
+                " declare=true queue_type={}",
+                o.queue_type.as_str()
+            ));
+        }
+        s.push_str(&format!("  ({})", self.def.location()));
+        s
+    }
+}
+/// A deployment's queue list (`_QUEUES`), if every name is one the broker accepts.
+fn valid_queue_override(queues: Vec<String>) -> Result<Vec<String>, String> {
+    if queues.is_empty() || queues.iter().any(|q| q.is_empty() || q.len() > 255) {
+        return Err(format!(
+            "the queue override {queues:?} needs one or more names of 1 to 255 bytes"
+        ));
+    }
+    Ok(queues)
+}
+
+/// The prefetch of a route: the one it sets, else enough for every concurrent call to be fed
+/// and the next bulk to fill meanwhile (at least the worker's `amqp_prefetch`).
+fn prefetch(set: Option<u16>, bulk: &BulkOptions, default: u16) -> Result<u16, String> {
+    if let Some(p) = set {
+        if p < bulk.bulk_size {
+            return Err(format!(
+                "prefetch {p} is smaller than bulk_size {}: the bulk could never fill",
+                bulk.bulk_size
+            ));
+        }
+        return Ok(p);
+    }
+    let needed = u32::from(bulk.bulk_size) * (u32::from(bulk.concurrency) + 1);
+    Ok(u32::from(default).max(needed).min(u32::from(u16::MAX)) as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(bulk_size: u16, concurrency: u16) -> BulkOptions {
+        BulkOptions {
+            bulk_size,
+            bulk_flush_ms: 1000,
+            concurrency,
+            timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn prefetch_feeds_every_call_and_the_next_bulk() {
+        assert_eq!(prefetch(None, &bulk(10, 2), 128), Ok(128));
+        assert_eq!(prefetch(None, &bulk(100, 3), 128), Ok(400));
+        assert_eq!(prefetch(None, &bulk(1000, 100), 128), Ok(u16::MAX));
+        assert_eq!(prefetch(Some(20), &bulk(10, 4), 128), Ok(20));
+        assert!(prefetch(Some(5), &bulk(10, 1), 128).is_err());
+    }
+
+    #[test]
+    fn queue_overrides_need_names_the_broker_accepts() {
+        let names = |v: &[&str]| v.iter().map(|q| (*q).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            valid_queue_override(names(&["a", "b"])),
+            Ok(names(&["a", "b"]))
+        );
+        assert!(valid_queue_override(Vec::new()).is_err());
+        assert!(valid_queue_override(names(&["a", ""])).is_err());
+        assert!(valid_queue_override(vec!["q".repeat(256)]).is_err());
+    }
+}
