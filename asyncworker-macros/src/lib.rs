@@ -9,9 +9,12 @@
 //! [asyncworker]: https://docs.rs/asyncworker
 
 mod duration;
+mod emit;
 mod errors;
 mod hooks;
 mod item;
+mod parse;
+mod paths;
 mod route;
 #[cfg(test)]
 mod test_support;
@@ -202,11 +205,11 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     }
 ///     ::asyncworker::__private::inventory::submit! {
 ///         ::asyncworker::__private::HookDef {
-///             kind: ::asyncworker::__private::HookKind::Startup,
 ///             name: "connect",
 ///             module_path: ::core::module_path!(),
 ///             file: ::core::file!(),
 ///             line: ::core::line!(),
+///             kind: ::asyncworker::__private::HookKind::Startup,
 ///             order: -5i32,
 ///             run: __asyncworker_hook,
 ///         }

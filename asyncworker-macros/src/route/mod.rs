@@ -2,7 +2,7 @@
 //! emit the function unchanged plus its registration.
 
 mod amqp;
-pub(crate) mod args;
+mod args;
 mod emit;
 mod http;
 mod schedule;
@@ -12,7 +12,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
-use self::args::{Backend, RouteArgs};
+use self::args::{BackendArg, RouteArgs};
 use crate::errors::Errors;
 use crate::item::{self, Kind};
 
@@ -85,69 +85,47 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
             "`name` must not be empty",
         ));
     }
-    match &args.backend {
+    let Some(backend) = &args.backend else {
         // A mistyped backend key was reported already; "needs a backend" would repeat it.
-        None if had_syntax_errors => None,
-        None => {
+        if !had_syntax_errors {
             errors.push(syn::Error::new(
                 Span::call_site(),
                 "a route needs a backend: `amqp = [\"queue\", ...]`",
             ));
-            None
         }
-        Some(Backend::Every(every)) => {
-            args.reject_foreign("every", args::SCHEDULE_KEYS, errors);
-            let route = schedule::validate_every(&args, &every.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Schedule(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
+        return None;
+    };
+    args.reject_foreign(backend, errors);
+    let kind = match backend {
+        BackendArg::Amqp(queues) => RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
+        BackendArg::Http(paths) => RouteKind::Http(http::validate(&args, &paths.value, errors)?),
+        BackendArg::Sse(paths) => RouteKind::Sse(sse::validate(&args, &paths.value, errors)?),
+        BackendArg::Every(every) => {
+            RouteKind::Schedule(schedule::validate_every(&args, &every.value, errors)?)
         }
-        Some(Backend::Cron(cron)) => {
-            args.reject_foreign("cron", args::SCHEDULE_KEYS, errors);
-            let route = schedule::validate_cron(&args, &cron.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Schedule(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
+        BackendArg::Cron(cron) => {
+            RouteKind::Schedule(schedule::validate_cron(&args, &cron.value, errors)?)
         }
-        Some(Backend::Amqp(queues)) => {
-            args.reject_foreign("amqp", args::AMQP_KEYS, errors);
-            Some(Route {
-                kind: RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Http(paths)) => {
-            args.reject_foreign("http", args::HTTP_KEYS, errors);
-            let route = http::validate(&args, &paths.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Http(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Sse(paths)) => {
-            args.reject_foreign("sse", args::SSE_KEYS, errors);
-            let route = sse::validate(&args, &paths.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Sse(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-    }
+    };
+    Some(Route {
+        name: args.name.as_ref().map(|arg| arg.value.clone()),
+        kind,
+    })
 }
 
+/// The registration of a valid route.
 fn emit(route: &Route, func: &ItemFn) -> TokenStream {
     let name = route
         .name
         .as_ref()
         .map_or_else(|| func.sig.ident.unraw().to_string(), LitStr::value);
-    match &route.kind {
-        RouteKind::Amqp(r) => amqp::emit(r, &name, func),
-        RouteKind::Http(r) => http::emit(r, &name, func),
-        RouteKind::Sse(r) => sse::emit(r, &name, func),
-        RouteKind::Schedule(r) => schedule::emit(r, &name, func),
-    }
+    let handler = match &route.kind {
+        RouteKind::Amqp(r) => amqp::handler(r, func),
+        RouteKind::Http(r) => http::handler(r, func),
+        RouteKind::Sse(r) => sse::handler(r, func),
+        RouteKind::Schedule(r) => schedule::handler(r, func),
+    };
+    emit::route(func, &name, handler)
 }
 
 #[cfg(test)]

@@ -94,8 +94,7 @@ fn expansion_of_retry_and_topology_options() {
     let attr = r#"amqp = ["orders"], retries = 3, retry_delay = "10s", dead_letter = "parking",
         declare = true, queue_type = "quorum""#;
     let out = try_expand(tokens(attr), tokens(HANDLER)).unwrap();
-    let file: syn::File = syn::parse2(out).unwrap();
-    let options = registration_options(&file);
+    let options = registration_options(out);
     assert_tokens_eq(
         &options,
         r#"::asyncworker::__private::AmqpOptions {
@@ -135,9 +134,8 @@ fn expansion_of_retry_and_topology_options() {
     ] {
         let out = try_expand(tokens(attr), tokens(HANDLER))
             .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"));
-        let file: syn::File = syn::parse2(out).unwrap();
         assert_tokens_eq(
-            &registration_options(&file),
+            &registration_options(out),
             &format!(
                 "::asyncworker::__private::AmqpOptions {{ bulk_size: 1u16, {fields} \
                  ..::asyncworker::__private::AmqpOptions::DEFAULT }}"
@@ -146,17 +144,22 @@ fn expansion_of_retry_and_topology_options() {
     }
 }
 
-/// The `options: ...` expression of the `AmqpRouteDef` in an expansion.
-fn registration_options(file: &syn::File) -> TokenStream {
+/// The statements of the registration's `const _` block in an expansion, the item after the
+/// function.
+fn registration(out: TokenStream) -> Vec<syn::Stmt> {
+    let file: syn::File = syn::parse2(out).unwrap();
     let syn::Item::Const(block) = &file.items[1] else {
         panic!("no const _ block");
     };
     let syn::Expr::Block(body) = &*block.expr else {
         panic!("const _ is not a block");
     };
-    let submit = body
-        .block
-        .stmts
+    body.block.stmts.clone()
+}
+
+/// The `options: ...` expression of the `AmqpRouteDef` in an expansion.
+fn registration_options(out: TokenStream) -> TokenStream {
+    let submit = registration(out)
         .iter()
         .find_map(|stmt| match stmt {
             syn::Stmt::Macro(m) if m.mac.path.segments.last().unwrap().ident == "submit" => {
@@ -204,16 +207,9 @@ fn raw_identifiers_are_named_without_prefix() {
 fn factory_and_assertion_are_spanned_at_the_function_name() {
     let item = "async fn /*1*/handle(m: Vec<Message<T>>) {}";
     let out = try_expand(tokens(r#"amqp = ["q"]"#), tokens(item)).unwrap();
-    let file: syn::File = syn::parse2(out).unwrap();
-    let syn::Item::Const(block) = &file.items[1] else {
-        panic!("no const _ block");
-    };
-    let syn::Expr::Block(body) = &*block.expr else {
-        panic!("const _ is not a block");
-    };
     let ident_pos = marker(item, 1);
     let mut spanned_at_ident = 0;
-    for stmt in &body.block.stmts {
+    for stmt in &registration(out) {
         if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt
             && f.sig.ident != "__asyncworker_check_signature"
         {
@@ -233,16 +229,8 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
 /// The statements of `__asyncworker_check_signature` in the expansion of `item`.
 fn signature_checks(attr: &str, item: &str) -> Vec<syn::Stmt> {
     let out = try_expand(tokens(attr), tokens(item)).unwrap();
-    let file: syn::File = syn::parse2(out).unwrap();
-    let syn::Item::Const(block) = &file.items[1] else {
-        panic!("no const _ block");
-    };
-    let syn::Expr::Block(body) = &*block.expr else {
-        panic!("const _ is not a block");
-    };
-    body.block
-        .stmts
-        .iter()
+    registration(out)
+        .into_iter()
         .find_map(|stmt| match stmt {
             syn::Stmt::Item(syn::Item::Fn(f)) if f.sig.ident == "__asyncworker_check_signature" => {
                 Some(f.block.stmts.clone())
@@ -371,7 +359,7 @@ fn expansion_of_an_http_route() {
         "::asyncworker::__private::assert_http_last_arg::<Json<User>,_>();",
         "::asyncworker::__private::assert_http_return::<Json<User>>();",
         "::asyncworker::__private::assert_send_future(handle(__arg0,__arg1,__arg2));",
-        "use::asyncworker::__private::{ProbeOtheras_,ProbeStateas_};",
+        "use::asyncworker::__private::ProbeOtheras_;use::asyncworker::__private::ProbeStateas_;",
         "(&::asyncworker::__private::StateProbe::<State<Db>>::NEW).required_state(__needs);",
         "(&::asyncworker::__private::StateProbe::<Json<User>>::NEW).required_state(__needs);",
         "::asyncworker::__private::http_factory(handle)",
