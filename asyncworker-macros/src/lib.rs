@@ -6,6 +6,13 @@
 //! Each macro only parses, validates (reporting every mistake at once, at the offending token)
 //! and emits a registration next to the unchanged function. All behaviour lives in the runtime.
 //!
+//! # Layout
+//!
+//! `parse` holds the generic attribute parsing, `paths` every path the generated code names,
+//! `emit` the registration all macros share; `route` has the key table (`route/args.rs`), one
+//! file per backend (its checks and what it adds to the registration), and `route/emit.rs`,
+//! what every route's registration shares, the backend gate included.
+//!
 //! [asyncworker]: https://docs.rs/asyncworker
 
 mod duration;
@@ -133,42 +140,46 @@ use proc_macro::TokenStream;
 /// example (`drain`) also produces, roughly:
 ///
 /// ```ignore
-/// #[doc(hidden)]
-/// const _: () = {
-///     // Each part of the signature checked at its own type, so that a mistake is reported
-///     // there with a targeted message ("`Arc<Db>` cannot be a handler argument", ...).
-///     fn __asyncworker_check_signature() {
-///         ::asyncworker::__private::assert_extractor::<State<Db>>();
-///         ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 100u16>();
-///         ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
-///     }
-///     // Names the value held across an `.await` when the future is not `Send`.
-///     fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
-///         ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
-///     }
-///     fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
-///         ::asyncworker::__private::amqp_factory::<100u16, _, _>(drain)
-///     }
-///     ::asyncworker::__private::inventory::submit! {
-///         ::asyncworker::__private::AmqpRouteDef {
-///             name: "drain",
-///             module_path: ::core::module_path!(),
-///             file: ::core::file!(),
-///             line: ::core::line!(),
-///             queues: &["orders", "orders.priority"],
-///             options: ::asyncworker::__private::AmqpOptions {
-///                 bulk_size: 100u16,
-///                 bulk_flush_ms: 500u64,
-///                 // Only the options written are emitted; `store` above would have here:
-///                 // retries: 3u16, retry_delay_ms: 30000u64,
-///                 // dead_letter: ::core::option::Option::Some("orders.parking"),
-///                 // declare: true, queue_type: ::asyncworker::__private::QueueType::Quorum,
-///                 ..::asyncworker::__private::AmqpOptions::DEFAULT
-///             },
-///             factory: __asyncworker_factory,
+/// // The backend's gate, spanned at the `amqp` key: without the runtime's `amqp` feature, the
+/// // registration is replaced by one error there, asking to enable it.
+/// ::asyncworker::__private::backend_amqp! {
+///     #[doc(hidden)]
+///     const _: () = {
+///         // Each part of the signature checked at its own type, so that a mistake is reported
+///         // there with a targeted message ("`Arc<Db>` cannot be a handler argument", ...).
+///         fn __asyncworker_check_signature() {
+///             ::asyncworker::__private::assert_extractor::<State<Db>>();
+///             ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 100u16>();
+///             ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
 ///         }
-///     }
-/// };
+///         // Names the value held across an `.await` when the future is not `Send`.
+///         fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
+///             ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
+///         }
+///         fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
+///             ::asyncworker::__private::amqp_factory::<100u16, _, _>(drain)
+///         }
+///         ::asyncworker::__private::inventory::submit! {
+///             ::asyncworker::__private::AmqpRouteDef {
+///                 name: "drain",
+///                 module_path: ::core::module_path!(),
+///                 file: ::core::file!(),
+///                 line: ::core::line!(),
+///                 queues: &["orders", "orders.priority"],
+///                 options: ::asyncworker::__private::AmqpOptions {
+///                     bulk_size: 100u16,
+///                     bulk_flush_ms: 500u64,
+///                     // Only the options written are emitted; `store` above would have here:
+///                     // retries: 3u16, retry_delay_ms: 30000u64,
+///                     // dead_letter: ::core::option::Option::Some("orders.parking"),
+///                     // declare: true, queue_type: ::asyncworker::__private::QueueType::Quorum,
+///                     ..::asyncworker::__private::AmqpOptions::DEFAULT
+///                 },
+///                 factory: __asyncworker_factory,
+///             }
+///         }
+///     };
+/// }
 /// ```
 ///
 /// To read the real expansion, run `cargo expand path::to::module`; `inventory::submit!`
@@ -192,7 +203,7 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// Expands to the unchanged function plus:
+/// Expands to the unchanged function plus (hooks need no backend, so there is no gate):
 ///
 /// ```ignore
 /// #[doc(hidden)]

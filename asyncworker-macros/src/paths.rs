@@ -66,6 +66,12 @@ macro_rules! paths {
 paths!(PRIVATE {
     /// Re-export of the `inventory` crate; routes and hooks register with `submit!`.
     SUBMIT => inventory::submit,
+    // Gates: a route's registration goes through its backend's, which turns it into one
+    // "enable the feature" error when that backend is not compiled in.
+    BACKEND_AMQP => backend_amqp,
+    BACKEND_HTTP => backend_http,
+    BACKEND_SSE => backend_sse,
+    BACKEND_SCHEDULE => backend_schedule,
     // Per-part signature assertions, shared by several backends.
     ASSERT_EXTRACTOR => assert_extractor,
     ASSERT_HANDLER_RETURN => assert_handler_return,

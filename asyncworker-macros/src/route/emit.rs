@@ -1,13 +1,16 @@
-//! What every route's registration shares: the signature and Send assertions, the factory and
-//! the options literal.
+//! What every route's registration shares: the signature and Send assertions, the factory, the
+//! options literal and the backend gate around it all.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use super::args::Backend;
 use crate::item;
-use crate::paths::{ASSERT_SEND_FUTURE, Path, SOME};
+use crate::paths::{
+    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, Path, SOME,
+};
 
 /// What a backend adds to the registration of a route.
 pub(crate) struct Handler {
@@ -25,8 +28,15 @@ pub(crate) struct Handler {
     pub(crate) fields: TokenStream,
 }
 
-/// The registration of `func` as a route named `name`.
-pub(crate) fn route(func: &ItemFn, name: &str, handler: Handler) -> TokenStream {
+/// The registration of `func` as a route named `name`, inside the gate of `backend` (whose
+/// tokens lie at `key`, the backend's key in the attribute).
+pub(crate) fn route(
+    func: &ItemFn,
+    name: &str,
+    backend: Backend,
+    key: Span,
+    handler: Handler,
+) -> TokenStream {
     let Handler {
         def,
         factory_type,
@@ -47,7 +57,27 @@ pub(crate) fn route(func: &ItemFn, name: &str, handler: Handler) -> TokenStream 
         }
     };
     let fields = quote!(#fields factory: __asyncworker_factory,);
-    crate::emit::record(def, func, name, items, fields)
+    gated(
+        backend,
+        key,
+        crate::emit::record(def, func, name, items, fields),
+    )
+}
+
+/// `registration` passed through its backend's gate: transparent when the backend is compiled
+/// in, else one "enable the feature" error. The whole invocation is spanned at `key`, so that
+/// error points at the key the user wrote.
+fn gated(backend: Backend, key: Span, registration: TokenStream) -> TokenStream {
+    let gate = match backend {
+        Backend::Amqp => BACKEND_AMQP,
+        Backend::Http => BACKEND_HTTP,
+        Backend::Sse => BACKEND_SSE,
+        Backend::Schedule => BACKEND_SCHEDULE,
+    }
+    .at(key);
+    let mut body = Group::new(Delimiter::Brace, registration);
+    body.set_span(key);
+    quote_spanned!(key=> #gate! #body)
 }
 
 /// The argument types of `func` (a `self` receiver is reported elsewhere and skipped here).

@@ -12,7 +12,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
-use self::args::{BackendArg, RouteArgs};
+use self::args::{Backend, BackendArg, RouteArgs};
 use crate::errors::Errors;
 use crate::item::{self, Kind};
 
@@ -64,6 +64,9 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
 struct Route {
     name: Option<LitStr>,
     kind: RouteKind,
+    backend: Backend,
+    /// The backend key as written, where a disabled backend is reported.
+    key: Span,
 }
 
 /// The backend-specific part of a route.
@@ -110,10 +113,12 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
     Some(Route {
         name: args.name.as_ref().map(|arg| arg.value.clone()),
         kind,
+        backend: backend.backend(),
+        key: backend.span(),
     })
 }
 
-/// The registration of a valid route.
+/// The registration of a valid route, through its backend's gate.
 fn emit(route: &Route, func: &ItemFn) -> TokenStream {
     let name = route
         .name
@@ -125,7 +130,7 @@ fn emit(route: &Route, func: &ItemFn) -> TokenStream {
         RouteKind::Sse(r) => sse::handler(r, func),
         RouteKind::Schedule(r) => schedule::handler(r, func),
     };
-    emit::route(func, &name, handler)
+    emit::route(func, &name, route.backend, route.key, handler)
 }
 
 #[cfg(test)]

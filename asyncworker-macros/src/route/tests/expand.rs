@@ -16,6 +16,7 @@ fn expansion_of_an_amqp_route() {
     let expected = format!(
         "{item}\n{}",
         r#"
+        ::asyncworker::__private::backend_amqp! {
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case, unused_qualifications, clippy::all, clippy::pedantic, clippy::nursery)]
         const _: () = {
@@ -47,6 +48,7 @@ fn expansion_of_an_amqp_route() {
                 }
             }
         };
+        }
         "#
     );
     assert_tokens_eq(&out, &expected);
@@ -144,12 +146,16 @@ fn expansion_of_retry_and_topology_options() {
     }
 }
 
-/// The statements of the registration's `const _` block in an expansion, the item after the
-/// function.
+/// The statements of the registration's `const _` block in an expansion: the item after the
+/// function is the backend gate, whose body is that block.
 fn registration(out: TokenStream) -> Vec<syn::Stmt> {
     let file: syn::File = syn::parse2(out).unwrap();
-    let syn::Item::Const(block) = &file.items[1] else {
-        panic!("no const _ block");
+    let syn::Item::Macro(gate) = &file.items[1] else {
+        panic!("no backend gate");
+    };
+    let gated: syn::File = syn::parse2(gate.mac.tokens.clone()).unwrap();
+    let [syn::Item::Const(block)] = &gated.items[..] else {
+        panic!("the gate holds more than the const _ block");
     };
     let syn::Expr::Block(body) = &*block.expr else {
         panic!("const _ is not a block");
@@ -403,5 +409,48 @@ fn a_blocking_handler_is_registered_through_an_adapter() {
         assert!(out.contains("fn __asyncworker_blocking"), "{out}");
         assert!(out.contains("run_blocking"), "{out}");
         assert!(out.contains("(__asyncworker_blocking)"), "{out}");
+    }
+}
+
+#[test]
+fn the_registration_goes_through_the_gate_of_its_backend_spanned_at_its_key() {
+    for (attr, item, gate) in [
+        (r#"/*1*/amqp = ["q"]"#, HANDLER, "backend_amqp"),
+        (
+            r#"name = "n", /*1*/http = ["/"]"#,
+            "async fn h() {}",
+            "backend_http",
+        ),
+        (r#"/*1*/sse = ["/e"]"#, HANDLER, "backend_sse"),
+        (
+            r#"/*1*/every = "1s""#,
+            "async fn t() {}",
+            "backend_schedule",
+        ),
+        (
+            r#"/*1*/cron = "* * * * * *""#,
+            "async fn t() {}",
+            "backend_schedule",
+        ),
+    ] {
+        let out = try_expand(tokens(attr), tokens(item)).unwrap();
+        let file: syn::File = syn::parse2(out).unwrap();
+        let syn::Item::Macro(call) = &file.items[1] else {
+            panic!("`{attr}`: no gate");
+        };
+        assert_tokens_eq(
+            &call.mac.path.to_token_stream(),
+            &format!("::asyncworker::__private::{gate}"),
+        );
+        // Every token of the invocation itself (not of the registration it carries), so that
+        // the "enable the feature" error of a disabled backend points at the key.
+        let key = marker(attr, 1);
+        let mut invocation = Vec::new();
+        collect_spans(call.mac.path.to_token_stream(), &mut invocation);
+        invocation.push(("!".to_owned(), call.mac.bang_token.span));
+        invocation.push(("{".to_owned(), call.mac.delimiter.span().join()));
+        for (token, span) in invocation {
+            assert_eq!(span.start(), key, "`{token}` of the gate of `{attr}`");
+        }
     }
 }
