@@ -9,7 +9,6 @@ use super::args::{Queues, RouteArgs};
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
 use crate::parse::{Arg, count_u16};
 use crate::paths::{
     ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_OPTIONS, AMQP_ROUTE_DEF, ASSERT_EXTRACTOR,
@@ -358,16 +357,14 @@ fn check_signature(func: &ItemFn, bulk_size: u16) -> TokenStream {
 
 /// What an AMQP route adds to its registration.
 pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
     let bulk_size = route.bulk_size;
-    let factory = AMQP_FACTORY.at(span);
     let queues = &route.queues;
     let options = options(route);
     Handler {
         def: AMQP_ROUTE_DEF,
         factory_type: AMQP_FACTORY_TYPE,
-        factory: quote_spanned!(span=> #factory::<#bulk_size, _, _>(#ident)),
+        factory: AMQP_FACTORY,
+        factory_generics: Some(quote!(#bulk_size, _, _)),
         checks: check_signature(func, bulk_size),
         items: TokenStream::new(),
         fields: quote! {

@@ -18,8 +18,10 @@ pub(crate) struct Handler {
     pub(crate) def: Path,
     /// The factory's type: `AmqpFactory`, ...
     pub(crate) factory_type: Path,
-    /// The expression building the factory from the handler, spanned at the handler's name.
-    pub(crate) factory: TokenStream,
+    /// The function building the factory from the handler: `amqp_factory`, ...
+    pub(crate) factory: Path,
+    /// Its generic arguments (`10u16, _, _`), if it is called with a turbofish.
+    pub(crate) factory_generics: Option<TokenStream>,
     /// `__asyncworker_check_signature`, from [`signature_checks`].
     pub(crate) checks: TokenStream,
     /// Other helper functions the record points to.
@@ -41,10 +43,12 @@ pub(crate) fn route(
         def,
         factory_type,
         factory,
+        factory_generics,
         checks,
         items,
         fields,
     } = handler;
+    let factory = factory_call(func, factory, factory_generics);
     let blocking_adapter = item::blocking_adapter(func);
     let assert_send = assert_send(func);
     let items = quote! {
@@ -62,6 +66,22 @@ pub(crate) fn route(
         key,
         crate::emit::record(def, func, name, items, fields),
     )
+}
+
+/// `factory::<generics>(handler)`, every token at the handler's name: a handler that fits no
+/// factory bound is reported there.
+fn factory_call(func: &ItemFn, factory: Path, generics: Option<TokenStream>) -> TokenStream {
+    let span = func.sig.ident.span();
+    let factory = factory.at(span);
+    let target = item::target(func);
+    let generics = generics.map(|args| {
+        let args = args.into_iter().map(|mut tt| {
+            tt.set_span(span);
+            tt
+        });
+        quote_spanned!(span=> ::<#(#args)*>)
+    });
+    quote_spanned!(span=> #factory #generics (#target))
 }
 
 /// `registration` passed through its backend's gate: transparent when the backend is compiled

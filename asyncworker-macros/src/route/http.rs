@@ -206,9 +206,6 @@ fn required_state(func: &ItemFn) -> TokenStream {
 
 /// What an HTTP route adds to its registration.
 pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let factory = HTTP_FACTORY.at(span);
     let paths = &route.paths;
     let methods = route
         .methods
@@ -217,7 +214,8 @@ pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
     Handler {
         def: HTTP_ROUTE_DEF,
         factory_type: HTTP_FACTORY_TYPE,
-        factory: quote_spanned!(span=> #factory(#ident)),
+        factory: HTTP_FACTORY,
+        factory_generics: None,
         checks: check_signature(func),
         items: required_state(func),
         fields: quote! {

@@ -4,14 +4,13 @@
 use std::str::FromStr;
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{ItemFn, LitStr};
 
 use super::args::RouteArgs;
 use super::emit::{Handler, Options, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
 use crate::parse::count_u16;
 use crate::paths::{
     ASSERT_HANDLER_RETURN, ASSERT_SCHEDULE_ARG, SCHEDULE_FACTORY, SCHEDULE_FACTORY_TYPE,
@@ -90,9 +89,6 @@ pub(crate) fn check_handler(_func: &ItemFn, _errors: &mut Errors) {}
 
 /// What a scheduled route adds to its registration.
 pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let factory = SCHEDULE_FACTORY.at(span);
     let trigger = match &route.trigger {
         Trigger::Every(ms) => quote!(#TRIGGER::Every(#ms)),
         Trigger::Cron(expr) => quote!(#TRIGGER::Cron(#expr)),
@@ -105,7 +101,8 @@ pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
     Handler {
         def: SCHEDULE_ROUTE_DEF,
         factory_type: SCHEDULE_FACTORY_TYPE,
-        factory: quote_spanned!(span=> #factory::<_, _>(#ident)),
+        factory: SCHEDULE_FACTORY,
+        factory_generics: Some(quote!(_, _)),
         // Every argument is an extractor, each checked at its type.
         checks: signature_checks(func, ASSERT_SCHEDULE_ARG, None, ASSERT_HANDLER_RETURN),
         items: TokenStream::new(),

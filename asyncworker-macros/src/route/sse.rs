@@ -1,14 +1,13 @@
 //! `#[route(sse = [...])]`: validation and emission of SSE routes.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::RouteArgs;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
 use crate::parse::{StrList, count_u16};
 use crate::paths::{
     ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
@@ -220,15 +219,13 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 
 /// What an SSE route adds to its registration.
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let factory = SSE_FACTORY.at(span);
     let paths = &route.paths;
     let options = options(route);
     Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
-        factory: quote_spanned!(span=> #factory::<_, _>(#ident)),
+        factory: SSE_FACTORY,
+        factory_generics: Some(quote!(_, _)),
         checks: check_signature(func),
         items: TokenStream::new(),
         fields: quote! {
