@@ -6,6 +6,26 @@
 //! Each macro only parses, validates (reporting every mistake at once, at the offending token)
 //! and emits a registration next to the unchanged function. All behaviour lives in the runtime.
 //!
+//! # Reading the expansions
+//!
+//! `tests/expand/` holds one input per route kind and for the hooks (`amqp.rs`, `http.rs`,
+//! `sse.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them) and,
+//! beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with prettyplease
+//! (the bodies of the backend gate and of `inventory::submit!` included). A change to the
+//! generated code shows in a review as a diff of those files. They are not compiled; the
+//! `tests/ui` crate of the workspace compiles real routes.
+//!
+//! The unit test `snapshots::expansions_match_their_snapshots` expands each input and fails,
+//! with a line diff, when the result differs from its snapshot. After an intended change,
+//! rewrite them and read the diff before committing it:
+//!
+//! ```text
+//! ASYNCWORKER_BLESS=1 cargo test -p asyncworker-macros snapshots
+//! git diff asyncworker-macros/tests/expand
+//! ```
+//!
+//! A new input file is covered once its name is added to `snapshots::INPUTS`.
+//!
 //! # Layout
 //!
 //! `parse` holds the generic attribute parsing, `paths` every path the generated code names,
@@ -23,6 +43,8 @@ mod item;
 mod parse;
 mod paths;
 mod route;
+#[cfg(test)]
+mod snapshots;
 #[cfg(test)]
 mod test_support;
 
@@ -137,7 +159,8 @@ use proc_macro::TokenStream;
 /// # Expansion
 ///
 /// The function is kept as written (and stays callable, e.g. from unit tests). The first
-/// example (`drain`) also produces, roughly:
+/// example (`drain`) also produces, roughly (the crate's `tests/expand/*.expanded.rs` show the
+/// exact expansion of each route kind):
 ///
 /// ```ignore
 /// // The backend's gate, spanned at the `amqp` key: without the runtime's `amqp` feature, the
