@@ -16,7 +16,8 @@ mod kw {
     syn::custom_keyword!(order);
 }
 
-/// When the hook runs.
+/// When the hook runs; mirrors the runtime's `__private::HookKind`, whose variant is emitted
+/// by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum HookKind {
     Startup,
@@ -149,10 +150,7 @@ fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
             quote_spanned!(span=> #box_hook(#call))
         }
     };
-    let variant = match kind {
-        HookKind::Startup => quote!(Startup),
-        HookKind::Shutdown => quote!(Shutdown),
-    };
+    let kind = HOOK_KIND.variant(kind);
     let order = Literal::i32_suffixed(order);
     let items = quote! {
         fn __asyncworker_hook<'a>(#app: &'a #APP) -> #BOX_FUTURE<'a, #HOOK_RESULT> {
@@ -160,7 +158,7 @@ fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
         }
     };
     let fields = quote! {
-        kind: #HOOK_KIND::#variant,
+        kind: #kind,
         order: #order,
         run: __asyncworker_hook,
     };

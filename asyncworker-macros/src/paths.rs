@@ -6,7 +6,7 @@
 //! here.
 
 use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
-use quote::{ToTokens, TokenStreamExt};
+use quote::{ToTokens, TokenStreamExt, quote};
 
 /// An absolute path, `::root::…::tail`, emitted at `span` (the call site when `None`).
 #[derive(Clone, Copy)]
@@ -24,6 +24,13 @@ impl Path {
             span: Some(span),
             ..self
         }
+    }
+
+    /// `path::Variant` for an enum path, the variant named as `value`'s `Debug` (the macro
+    /// crate's mirrors of the runtime's enums have the same variant names).
+    pub(crate) fn variant(self, value: impl std::fmt::Debug) -> TokenStream {
+        let variant = Ident::new(&format!("{value:?}"), Span::call_site());
+        quote!(#self::#variant)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `#[route(amqp = [...])]`: option checks and the emitted registration.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
@@ -41,8 +41,7 @@ pub(crate) enum Action {
 
 impl ToTokens for Action {
     fn to_tokens(&self, tokens: &mut TokenStream) {
-        let variant = format_ident!("{}", format!("{self:?}"));
-        tokens.extend(quote!(#ACTION::#variant));
+        tokens.extend(ACTION.variant(self));
     }
 }
 
@@ -55,8 +54,7 @@ pub(crate) enum QueueType {
 
 impl ToTokens for QueueType {
     fn to_tokens(&self, tokens: &mut TokenStream) {
-        let variant = format_ident!("{}", format!("{self:?}"));
-        tokens.extend(quote!(#QUEUE_TYPE::#variant));
+        tokens.extend(QUEUE_TYPE.variant(self));
     }
 }
 

@@ -61,11 +61,8 @@ pub(crate) fn route(
         }
     };
     let fields = quote!(#fields factory: __asyncworker_factory,);
-    gated(
-        backend,
-        key,
-        crate::emit::record(def, func, name, items, fields),
-    )
+    let registration = crate::emit::record(def, func, name, items, fields);
+    gated(backend, key, registration)
 }
 
 /// `factory::<generics>(handler)`, every token at the handler's name: a handler that fits no
