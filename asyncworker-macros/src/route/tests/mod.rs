@@ -11,6 +11,7 @@ mod sse;
 
 use super::*;
 use crate::test_support::{At, assert_errors, tokens};
+use proc_macro2::TokenStream;
 
 const HANDLER: &str = "async fn handle(m: Vec<Message<T>>) {}";
 
