@@ -5,12 +5,16 @@
 //! A unit test rather than an integration test: a proc-macro crate cannot export its expansion
 //! functions to `tests/`.
 
+mod diff;
+mod render;
+
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::visit_mut::VisitMut;
 
+use self::diff::diff;
+use self::render::render;
 use crate::hooks::{self, HookKind};
 use crate::route;
 
@@ -130,80 +134,6 @@ fn absolute_roots(tokens: TokenStream) -> Vec<String> {
     roots
 }
 
-/// `items` as prettyplease prints them, with the bodies of our macros (the backend gate,
-/// `inventory::submit!`) printed as code too; prettyplease leaves an unknown macro's body as a
-/// run of tokens.
-fn render(items: Vec<syn::Item>) -> String {
-    let mut file = syn::File {
-        shebang: None,
-        attrs: Vec::new(),
-        items,
-    };
-    let mut bodies = MacroBodies(Vec::new());
-    bodies.visit_file_mut(&mut file);
-    let mut text = prettyplease::unparse(&file);
-    for (n, body) in bodies.0.iter().enumerate() {
-        text = splice(&text, &MacroBodies::placeholder(n).to_string(), body);
-    }
-    text
-}
-
-/// The rendered bodies of the brace-delimited macros met, each replaced by a placeholder
-/// identifier (`__snapshot_N`, N its index) for `splice` to put back.
-struct MacroBodies(Vec<String>);
-
-impl MacroBodies {
-    fn placeholder(n: usize) -> proc_macro2::Ident {
-        quote::format_ident!("__snapshot_{}", n)
-    }
-}
-
-impl VisitMut for MacroBodies {
-    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !matches!(mac.delimiter, syn::MacroDelimiter::Brace(_)) {
-            return;
-        }
-        let body = match syn::parse2::<syn::File>(mac.tokens.clone()) {
-            Ok(file) if !file.items.is_empty() => render(file.items),
-            _ => match syn::parse2::<syn::Expr>(mac.tokens.clone()) {
-                Ok(expr) => render_expr(expr),
-                Err(_) => return,
-            },
-        };
-        mac.tokens = Self::placeholder(self.0.len()).into_token_stream();
-        self.0.push(body);
-    }
-}
-
-/// An expression as prettyplease prints it: as the body of a function, then taken out.
-fn render_expr(expr: syn::Expr) -> String {
-    let text = render(vec![syn::parse_quote!(fn f() { #expr })]);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[1..lines.len() - 1]
-        .iter()
-        .map(|line| line.strip_prefix("    ").unwrap_or(line))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// `text` with the line holding only `placeholder` replaced by `body`, at its indentation.
-fn splice(text: &str, placeholder: &str, body: &str) -> String {
-    text.lines()
-        .map(|line| {
-            if line.trim() != placeholder {
-                return format!("{line}\n");
-            }
-            let indent = &line[..line.len() - line.trim_start().len()];
-            body.lines()
-                .map(|body_line| match body_line {
-                    "" => "\n".to_owned(),
-                    _ => format!("{indent}{body_line}\n"),
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// The expansion of `func` by its first attribute of ours, if it has one.
 fn expand_fn(mut func: syn::ItemFn) -> Option<TokenStream> {
     let position = func.attrs.iter().position(|attr| {
@@ -224,49 +154,4 @@ fn expand_fn(mut func: syn::ItemFn) -> Option<TokenStream> {
         _ => hooks::try_expand(HookKind::Shutdown, args, item),
     };
     Some(expanded.unwrap_or_else(|err| panic!("rejected: {err}")))
-}
-
-/// The lines that differ, with two lines of context, as `-` (expected) and `+` (got).
-fn diff(expected: &str, got: &str) -> String {
-    let (old, new): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), got.lines().collect());
-    // lcs[i][j]: the longest common subsequence of old[i..] and new[j..].
-    let mut lcs = vec![vec![0usize; new.len() + 1]; old.len() + 1];
-    for i in (0..old.len()).rev() {
-        for j in (0..new.len()).rev() {
-            lcs[i][j] = if old[i] == new[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut lines = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        if i < old.len() && j < new.len() && old[i] == new[j] {
-            lines.push((' ', old[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if j < new.len() && (i == old.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            lines.push(('+', new[j]));
-            j += 1;
-        } else {
-            lines.push(('-', old[i]));
-            i += 1;
-        }
-    }
-    let near_change = |k: usize| {
-        lines[k.saturating_sub(2)..lines.len().min(k + 3)]
-            .iter()
-            .any(|(tag, _)| *tag != ' ')
-    };
-    let mut out = Vec::new();
-    let mut last = None;
-    for k in (0..lines.len()).filter(|&k| near_change(k)) {
-        if last.is_some_and(|last| k > last + 1) {
-            out.push("  ...".to_owned());
-        }
-        out.push(format!("{} {}", lines[k].0, lines[k].1));
-        last = Some(k);
-    }
-    out.join("\n")
 }
