@@ -5,17 +5,19 @@ use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitInt, LitStr, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitInt, ReturnType, Type};
 
 use crate::errors::Errors;
 use crate::item::{self, Kind};
-use crate::route::args::{Arg, field, parse_list, unknown_argument};
+use crate::parse::{Arg, field, parse_list, unknown_argument};
+use crate::paths::{APP, BOX_FUTURE, BOX_HOOK, HOOK_DEF, HOOK_KIND, HOOK_RESULT};
 
 mod kw {
     syn::custom_keyword!(order);
 }
 
-/// When the hook runs.
+/// When the hook runs; mirrors the runtime's `__private::HookKind`, whose variant is emitted
+/// by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum HookKind {
     Startup,
@@ -124,6 +126,7 @@ fn check_arity(func: &ItemFn, errors: &mut Errors) {
     }
 }
 
+/// The registration of `func` as a hook: a boxing adapter and its `HookDef`.
 fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
     let ident = &func.sig.ident;
     let span = ident.span();
@@ -139,46 +142,27 @@ fn emit(kind: HookKind, order: i32, func: &ItemFn) -> TokenStream {
     // at the user's return type; unnamed, the error would land on the function name.
     let boxed = match &func.sig.output {
         ReturnType::Type(_, ty) if item::nameable(ty) => {
-            quote_spanned!(ty.span()=> ::asyncworker::__private::box_hook::<#ty, _>(#call))
+            let box_hook = BOX_HOOK.at(ty.span());
+            quote_spanned!(ty.span()=> #box_hook::<#ty, _>(#call))
         }
-        _ => quote_spanned!(span=> ::asyncworker::__private::box_hook(#call)),
+        _ => {
+            let box_hook = BOX_HOOK.at(span);
+            quote_spanned!(span=> #box_hook(#call))
+        }
     };
-    let line = quote_spanned!(span=> ::core::line!());
-    let variant = match kind {
-        HookKind::Startup => quote!(Startup),
-        HookKind::Shutdown => quote!(Shutdown),
-    };
-    let name = LitStr::new(&ident.unraw().to_string(), Span::call_site());
+    let kind = HOOK_KIND.variant(kind);
     let order = Literal::i32_suffixed(order);
-    quote! {
-        #[doc(hidden)]
-        #[allow(
-            dead_code,
-            non_snake_case,
-            unused_qualifications,
-            clippy::all,
-            clippy::pedantic,
-            clippy::nursery
-        )]
-        const _: () = {
-            fn __asyncworker_hook<'a>(
-                #app: &'a ::asyncworker::__private::App,
-            ) -> ::asyncworker::__private::BoxFuture<'a, ::asyncworker::__private::HookResult> {
-                #boxed
-            }
-            ::asyncworker::__private::inventory::submit! {
-                ::asyncworker::__private::HookDef {
-                    kind: ::asyncworker::__private::HookKind::#variant,
-                    name: #name,
-                    module_path: ::core::module_path!(),
-                    file: ::core::file!(),
-                    line: #line,
-                    order: #order,
-                    run: __asyncworker_hook,
-                }
-            }
-        };
-    }
+    let items = quote! {
+        fn __asyncworker_hook<'a>(#app: &'a #APP) -> #BOX_FUTURE<'a, #HOOK_RESULT> {
+            #boxed
+        }
+    };
+    let fields = quote! {
+        kind: #kind,
+        order: #order,
+        run: __asyncworker_hook,
+    };
+    crate::emit::record(HOOK_DEF, func, &ident.unraw().to_string(), items, fields)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::errors::Errors;
+use crate::paths::{FUTURE, RUN_BLOCKING, SEND};
 
 /// What the function is registered as; only changes the wording of the messages.
 #[derive(Clone, Copy)]
@@ -168,11 +169,10 @@ pub(crate) fn blocking_adapter(func: &ItemFn) -> TokenStream {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #ty),
     };
+    let (future, send, run) = (FUTURE.at(span), SEND.at(span), RUN_BLOCKING.at(span));
     quote_spanned! {span=>
-        fn #target(#(#typed),*)
-            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send + 'static
-        {
-            ::asyncworker::__private::run_blocking(move || #ident(#(#names),*))
+        fn #target(#(#typed),*) -> impl #future<Output = #output> + #send + 'static {
+            #run(move || #ident(#(#names),*))
         }
     }
 }

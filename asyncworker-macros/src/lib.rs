@@ -6,13 +6,46 @@
 //! Each macro only parses, validates (reporting every mistake at once, at the offending token)
 //! and emits a registration next to the unchanged function. All behaviour lives in the runtime.
 //!
+//! # Reading the expansions
+//!
+//! `tests/expand/` holds one input per route kind and for the hooks (`amqp.rs`, `http.rs`,
+//! `sse.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them) and,
+//! beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with prettyplease
+//! (the bodies of the backend gate and of `inventory::submit!` included). A change to the
+//! generated code shows in a review as a diff of those files. They are not compiled; the
+//! `tests/ui` crate of the workspace compiles real routes.
+//!
+//! The unit test `snapshots::expansions_match_their_snapshots` expands each input and fails,
+//! with a line diff, when the result differs from its snapshot. After an intended change,
+//! rewrite them and read the diff before committing it:
+//!
+//! ```text
+//! ASYNCWORKER_BLESS=1 cargo test -p asyncworker-macros snapshots
+//! git diff asyncworker-macros/tests/expand
+//! ```
+//!
+//! A new input file is covered once its name is added to `snapshots::INPUTS`.
+//!
+//! # Layout
+//!
+//! `parse` holds the generic attribute parsing, `paths` every path the generated code names,
+//! `emit` the registration all macros share. `route` has the key table (`route/args.rs`), one
+//! file per backend (its checks and what it adds to the registration), `route/emit.rs`, what
+//! every route's registration shares, the backend gate included, and `route/expand.rs`, the
+//! pipeline joining them. `hooks` is `#[on_startup]` and `#[on_shutdown]`.
+//!
 //! [asyncworker]: https://docs.rs/asyncworker
 
 mod duration;
+mod emit;
 mod errors;
 mod hooks;
 mod item;
+mod parse;
+mod paths;
 mod route;
+#[cfg(test)]
+mod snapshots;
 #[cfg(test)]
 mod test_support;
 
@@ -127,45 +160,50 @@ use proc_macro::TokenStream;
 /// # Expansion
 ///
 /// The function is kept as written (and stays callable, e.g. from unit tests). The first
-/// example (`drain`) also produces, roughly:
+/// example (`drain`) also produces, roughly (the crate's `tests/expand/*.expanded.rs` show the
+/// exact expansion of each route kind):
 ///
 /// ```ignore
-/// #[doc(hidden)]
-/// const _: () = {
-///     // Each part of the signature checked at its own type, so that a mistake is reported
-///     // there with a targeted message ("`Arc<Db>` cannot be a handler argument", ...).
-///     fn __asyncworker_check_signature() {
-///         ::asyncworker::__private::assert_extractor::<State<Db>>();
-///         ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 100u16>();
-///         ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
-///     }
-///     // Names the value held across an `.await` when the future is not `Send`.
-///     fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
-///         ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
-///     }
-///     fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
-///         ::asyncworker::__private::amqp_factory::<100u16, _, _>(drain)
-///     }
-///     ::asyncworker::__private::inventory::submit! {
-///         ::asyncworker::__private::AmqpRouteDef {
-///             name: "drain",
-///             module_path: ::core::module_path!(),
-///             file: ::core::file!(),
-///             line: ::core::line!(),
-///             queues: &["orders", "orders.priority"],
-///             options: ::asyncworker::__private::AmqpOptions {
-///                 bulk_size: 100u16,
-///                 bulk_flush_ms: 500u64,
-///                 // Only the options written are emitted; `store` above would have here:
-///                 // retries: 3u16, retry_delay_ms: 30000u64,
-///                 // dead_letter: ::core::option::Option::Some("orders.parking"),
-///                 // declare: true, queue_type: ::asyncworker::__private::QueueType::Quorum,
-///                 ..::asyncworker::__private::AmqpOptions::DEFAULT
-///             },
-///             factory: __asyncworker_factory,
+/// // The backend's gate, spanned at the `amqp` key: without the runtime's `amqp` feature, the
+/// // registration is replaced by one error there, asking to enable it.
+/// ::asyncworker::__private::backend_amqp! {
+///     #[doc(hidden)]
+///     const _: () = {
+///         // Each part of the signature checked at its own type, so that a mistake is reported
+///         // there with a targeted message ("`Arc<Db>` cannot be a handler argument", ...).
+///         fn __asyncworker_check_signature() {
+///             ::asyncworker::__private::assert_extractor::<State<Db>>();
+///             ::asyncworker::__private::assert_messages::<Vec<Message<Order>>, 100u16>();
+///             ::asyncworker::__private::assert_handler_return::<anyhow::Result<()>>();
 ///         }
-///     }
-/// };
+///         // Names the value held across an `.await` when the future is not `Send`.
+///         fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
+///             ::asyncworker::__private::assert_send_future(drain(__arg0, __arg1));
+///         }
+///         fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
+///             ::asyncworker::__private::amqp_factory::<100u16, _, _>(drain)
+///         }
+///         ::asyncworker::__private::inventory::submit! {
+///             ::asyncworker::__private::AmqpRouteDef {
+///                 name: "drain",
+///                 module_path: ::core::module_path!(),
+///                 file: ::core::file!(),
+///                 line: ::core::line!(),
+///                 queues: &["orders", "orders.priority"],
+///                 options: ::asyncworker::__private::AmqpOptions {
+///                     bulk_size: 100u16,
+///                     bulk_flush_ms: 500u64,
+///                     // Only the options written are emitted; `store` above would have here:
+///                     // retries: 3u16, retry_delay_ms: 30000u64,
+///                     // dead_letter: ::core::option::Option::Some("orders.parking"),
+///                     // declare: true, queue_type: ::asyncworker::__private::QueueType::Quorum,
+///                     ..::asyncworker::__private::AmqpOptions::DEFAULT
+///                 },
+///                 factory: __asyncworker_factory,
+///             }
+///         }
+///     };
+/// }
 /// ```
 ///
 /// To read the real expansion, run `cargo expand path::to::module`; `inventory::submit!`
@@ -189,7 +227,7 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// Expands to the unchanged function plus:
+/// Expands to the unchanged function plus (hooks need no backend, so there is no gate):
 ///
 /// ```ignore
 /// #[doc(hidden)]
@@ -202,11 +240,11 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     }
 ///     ::asyncworker::__private::inventory::submit! {
 ///         ::asyncworker::__private::HookDef {
-///             kind: ::asyncworker::__private::HookKind::Startup,
 ///             name: "connect",
 ///             module_path: ::core::module_path!(),
 ///             file: ::core::file!(),
 ///             line: ::core::line!(),
+///             kind: ::asyncworker::__private::HookKind::Startup,
 ///             order: -5i32,
 ///             run: __asyncworker_hook,
 ///         }

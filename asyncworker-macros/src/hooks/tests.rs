@@ -25,17 +25,17 @@ fn expansion_of_a_startup_hook() {
         #[allow(dead_code, non_snake_case, unused_qualifications, clippy::all, clippy::pedantic, clippy::nursery)]
         const _: () = {
             fn __asyncworker_hook<'a>(
-                __asyncworker_app: &'a ::asyncworker::__private::App,
+                __asyncworker_app: &'a ::asyncworker::__private::App
             ) -> ::asyncworker::__private::BoxFuture<'a, ::asyncworker::__private::HookResult> {
                 ::asyncworker::__private::box_hook::<anyhow::Result<()>, _>(connect(__asyncworker_app))
             }
             ::asyncworker::__private::inventory::submit! {
                 ::asyncworker::__private::HookDef {
-                    kind: ::asyncworker::__private::HookKind::Startup,
                     name: "connect",
                     module_path: ::core::module_path!(),
                     file: ::core::file!(),
                     line: ::core::line!(),
+                    kind: ::asyncworker::__private::HookKind::Startup,
                     order: -5i32,
                     run: __asyncworker_hook,
                 }

@@ -1,14 +1,19 @@
 //! `#[route(amqp = [...])]`: option checks and the emitted registration.
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use proc_macro2::{Literal, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{Arg, Queues, RouteArgs, count_u16};
+use super::args::{Queues, RouteArgs};
+use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
+use crate::parse::{Arg, count_u16};
+use crate::paths::{
+    ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_OPTIONS, AMQP_ROUTE_DEF, ASSERT_EXTRACTOR,
+    ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+};
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
 const PREFETCH: &str = " (it must fit the u16 prefetch)";
@@ -34,11 +39,23 @@ pub(crate) enum Action {
     Requeue,
 }
 
+impl ToTokens for Action {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(ACTION.variant(self));
+    }
+}
+
 /// The `x-queue-type` of declared queues; mirrors the runtime's `__private::QueueType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum QueueType {
     Classic,
     Quorum,
+}
+
+impl ToTokens for QueueType {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(QUEUE_TYPE.variant(self));
+    }
 }
 
 /// A validated AMQP route. `None` fields were not set by the user and keep the runtime default.
@@ -318,123 +335,59 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 /// One assertion per part of the signature, each spanned at the user's type, so a wrong
 /// argument or return type is reported there, with the message of the trait it misses, before
 /// the catch-all "not a valid AMQP handler" of the factory's bound.
-fn check_signature(func: &ItemFn, bulk_size: &Literal) -> TokenStream {
+fn check_signature(func: &ItemFn, bulk_size: u16) -> TokenStream {
     let messages = |ty: &Type| {
-        let mut bulk_size = bulk_size.clone();
+        let mut bulk_size = Literal::u16_suffixed(bulk_size);
         bulk_size.set_span(ty.span());
-        quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_messages::<#ty, #bulk_size>();
-        }
+        assert_type(
+            ASSERT_MESSAGES,
+            ty,
+            quote_spanned!(ty.span()=> , #bulk_size),
+        )
     };
-    super::emit::signature_checks(
+    signature_checks(
         func,
-        "assert_extractor",
+        ASSERT_EXTRACTOR,
         Some(&messages),
-        "assert_handler_return",
+        ASSERT_HANDLER_RETURN,
     )
 }
 
-/// The `const _: () = { ... };` block registering `func` as an AMQP route named `name`.
-pub(crate) fn emit(route: &AmqpRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let blocking_adapter = item::blocking_adapter(func);
-    let bulk_size = Literal::u16_suffixed(route.bulk_size);
-    let check_signature = check_signature(func, &bulk_size);
-
-    let assert_send = super::emit::assert_send(func);
-    let factory_call = quote_spanned! {span=>
-        ::asyncworker::__private::amqp_factory::<#bulk_size, _, _>(#ident)
-    };
-    let line = quote_spanned!(span=> ::core::line!());
-
-    let options = options(route);
+/// What an AMQP route adds to its registration.
+pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
+    let bulk_size = route.bulk_size;
     let queues = &route.queues;
-    let name = LitStr::new(name, Span::call_site());
-    super::emit::registration(quote! {
-        #check_signature
-        #blocking_adapter
-        #assert_send
-        fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
-            #factory_call
-        }
-        ::asyncworker::__private::inventory::submit! {
-            ::asyncworker::__private::AmqpRouteDef {
-                name: #name,
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: #line,
-                queues: &[#(#queues),*],
-                options: #options,
-                factory: __asyncworker_factory,
-            }
-        }
-    })
+    let options = options(route);
+    Handler {
+        def: AMQP_ROUTE_DEF,
+        factory_type: AMQP_FACTORY_TYPE,
+        factory: AMQP_FACTORY,
+        factory_generics: Some(quote!(#bulk_size, _, _)),
+        checks: check_signature(func, bulk_size),
+        items: TokenStream::new(),
+        fields: quote! {
+            queues: &[#(#queues),*],
+            options: #options,
+        },
+    }
 }
 
 fn options(route: &AmqpRoute) -> TokenStream {
-    let some = |value: TokenStream| quote!(::core::option::Option::Some(#value));
-    let mut fields = Vec::new();
-    if let Some(vhost) = &route.vhost {
-        let value = some(quote!(#vhost));
-        fields.push(quote!(vhost: #value));
-    }
-    if let Some(connection) = &route.connection {
-        let value = some(quote!(#connection));
-        fields.push(quote!(connection: #value));
-    }
-    let bulk_size = Literal::u16_suffixed(route.bulk_size);
-    fields.push(quote!(bulk_size: #bulk_size));
-    if let Some(ms) = route.bulk_flush_ms {
-        let ms = Literal::u64_suffixed(ms);
-        fields.push(quote!(bulk_flush_ms: #ms));
-    }
-    if let Some(prefetch) = route.prefetch {
-        let value = some(Literal::u16_suffixed(prefetch).into_token_stream());
-        fields.push(quote!(prefetch: #value));
-    }
-    if let Some(concurrency) = route.concurrency {
-        let concurrency = Literal::u16_suffixed(concurrency);
-        fields.push(quote!(concurrency: #concurrency));
-    }
-    for (field, action) in [
-        ("on_success", route.on_success),
-        ("on_exception", route.on_exception),
-        ("on_decode_error", route.on_decode_error),
-    ] {
-        if let Some(action) = action {
-            let field = format_ident!("{}", field);
-            let variant = format_ident!("{}", format!("{action:?}"));
-            fields.push(quote!(#field: ::asyncworker::__private::Action::#variant));
-        }
-    }
-    if let Some(ms) = route.timeout_ms {
-        let value = some(Literal::u64_suffixed(ms).into_token_stream());
-        fields.push(quote!(timeout_ms: #value));
-    }
-    if let Some(retries) = route.retries {
-        let retries = Literal::u16_suffixed(retries);
-        fields.push(quote!(retries: #retries));
-    }
-    if let Some(ms) = route.retry_delay_ms {
-        let ms = Literal::u64_suffixed(ms);
-        fields.push(quote!(retry_delay_ms: #ms));
-    }
-    if let Some(dead_letter) = &route.dead_letter {
-        let value = some(quote!(#dead_letter));
-        fields.push(quote!(dead_letter: #value));
-    }
-    if let Some(declare) = route.declare {
-        fields.push(quote!(declare: #declare));
-    }
-    if let Some(queue_type) = route.queue_type {
-        let variant = format_ident!("{}", format!("{queue_type:?}"));
-        fields.push(quote!(queue_type: ::asyncworker::__private::QueueType::#variant));
-    }
-    quote! {
-        ::asyncworker::__private::AmqpOptions {
-            #(#fields,)*
-            ..::asyncworker::__private::AmqpOptions::DEFAULT
-        }
-    }
+    Options::new()
+        .some("vhost", route.vhost.as_ref())
+        .some("connection", route.connection.as_ref())
+        .set("bulk_size", Some(route.bulk_size))
+        .set("bulk_flush_ms", route.bulk_flush_ms)
+        .some("prefetch", route.prefetch)
+        .set("concurrency", route.concurrency)
+        .set("on_success", route.on_success)
+        .set("on_exception", route.on_exception)
+        .set("on_decode_error", route.on_decode_error)
+        .some("timeout_ms", route.timeout_ms)
+        .set("retries", route.retries)
+        .set("retry_delay_ms", route.retry_delay_ms)
+        .some("dead_letter", route.dead_letter.as_ref())
+        .set("declare", route.declare)
+        .set("queue_type", route.queue_type)
+        .finish(AMQP_OPTIONS)
 }

@@ -1,12 +1,101 @@
-//! What every backend's registration shares: the signature and Send assertions and the
-//! `const _` block.
+//! What every route's registration shares: the signature and Send assertions, the factory, the
+//! options literal and the backend gate around it all.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use super::args::Backend;
 use crate::item;
+use crate::paths::{
+    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, Path, SOME,
+};
+
+/// What a backend adds to the registration of a route.
+pub(crate) struct Handler {
+    /// The record type: `AmqpRouteDef`, ...
+    pub(crate) def: Path,
+    /// The factory's type: `AmqpFactory`, ...
+    pub(crate) factory_type: Path,
+    /// The function building the factory from the handler: `amqp_factory`, ...
+    pub(crate) factory: Path,
+    /// Its generic arguments (`10u16, _, _`), if it is called with a turbofish.
+    pub(crate) factory_generics: Option<TokenStream>,
+    /// `__asyncworker_check_signature`, from [`signature_checks`].
+    pub(crate) checks: TokenStream,
+    /// Other helper functions the record points to.
+    pub(crate) items: TokenStream,
+    /// The record's own fields (`field: value,` each); `factory` is added after them.
+    pub(crate) fields: TokenStream,
+}
+
+/// The registration of `func` as a route named `name`, inside the gate of `backend` (whose
+/// tokens lie at `key`, the backend's key in the attribute).
+pub(crate) fn route(
+    func: &ItemFn,
+    name: &str,
+    backend: Backend,
+    key: Span,
+    handler: Handler,
+) -> TokenStream {
+    let Handler {
+        def,
+        factory_type,
+        factory,
+        factory_generics,
+        checks,
+        items,
+        fields,
+    } = handler;
+    let factory = factory_call(func, factory, factory_generics);
+    let blocking_adapter = item::blocking_adapter(func);
+    let assert_send = assert_send(func);
+    let items = quote! {
+        #checks
+        #blocking_adapter
+        #assert_send
+        #items
+        fn __asyncworker_factory() -> #factory_type {
+            #factory
+        }
+    };
+    let fields = quote!(#fields factory: __asyncworker_factory,);
+    let registration = crate::emit::record(def, func, name, items, fields);
+    gated(backend, key, registration)
+}
+
+/// `factory::<generics>(handler)`, every token at the handler's name: a handler that fits no
+/// factory bound is reported there.
+fn factory_call(func: &ItemFn, factory: Path, generics: Option<TokenStream>) -> TokenStream {
+    let span = func.sig.ident.span();
+    let factory = factory.at(span);
+    let target = item::target(func);
+    let generics = generics.map(|args| {
+        let args = args.into_iter().map(|mut tt| {
+            tt.set_span(span);
+            tt
+        });
+        quote_spanned!(span=> ::<#(#args)*>)
+    });
+    quote_spanned!(span=> #factory #generics (#target))
+}
+
+/// `registration` passed through its backend's gate: transparent when the backend is compiled
+/// in, else one "enable the feature" error. The whole invocation is spanned at `key`, so that
+/// error points at the key the user wrote.
+fn gated(backend: Backend, key: Span, registration: TokenStream) -> TokenStream {
+    let gate = match backend {
+        Backend::Amqp => BACKEND_AMQP,
+        Backend::Http => BACKEND_HTTP,
+        Backend::Sse => BACKEND_SSE,
+        Backend::Schedule => BACKEND_SCHEDULE,
+    }
+    .at(key);
+    let mut body = Group::new(Delimiter::Brace, registration);
+    body.set_span(key);
+    quote_spanned!(key=> #gate! #body)
+}
 
 /// The argument types of `func` (a `self` receiver is reported elsewhere and skipped here).
 pub(crate) fn argument_types(func: &ItemFn) -> Vec<&Type> {
@@ -20,29 +109,32 @@ pub(crate) fn argument_types(func: &ItemFn) -> Vec<&Type> {
         .collect()
 }
 
+/// `#assertion::<#ty #more>();` (`more`: further generic arguments, each after a comma),
+/// spanned at the user's type so that a missing bound is reported there.
+pub(crate) fn assert_type(assertion: Path, ty: &Type, more: TokenStream) -> TokenStream {
+    let span = ty.span();
+    let assertion = assertion.at(span);
+    quote_spanned! {span=> #assertion::<#ty #more>(); }
+}
+
 /// A function of per-part assertions, each spanned at the user's type so that a wrong type is
-/// reported where it was written: `extractor` (a `__private` function name) for each argument
-/// but the last, `last(type)` for the last one (`None`: the last is an extractor too), and
-/// `ret` for the return type.
+/// reported where it was written: `extractor` for each argument but the last, `last(type)` for
+/// the last one (`None`: the last is an extractor too), and `ret` for the return type.
 pub(crate) fn signature_checks(
     func: &ItemFn,
-    extractor: &str,
+    extractor: Path,
     last: Option<&dyn Fn(&Type) -> TokenStream>,
-    ret: &str,
+    ret: Path,
 ) -> TokenStream {
     let types = argument_types(func);
     let (extractors, last_type) = match (last, types.split_last()) {
         (Some(_), Some((l, head))) => (head, Some(*l)),
         _ => (&types[..], None),
     };
-    let assert = |name: &str, ty: &Type| {
-        let f = format_ident!("{}", name, span = ty.span());
-        quote_spanned! {ty.span()=> ::asyncworker::__private::#f::<#ty>(); }
-    };
     let mut checks: Vec<TokenStream> = extractors
         .iter()
         .filter(|ty| item::nameable(ty))
-        .map(|ty| assert(extractor, ty))
+        .map(|ty| assert_type(extractor, ty, TokenStream::new()))
         .collect();
     if let (Some(last), Some(ty)) = (last, last_type)
         && item::nameable(ty)
@@ -52,7 +144,7 @@ pub(crate) fn signature_checks(
     if let ReturnType::Type(_, ty) = &func.sig.output
         && item::nameable(ty)
     {
-        checks.push(assert(ret, ty));
+        checks.push(assert_type(ret, ty, TokenStream::new()));
     }
     quote! {
         fn __asyncworker_check_signature() {
@@ -63,9 +155,10 @@ pub(crate) fn signature_checks(
 
 /// A function that only type-checks if the handler's future is `Send`; spanned at the
 /// handler's name so rustc's "future cannot be sent" names the value held across `.await`.
-pub(crate) fn assert_send(func: &ItemFn) -> TokenStream {
+fn assert_send(func: &ItemFn) -> TokenStream {
     let span = func.sig.ident.span();
     let ident = item::target(func);
+    let assert = ASSERT_SEND_FUTURE.at(span);
     let names: Vec<_> = (0..argument_types(func).len())
         .map(|i| format_ident!("__arg{}", i, span = span))
         .collect();
@@ -75,26 +168,44 @@ pub(crate) fn assert_send(func: &ItemFn) -> TokenStream {
         .map(|(name, ty)| quote!(#name: #ty));
     quote_spanned! {span=>
         fn __asyncworker_assert_send(#(#typed),*) {
-            ::asyncworker::__private::assert_send_future(#ident(#(#names),*));
+            #assert(#ident(#(#names),*));
         }
     }
 }
 
-/// The hidden `const _: () = { ... };` block holding a registration, allowed everything the
-/// user's own lints might object to in generated code.
-pub(crate) fn registration(body: TokenStream) -> TokenStream {
-    quote! {
-        #[doc(hidden)]
-        #[allow(
-            dead_code,
-            non_snake_case,
-            unused_qualifications,
-            clippy::all,
-            clippy::pedantic,
-            clippy::nursery
-        )]
-        const _: () = {
-            #body
-        };
+/// The literal of a backend's options struct: only the fields the user set, then
+/// `..DEFAULT`, so that an expansion shows what was written and the runtime owns the defaults.
+pub(crate) struct Options {
+    fields: Vec<TokenStream>,
+}
+
+impl Options {
+    pub(crate) fn new() -> Self {
+        Options { fields: Vec::new() }
+    }
+
+    /// `field: value`, when set.
+    pub(crate) fn set(&mut self, field: &str, value: Option<impl ToTokens>) -> &mut Self {
+        if let Some(value) = value {
+            let field = format_ident!("{}", field);
+            self.fields.push(quote!(#field: #value));
+        }
+        self
+    }
+
+    /// `field: Some(value)`, when set, for an `Option` field.
+    pub(crate) fn some(&mut self, field: &str, value: Option<impl ToTokens>) -> &mut Self {
+        self.set(field, value.map(|value| quote!(#SOME(#value))))
+    }
+
+    /// `ty { fields.., ..ty::DEFAULT }`.
+    pub(crate) fn finish(&self, ty: Path) -> TokenStream {
+        let fields = &self.fields;
+        quote! {
+            #ty {
+                #(#fields,)*
+                ..#ty::DEFAULT
+            }
+        }
     }
 }

@@ -5,9 +5,15 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{RouteArgs, StrList};
+use super::args::RouteArgs;
+use super::emit::{Handler, argument_types, assert_type, signature_checks};
 use crate::errors::Errors;
 use crate::item;
+use crate::parse::StrList;
+use crate::paths::{
+    ASSERT_HTTP_EXTRACTOR, ASSERT_HTTP_LAST_ARG, ASSERT_HTTP_RETURN, HTTP_FACTORY,
+    HTTP_FACTORY_TYPE, HTTP_ROUTE_DEF, PROBE_OTHER, PROBE_STATE, STATE_NEEDS, STATE_PROBE,
+};
 
 /// The methods a route may list, as axum's `MethodFilter` knows them.
 const METHODS: &[&str] = &[
@@ -175,75 +181,47 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 /// One assertion per part of the signature, each spanned at the user's type, so a wrong
 /// argument or return type is reported there with a targeted message.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let last = |ty: &Type| {
-        quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_http_last_arg::<#ty, _>();
-        }
-    };
-    super::emit::signature_checks(
-        func,
-        "assert_http_extractor",
-        Some(&last),
-        "assert_http_return",
-    )
+    let last = |ty: &Type| assert_type(ASSERT_HTTP_LAST_ARG, ty, quote_spanned!(ty.span()=> , _));
+    signature_checks(func, ASSERT_HTTP_EXTRACTOR, Some(&last), ASSERT_HTTP_RETURN)
 }
 
-/// The `const _: () = { ... };` block registering `func` as an HTTP route named `name`.
-pub(crate) fn emit(route: &HttpRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let blocking_adapter = item::blocking_adapter(func);
-    let check_signature = check_signature(func);
-    let types = super::emit::argument_types(func);
-
-    let assert_send = super::emit::assert_send(func);
-    let probes: Vec<TokenStream> = types
-        .iter()
+/// `__asyncworker_required_state`: the state each argument needs, found by method resolution
+/// on a probe (so missing state is reported at startup rather than on the first request).
+fn required_state(func: &ItemFn) -> TokenStream {
+    let probes: Vec<TokenStream> = argument_types(func)
+        .into_iter()
         .filter(|ty| item::nameable(ty))
-        .map(|ty| {
-            quote! {
-                (&::asyncworker::__private::StateProbe::<#ty>::NEW).required_state(__needs);
-            }
-        })
+        .map(|ty| quote!((&#STATE_PROBE::<#ty>::NEW).required_state(__needs);))
         .collect();
     // Method-call syntax picks the probe, so the traits must be in scope (when used at all).
-    let probe_traits = (!probes.is_empty()).then(|| {
-        quote!(
-            use ::asyncworker::__private::{ProbeOther as _, ProbeState as _};
-        )
-    });
-    let factory_call = quote_spanned! {span=>
-        ::asyncworker::__private::http_factory(#ident)
-    };
-    let line = quote_spanned!(span=> ::core::line!());
+    let probe_traits =
+        (!probes.is_empty()).then(|| quote!(use #PROBE_OTHER as _; use #PROBE_STATE as _;));
+    quote! {
+        fn __asyncworker_required_state(__needs: &mut #STATE_NEEDS) {
+            #probe_traits
+            #(#probes)*
+        }
+    }
+}
+
+/// What an HTTP route adds to its registration.
+pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let methods = route
         .methods
         .iter()
         .map(|m| LitStr::new(m, Span::call_site()));
-    let name = LitStr::new(name, Span::call_site());
-    super::emit::registration(quote! {
-        #check_signature
-        #blocking_adapter
-        #assert_send
-        fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {
-            #probe_traits
-            #(#probes)*
-        }
-        fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
-            #factory_call
-        }
-        ::asyncworker::__private::inventory::submit! {
-            ::asyncworker::__private::HttpRouteDef {
-                name: #name,
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: #line,
-                paths: &[#(#paths),*],
-                methods: &[#(#methods),*],
-                factory: __asyncworker_factory,
-                required_state: __asyncworker_required_state,
-            }
-        }
-    })
+    Handler {
+        def: HTTP_ROUTE_DEF,
+        factory_type: HTTP_FACTORY_TYPE,
+        factory: HTTP_FACTORY,
+        factory_generics: None,
+        checks: check_signature(func),
+        items: required_state(func),
+        fields: quote! {
+            paths: &[#(#paths),*],
+            methods: &[#(#methods),*],
+            required_state: __asyncworker_required_state,
+        },
+    }
 }

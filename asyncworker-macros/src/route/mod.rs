@@ -1,154 +1,17 @@
-//! `#[route(...)]`: parse the arguments and the function, report every mistake at once, then
-//! emit the function unchanged plus its registration.
+//! `#[route(...)]`: the key table, one file per backend (its checks and what it adds to the
+//! registration), what every route's registration shares, and the pipeline joining them.
 
 mod amqp;
-pub(crate) mod args;
+mod args;
 mod emit;
+mod expand;
 mod http;
 mod schedule;
 mod sse;
 
-use proc_macro2::{Span, TokenStream};
-use syn::ext::IdentExt;
-use syn::{ItemFn, LitStr};
-
-use self::args::{Backend, RouteArgs};
-use crate::errors::Errors;
-use crate::item::{self, Kind};
-
-/// Entry point of `#[route]`. On error the function is still emitted, so the only diagnostics
-/// are ours, with no cascade of "cannot find function" errors.
-pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(attr, item.clone()) {
-        Ok(tokens) => tokens,
-        Err(err) => {
-            let mut tokens = item;
-            tokens.extend(err.to_compile_error());
-            tokens
-        }
-    }
-}
-
-/// The expansion, or every error found (combined).
-pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let args = errors.ok(syn::parse2::<RouteArgs>(attr));
-    let func = errors.ok(item::parse(item.clone(), "route"));
-    if let Some(func) = &func {
-        item::check(func, Kind::Handler, &mut errors);
-        item::check_blocking(func, &mut errors);
-    }
-    let route = args.and_then(|args| validate(args, &mut errors));
-    if let (Some(func), Some(route)) = (&func, &route) {
-        match &route.kind {
-            RouteKind::Amqp(_) => amqp::check_handler(func, &mut errors),
-            RouteKind::Http(_) => http::check_handler(func, &mut errors),
-            RouteKind::Sse(_) => sse::check_handler(func, &mut errors),
-            RouteKind::Schedule(_) => schedule::check_handler(func, &mut errors),
-        }
-    }
-    errors.finish()?;
-    let (Some(func), Some(route)) = (func, route) else {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            "asyncworker-macros: internal error: no route despite no error",
-        ));
-    };
-    let registration = emit(&route, &func);
-    let mut tokens = item;
-    tokens.extend(registration);
-    Ok(tokens)
-}
-
-/// A route ready to be emitted.
-struct Route {
-    name: Option<LitStr>,
-    kind: RouteKind,
-}
-
-/// The backend-specific part of a route.
-enum RouteKind {
-    Amqp(amqp::AmqpRoute),
-    Http(http::HttpRoute),
-    Sse(sse::SseRoute),
-    Schedule(schedule::ScheduleRoute),
-}
-
-fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
-    let had_syntax_errors = !args.errors.is_empty();
-    errors.extend(std::mem::take(&mut args.errors));
-    if let Some(name) = &args.name
-        && name.value.value().is_empty()
-    {
-        errors.push(syn::Error::new(
-            name.value.span(),
-            "`name` must not be empty",
-        ));
-    }
-    match &args.backend {
-        // A mistyped backend key was reported already; "needs a backend" would repeat it.
-        None if had_syntax_errors => None,
-        None => {
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                "a route needs a backend: `amqp = [\"queue\", ...]`",
-            ));
-            None
-        }
-        Some(Backend::Every(every)) => {
-            args.reject_foreign("every", args::SCHEDULE_KEYS, errors);
-            let route = schedule::validate_every(&args, &every.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Schedule(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Cron(cron)) => {
-            args.reject_foreign("cron", args::SCHEDULE_KEYS, errors);
-            let route = schedule::validate_cron(&args, &cron.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Schedule(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Amqp(queues)) => {
-            args.reject_foreign("amqp", args::AMQP_KEYS, errors);
-            Some(Route {
-                kind: RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Http(paths)) => {
-            args.reject_foreign("http", args::HTTP_KEYS, errors);
-            let route = http::validate(&args, &paths.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Http(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-        Some(Backend::Sse(paths)) => {
-            args.reject_foreign("sse", args::SSE_KEYS, errors);
-            let route = sse::validate(&args, &paths.value, errors)?;
-            Some(Route {
-                kind: RouteKind::Sse(route),
-                name: args.name.as_ref().map(|arg| arg.value.clone()),
-            })
-        }
-    }
-}
-
-fn emit(route: &Route, func: &ItemFn) -> TokenStream {
-    let name = route
-        .name
-        .as_ref()
-        .map_or_else(|| func.sig.ident.unraw().to_string(), LitStr::value);
-    match &route.kind {
-        RouteKind::Amqp(r) => amqp::emit(r, &name, func),
-        RouteKind::Http(r) => http::emit(r, &name, func),
-        RouteKind::Sse(r) => sse::emit(r, &name, func),
-        RouteKind::Schedule(r) => schedule::emit(r, &name, func),
-    }
-}
+pub(crate) use self::expand::expand;
+#[cfg(test)]
+pub(crate) use self::expand::try_expand;
 
 #[cfg(test)]
 mod tests;

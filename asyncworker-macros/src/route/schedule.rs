@@ -3,14 +3,19 @@
 
 use std::str::FromStr;
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::{ItemFn, LitStr};
 
-use super::args::{RouteArgs, count_u16};
+use super::args::RouteArgs;
+use super::emit::{Handler, Options, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
+use crate::parse::count_u16;
+use crate::paths::{
+    ASSERT_HANDLER_RETURN, ASSERT_SCHEDULE_ARG, SCHEDULE_FACTORY, SCHEDULE_FACTORY_TYPE,
+    SCHEDULE_OPTIONS, SCHEDULE_ROUTE_DEF, TRIGGER,
+};
 
 /// When the route runs.
 #[derive(Debug)]
@@ -82,69 +87,28 @@ fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleR
 /// Nothing to check on the shape alone: every argument is an extractor, checked by type.
 pub(crate) fn check_handler(_func: &ItemFn, _errors: &mut Errors) {}
 
-/// One assertion per part of the signature, each spanned at the user's type.
-fn check_signature(func: &ItemFn) -> TokenStream {
-    super::emit::signature_checks(func, "assert_schedule_arg", None, "assert_handler_return")
-}
-
-/// The `const _: () = { ... };` block registering `func` as a scheduled route named `name`.
-pub(crate) fn emit(route: &ScheduleRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let blocking_adapter = item::blocking_adapter(func);
-    let check_signature = check_signature(func);
-    let assert_send = super::emit::assert_send(func);
-    let factory_call = quote_spanned! {span=>
-        ::asyncworker::__private::schedule_factory::<_, _>(#ident)
-    };
-    let line = quote_spanned!(span=> ::core::line!());
+/// What a scheduled route adds to its registration.
+pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
     let trigger = match &route.trigger {
-        Trigger::Every(ms) => {
-            let ms = Literal::u64_suffixed(*ms);
-            quote!(::asyncworker::__private::Trigger::Every(#ms))
-        }
-        Trigger::Cron(expr) => quote!(::asyncworker::__private::Trigger::Cron(#expr)),
+        Trigger::Every(ms) => quote!(#TRIGGER::Every(#ms)),
+        Trigger::Cron(expr) => quote!(#TRIGGER::Cron(#expr)),
     };
-    let options = emit_options(route);
-    let name = LitStr::new(name, Span::call_site());
-    super::emit::registration(quote! {
-        #check_signature
-        #blocking_adapter
-        #assert_send
-        fn __asyncworker_factory() -> ::asyncworker::__private::ScheduleFactory {
-            #factory_call
-        }
-        ::asyncworker::__private::inventory::submit! {
-            ::asyncworker::__private::ScheduleRouteDef {
-                name: #name,
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: #line,
-                trigger: #trigger,
-                options: #options,
-                factory: __asyncworker_factory,
-            }
-        }
-    })
-}
-
-fn emit_options(route: &ScheduleRoute) -> TokenStream {
-    let mut fields = Vec::new();
-    if let Some(n) = route.max_concurrency {
-        let n = Literal::u16_suffixed(n);
-        fields.push(quote!(max_concurrency: #n));
-    }
-    if let Some(b) = route.immediately {
-        fields.push(quote!(immediately: #b));
-    }
-    if let Some(ms) = route.timeout_ms {
-        let value = Literal::u64_suffixed(ms).into_token_stream();
-        fields.push(quote!(timeout_ms: ::core::option::Option::Some(#value)));
-    }
-    quote! {
-        ::asyncworker::__private::ScheduleOptions {
-            #(#fields,)*
-            ..::asyncworker::__private::ScheduleOptions::DEFAULT
-        }
+    let options = Options::new()
+        .set("max_concurrency", route.max_concurrency)
+        .set("immediately", route.immediately)
+        .some("timeout_ms", route.timeout_ms)
+        .finish(SCHEDULE_OPTIONS);
+    Handler {
+        def: SCHEDULE_ROUTE_DEF,
+        factory_type: SCHEDULE_FACTORY_TYPE,
+        factory: SCHEDULE_FACTORY,
+        factory_generics: Some(quote!(_, _)),
+        // Every argument is an extractor, each checked at its type.
+        checks: signature_checks(func, ASSERT_SCHEDULE_ARG, None, ASSERT_HANDLER_RETURN),
+        items: TokenStream::new(),
+        fields: quote! {
+            trigger: #trigger,
+            options: #options,
+        },
     }
 }

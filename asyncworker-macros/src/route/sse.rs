@@ -1,14 +1,18 @@
 //! `#[route(sse = [...])]`: validation and emission of SSE routes.
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
-use syn::spanned::Spanned;
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{RouteArgs, StrList, count_u16};
+use super::args::RouteArgs;
+use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
-use crate::item;
+use crate::parse::{StrList, count_u16};
+use crate::paths::{
+    ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
+    SSE_OPTIONS, SSE_ROUTE_DEF,
+};
 
 /// A validated SSE route. `None` fields keep the runtime default.
 #[derive(Debug, Default)]
@@ -209,93 +213,41 @@ pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
 
 /// One assertion per part of the signature, each spanned at the user's type.
 fn check_signature(func: &ItemFn) -> TokenStream {
-    let events = |ty: &Type| {
-        quote_spanned! {ty.span()=>
-            ::asyncworker::__private::assert_events::<#ty>();
-        }
-    };
-    super::emit::signature_checks(
-        func,
-        "assert_extractor",
-        Some(&events),
-        "assert_handler_return",
-    )
+    let events = |ty: &Type| assert_type(ASSERT_EVENTS, ty, TokenStream::new());
+    signature_checks(func, ASSERT_EXTRACTOR, Some(&events), ASSERT_HANDLER_RETURN)
 }
 
-/// The `const _: () = { ... };` block registering `func` as an SSE route named `name`.
-pub(crate) fn emit(route: &SseRoute, name: &str, func: &ItemFn) -> TokenStream {
-    let span = func.sig.ident.span();
-    let ident = &item::target(func);
-    let blocking_adapter = item::blocking_adapter(func);
-    let check_signature = check_signature(func);
-    let assert_send = super::emit::assert_send(func);
-    let factory_call = quote_spanned! {span=>
-        ::asyncworker::__private::sse_factory::<_, _>(#ident)
-    };
-    let line = quote_spanned!(span=> ::core::line!());
-    let options = options(route);
+/// What an SSE route adds to its registration.
+pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
-    let name = LitStr::new(name, Span::call_site());
-    super::emit::registration(quote! {
-        #check_signature
-        #blocking_adapter
-        #assert_send
-        fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
-            #factory_call
-        }
-        ::asyncworker::__private::inventory::submit! {
-            ::asyncworker::__private::SseRouteDef {
-                name: #name,
-                module_path: ::core::module_path!(),
-                file: ::core::file!(),
-                line: #line,
-                paths: &[#(#paths),*],
-                options: #options,
-                factory: __asyncworker_factory,
-            }
-        }
-    })
+    let options = options(route);
+    Handler {
+        def: SSE_ROUTE_DEF,
+        factory_type: SSE_FACTORY_TYPE,
+        factory: SSE_FACTORY,
+        factory_generics: Some(quote!(_, _)),
+        checks: check_signature(func),
+        items: TokenStream::new(),
+        fields: quote! {
+            paths: &[#(#paths),*],
+            options: #options,
+        },
+    }
 }
 
 fn options(route: &SseRoute) -> TokenStream {
-    let some = |value: TokenStream| quote!(::core::option::Option::Some(#value));
-    let mut fields = Vec::new();
-    if let Some(url) = &route.url {
-        let value = some(quote!(#url));
-        fields.push(quote!(url: #value));
-    }
-    if !route.headers.is_empty() {
-        let headers = &route.headers;
-        fields.push(quote!(headers: &[#(#headers),*]));
-    }
-    if let Some(n) = route.bulk_size {
-        let n = Literal::u16_suffixed(n);
-        fields.push(quote!(bulk_size: #n));
-    }
-    if let Some(ms) = route.bulk_flush_ms {
-        let ms = Literal::u64_suffixed(ms);
-        fields.push(quote!(bulk_flush_ms: #ms));
-    }
-    if let Some(n) = route.concurrency {
-        let n = Literal::u16_suffixed(n);
-        fields.push(quote!(concurrency: #n));
-    }
-    if let Some(ms) = route.timeout_ms {
-        let value = some(Literal::u64_suffixed(ms).into_token_stream());
-        fields.push(quote!(timeout_ms: #value));
-    }
-    if let Some(ms) = route.idle_timeout_ms {
-        let ms = Literal::u64_suffixed(ms);
-        fields.push(quote!(idle_timeout_ms: #ms));
-    }
-    if let Some(n) = route.max_event_size {
-        let n = Literal::u64_suffixed(n);
-        fields.push(quote!(max_event_size: #n));
-    }
-    quote! {
-        ::asyncworker::__private::SseOptions {
-            #(#fields,)*
-            ..::asyncworker::__private::SseOptions::DEFAULT
-        }
-    }
+    let headers = &route.headers;
+    Options::new()
+        .some("url", route.url.as_ref())
+        .set(
+            "headers",
+            (!headers.is_empty()).then(|| quote!(&[#(#headers),*])),
+        )
+        .set("bulk_size", route.bulk_size)
+        .set("bulk_flush_ms", route.bulk_flush_ms)
+        .set("concurrency", route.concurrency)
+        .some("timeout_ms", route.timeout_ms)
+        .set("idle_timeout_ms", route.idle_timeout_ms)
+        .set("max_event_size", route.max_event_size)
+        .finish(SSE_OPTIONS)
 }

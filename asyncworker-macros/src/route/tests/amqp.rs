@@ -1,0 +1,338 @@
+//! `#[route(amqp = ...)]`: every option's checks, each error at its token.
+
+use super::*;
+use crate::test_support::At;
+
+#[test]
+fn queue_list_checks() {
+    check1("amqp = /*1*/[]", "`amqp` needs at least one queue");
+    check1(r#"amqp = ["a", /*1*/""]"#, "queue name must not be empty");
+    let long = "x".repeat(256);
+    check1(
+        &format!(r#"amqp = [/*1*/"{long}"]"#),
+        "queue name is longer than 255 bytes (AMQP short string)",
+    );
+    accepts(&format!(r#"amqp = ["{}"]"#, "x".repeat(255)));
+    check1(
+        r#"amqp = ["a", "b", /*1*/"a"]"#,
+        "queue `a` is listed twice",
+    );
+    check1(
+        r#"amqp = /*1*/"a""#,
+        "`amqp` takes a list of queues: `amqp = [\"queue\", ...]`",
+    );
+    check1(r#"amqp = ["a", /*1*/5]"#, "expected string literal");
+}
+
+#[test]
+fn string_options_must_not_be_empty() {
+    for key in ["name", "vhost", "connection"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"""#),
+            &format!("`{key}` must not be empty"),
+        );
+    }
+}
+
+#[test]
+fn counts_must_fit_u16_and_be_positive() {
+    for key in ["bulk_size", "prefetch", "concurrency"] {
+        for zero in ["0", "-1"] {
+            check1(
+                &format!(r#"amqp = ["a"], {key} = /*1*/{zero}"#),
+                &format!("`{key}` must be at least 1"),
+            );
+        }
+        for big in ["65536", "340282366920938463463374607431768211456000"] {
+            check1(
+                &format!(r#"amqp = ["a"], {key} = /*1*/{big}"#),
+                &format!("`{key}` must be at most 65535 (it must fit the u16 prefetch)"),
+            );
+        }
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"10""#),
+            "expected integer literal",
+        );
+    }
+    accepts(r#"amqp = ["a"], bulk_size = 65535, prefetch = 65535, concurrency = 65535"#);
+}
+
+#[test]
+fn prefetch_smaller_than_bulk_size() {
+    check1(
+        r#"amqp = ["a"], bulk_size = 10, prefetch = /*1*/5"#,
+        "`prefetch` (5) is smaller than `bulk_size` (10): the bulk could never fill",
+    );
+    // Order does not matter, and an invalid bulk_size is not compared.
+    check1(
+        r#"amqp = ["a"], prefetch = /*1*/5, bulk_size = 10"#,
+        "`prefetch` (5) is smaller than `bulk_size` (10): the bulk could never fill",
+    );
+    check1(
+        r#"amqp = ["a"], prefetch = 5, bulk_size = /*1*/70000"#,
+        "`bulk_size` must be at most 65535 (it must fit the u16 prefetch)",
+    );
+    accepts(r#"amqp = ["a"], bulk_size = 10, prefetch = 10"#);
+}
+
+#[test]
+fn durations() {
+    for key in ["bulk_flush", "timeout"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"0s""#),
+            &format!("`{key}` must be greater than zero"),
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"1 sec""#),
+            "invalid duration `1 sec`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/1000"#),
+            "expected string literal",
+        );
+    }
+}
+
+#[test]
+fn actions() {
+    for key in ["on_success", "on_exception", "on_decode_error"] {
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/"nack""#),
+            &format!(
+                "unknown action `nack` for `{key}`: expected \"ack\", \"reject\" or \"requeue\""
+            ),
+        );
+        check1(
+            &format!(r#"amqp = ["a"], {key} = /*1*/ack"#),
+            "expected string literal",
+        );
+    }
+    accepts(
+        r#"amqp = ["a"], on_success = "reject", on_exception = "ack", on_decode_error = "requeue""#,
+    );
+}
+
+#[test]
+fn retries_range() {
+    for (value, message) in [
+        ("-1", "`retries` must not be negative"),
+        (
+            "10001",
+            "`retries` must be at most 10000 (delayed retries after the first failure)",
+        ),
+        (
+            "340282366920938463463374607431768211456000",
+            "`retries` must be at most 10000 (delayed retries after the first failure)",
+        ),
+        ("\"3\"", "expected integer literal"),
+    ] {
+        check1(&format!(r#"amqp = ["a"], retries = /*1*/{value}"#), message);
+    }
+    accepts(r#"amqp = ["a"], retries = 1"#);
+    accepts(r#"amqp = ["a"], retries = 10000"#);
+}
+
+const RETRIES_ZERO: &str = "`retries = 0` does nothing without `dead_letter`: use `retries = N` \
+    for N delayed retries, or add `dead_letter = \"...\"` to park a failed message at once";
+
+#[test]
+fn retries_zero_needs_dead_letter() {
+    check1(r#"amqp = ["a"], retries = /*1*/0"#, RETRIES_ZERO);
+    accepts(r#"amqp = ["a"], retries = 0, dead_letter = "parking""#);
+    accepts(r#"amqp = ["a"], dead_letter = "parking", retries = 0"#);
+    // A dead_letter with a mistake of its own is still a dead_letter: one error, at it.
+    check1(
+        r#"amqp = ["a"], retries = 0, dead_letter = /*1*/"""#,
+        "`dead_letter` must not be empty",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 0, dead_letter = /*1*/parking"#,
+        "expected string literal",
+    );
+}
+
+#[test]
+fn retry_delay_checks() {
+    check1(
+        r#"amqp = ["a"], /*1*/retry_delay = "10s""#,
+        "`retry_delay` needs `retries = N`",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 0, dead_letter = "p", /*1*/retry_delay = "10s""#,
+        "`retry_delay` does nothing with `retries = 0`",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"0s""#,
+        "`retry_delay` must be greater than zero",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"10 s""#,
+        "invalid duration `10 s`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/10"#,
+        "expected string literal",
+    );
+    let too_long = "`retry_delay` must be at most 4294967295ms (about 49 days): it is the retry \
+                    queue's x-message-ttl, which RabbitMQ limits to a u32";
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"4294967296ms""#,
+        too_long,
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = /*1*/"1194h""#,
+        too_long,
+    );
+    // Both mistakes of one argument, each at its token.
+    check(
+        r#"amqp = ["a"], /*1*/retry_delay = /*2*/"0s""#,
+        &[
+            (At::Marker(1), "`retry_delay` needs `retries = N`"),
+            (At::Marker(2), "`retry_delay` must be greater than zero"),
+        ],
+    );
+    // A `retries` that did not parse or is out of range was reported; no "needs `retries`".
+    check1(
+        r#"amqp = ["a"], retries = /*1*/"3", retry_delay = "10s""#,
+        "expected integer literal",
+    );
+    check1(
+        r#"amqp = ["a"], retries = /*1*/-2, retry_delay = "10s""#,
+        "`retries` must not be negative",
+    );
+    // Bounds.
+    accepts(r#"amqp = ["a"], retries = 3, retry_delay = "1ms""#);
+    accepts(r#"amqp = ["a"], retries = 3, retry_delay = "4294967295ms""#);
+    accepts(r#"amqp = ["a"], retry_delay = "1m", retries = 1"#);
+}
+
+#[test]
+fn dead_letter_checks() {
+    check1(
+        r#"amqp = ["a"], dead_letter = /*1*/"""#,
+        "`dead_letter` must not be empty",
+    );
+    let long = "x".repeat(256);
+    check1(
+        &format!(r#"amqp = ["a"], dead_letter = /*1*/"{long}""#),
+        "`dead_letter` is longer than 255 bytes (AMQP short string)",
+    );
+    accepts(&format!(
+        r#"amqp = ["a"], dead_letter = "{}""#,
+        "x".repeat(255)
+    ));
+    check1(
+        r#"amqp = ["orders", "orders.priority"], dead_letter = /*1*/"orders.priority""#,
+        "`dead_letter` must not be `orders.priority`, a queue of this route: a failed message \
+         would come back to this handler, in a loop",
+    );
+    check1(
+        r#"amqp = ["orders", "audit"], retries = 2, dead_letter = /*1*/"audit.retry""#,
+        "`dead_letter` must not be `audit.retry`, the retry queue of `audit`: a failed message \
+         would come back to this handler, in a loop",
+    );
+    check1(
+        r#"amqp = ["a"], dead_letter = /*1*/parking"#,
+        "expected string literal",
+    );
+    // Near misses are other queues.
+    accepts(r#"amqp = ["orders"], dead_letter = "orders.parking""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "orders.retry.parking""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "other.retry""#);
+    accepts(r#"amqp = ["orders"], dead_letter = ".retry""#);
+    accepts(r#"amqp = ["orders"], dead_letter = "Orders""#);
+}
+
+#[test]
+fn declare_and_queue_type_checks() {
+    check1(
+        r#"amqp = ["a"], declare = /*1*/"yes""#,
+        "expected boolean literal",
+    );
+    check1(
+        r#"amqp = ["a"], declare = /*1*/1"#,
+        "expected boolean literal",
+    );
+    accepts(r#"amqp = ["a"], declare = true"#);
+    accepts(r#"amqp = ["a"], declare = false"#);
+    let needs_declare =
+        "`queue_type` only applies to queues this route declares; add `declare = true`";
+    check1(r#"amqp = ["a"], /*1*/queue_type = "quorum""#, needs_declare);
+    check1(
+        r#"amqp = ["a"], declare = false, /*1*/queue_type = "classic""#,
+        needs_declare,
+    );
+    let unknown_type = |t: &str| {
+        format!("unknown queue type `{t}` for `queue_type`: expected \"classic\" or \"quorum\"")
+    };
+    for bad in ["stream", "Quorum", "", "lazy"] {
+        check1(
+            &format!(r#"amqp = ["a"], declare = true, queue_type = /*1*/"{bad}""#),
+            &unknown_type(bad),
+        );
+    }
+    check1(
+        r#"amqp = ["a"], declare = true, queue_type = /*1*/quorum"#,
+        "expected string literal",
+    );
+    // Both mistakes, each at its token.
+    check(
+        r#"amqp = ["a"], /*1*/queue_type = /*2*/"stream""#,
+        &[
+            (At::Marker(1), needs_declare),
+            (At::Marker(2), &unknown_type("stream")),
+        ],
+    );
+    // A `declare` that did not parse was reported; no "add `declare = true`".
+    check1(
+        r#"amqp = ["a"], declare = /*1*/"true", queue_type = "quorum""#,
+        "expected boolean literal",
+    );
+    accepts(r#"amqp = ["a"], declare = true, queue_type = "classic""#);
+    accepts(r#"amqp = ["a"], queue_type = "quorum", declare = true"#);
+}
+
+#[test]
+fn retry_and_topology_options_apply_to_amqp_only() {
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, timeout";
+    for key in ["retries", "declare"] {
+        let value = if key == "declare" { "true" } else { "3" };
+        check_with(
+            &format!(r#"every = "1s", /*1*/{key} = {value}"#),
+            "async fn tick(app: App) {}",
+            &[(
+                At::Marker(1),
+                &format!("`{key}` does not apply to `every` routes\n{valid}"),
+            )],
+        );
+    }
+}
+
+#[test]
+fn every_retry_and_topology_error_at_once() {
+    let attr = r#"amqp = ["orders"], retries = /*1*/20000, retry_delay = /*3*/"0s",
+        dead_letter = /*4*/"orders", declare = false, /*5*/queue_type = /*6*/"lazy""#;
+    check(
+        attr,
+        &[
+            (
+                At::Marker(1),
+                "`retries` must be at most 10000 (delayed retries after the first failure)",
+            ),
+            (At::Marker(3), "`retry_delay` must be greater than zero"),
+            (
+                At::Marker(4),
+                "`dead_letter` must not be `orders`, a queue of this route: a failed message \
+                 would come back to this handler, in a loop",
+            ),
+            (
+                At::Marker(5),
+                "`queue_type` only applies to queues this route declares; add `declare = true`",
+            ),
+            (
+                At::Marker(6),
+                "unknown queue type `lazy` for `queue_type`: expected \"classic\" or \"quorum\"",
+            ),
+        ],
+    );
+}

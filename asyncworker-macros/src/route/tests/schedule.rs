@@ -1,0 +1,75 @@
+//! `#[route(every = ...)]` and `#[route(cron = ...)]`: every error at its token.
+
+use super::*;
+use crate::test_support::At;
+
+/// `#[route(every = ...)]` / `#[route(cron = ...)]`: every error at its token.
+#[test]
+fn schedule_route_checks() {
+    let handler = "async fn tick(app: App) {}";
+    let sched = |attr: &str, expected: &[(At, &str)]| check_with(attr, handler, expected);
+    sched(
+        r#"every = /*1*/"30 seconds""#,
+        &[(
+            At::Marker(1),
+            "invalid duration `30 seconds`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+        )],
+    );
+    sched(
+        r#"every = /*1*/"0s""#,
+        &[(At::Marker(1), "`every` must be greater than zero")],
+    );
+    let bad = "*/5 * * *";
+    let cause = <::cron::Schedule as std::str::FromStr>::from_str(bad).unwrap_err();
+    sched(
+        &format!(r#"cron = /*1*/"{bad}""#),
+        &[(
+            At::Marker(1),
+            &format!(
+                "invalid cron expression:\n{}\nfields: second minute hour \
+                 day-of-month month day-of-week [year], in UTC; e.g. \"0 */5 * * * *\"",
+                cause.to_string().trim_end()
+            ),
+        )],
+    );
+    sched(
+        r#"every = "1s", max_concurrency = /*1*/0, timeout = /*2*/"0ms""#,
+        &[
+            (At::Marker(1), "`max_concurrency` must be at least 1"),
+            (At::Marker(2), "`timeout` must be greater than zero"),
+        ],
+    );
+    sched(
+        r#"cron = "* * * * * *", max_concurrency = /*1*/70000"#,
+        &[(At::Marker(1), "`max_concurrency` must be at most 65535")],
+    );
+    sched(
+        r#"every = "1s", immediately = /*1*/"yes""#,
+        &[(At::Marker(1), "expected boolean literal")],
+    );
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, timeout";
+    sched(
+        r#"every = "1s", /*1*/bulk_size = 10"#,
+        &[(
+            At::Marker(1),
+            &format!("`bulk_size` does not apply to `every` routes\n{valid}"),
+        )],
+    );
+    sched(
+        r#"cron = "* * * * * *", /*1*/immediatly = true"#,
+        &[(
+            At::Marker(1),
+            &format!("unknown argument `immediatly`; did you mean `immediately`?\n{valid}"),
+        )],
+    );
+    // Valid ones expand.
+    for attr in [
+        r#"every = "30s""#,
+        r#"every = "200ms", name = "tick", max_concurrency = 2, immediately = true, timeout = "1s""#,
+        r#"cron = "0 */5 * * * *""#,
+        r#"cron = "0 0 12 * * Mon-Fri 2030""#,
+    ] {
+        try_expand(tokens(attr), tokens(handler))
+            .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"));
+    }
+}
