@@ -6,6 +6,8 @@ mod args;
 mod expand;
 mod http;
 mod item;
+// The invalid-cron case needs the cron parser, which comes with the `schedule` feature.
+#[cfg(feature = "schedule")]
 mod schedule;
 mod sse;
 
