@@ -21,6 +21,10 @@ pub(super) const ALL: &[(&str, Prepare)] = &[
     ("schedule", crate::schedule::prepare),
 ];
 
+/// Every backend asyncworker has, compiled in or not: a name among these that is not compiled
+/// in gets the feature to enable, not "unknown".
+pub(super) const KNOWN: &[&str] = &["amqp", "http", "sse", "schedule"];
+
 /// The names `--only` accepts.
 pub(super) fn kinds() -> Vec<&'static str> {
     ALL.iter().map(|(kind, _)| *kind).collect()

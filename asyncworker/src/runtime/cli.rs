@@ -14,7 +14,7 @@ use super::signal::watch_signals;
 use crate::settings::{MainOptions, Settings};
 
 /// The `--help` text; it names only the compiled-in backends.
-fn usage() -> String {
+pub(super) fn usage() -> String {
     let kinds = super::backends::kinds();
     let (list, names) = (kinds.join(","), kinds.join(", "));
     format!(
@@ -114,13 +114,17 @@ pub(super) fn parse_only(list: &str) -> Result<Vec<String>, String> {
             super::backends::kinds().join(", ")
         ));
     }
-    if let Some(bad) = kinds
-        .iter()
-        .find(|k| !super::backends::kinds().contains(&k.as_str()))
-    {
+    let compiled = super::backends::kinds();
+    if let Some(bad) = kinds.iter().find(|k| !compiled.contains(&k.as_str())) {
+        if super::backends::KNOWN.contains(&bad.as_str()) {
+            return Err(format!(
+                "the `{bad}` backend is not compiled into this worker (enable the `{bad}` feature of asyncworker); this one has: {}",
+                compiled.join(", ")
+            ));
+        }
         return Err(format!(
             "unknown backend `{bad}` in --only; expected one of: {}",
-            super::backends::kinds().join(", ")
+            compiled.join(", ")
         ));
     }
     Ok(kinds)
