@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::handler::StateRequirement;
-pub(crate) use crate::runtime::RouteProblem;
+use crate::registry::RouteProblem;
 
 /// What preparing a backend gives: the backend (`None` when it has nothing to run), or every
 /// problem found in its routes, not just the first.

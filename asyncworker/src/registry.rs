@@ -1,10 +1,8 @@
-//! What `#[route]` and the hook attributes registered, collected with `inventory`, sorted
-//! deterministically (inventory's order is unspecified) and checked before anything starts.
+//! What `#[route]` registered, collected with `inventory`, sorted deterministically
+//! (inventory's order is unspecified), and what is wrong with it ([`RouteProblem`]), found
+//! before anything starts. It imports nothing from the rest of the crate.
 
-use std::fmt::Write as _;
-
-use crate::hooks::{HookDef, HookKind};
-use crate::runtime::RouteProblem;
+use std::fmt;
 
 /// Which registrations a worker takes: all, or those of one module and its children.
 #[derive(Debug, Clone, Default)]
@@ -93,68 +91,67 @@ pub(crate) fn name_clashes<T: RouteDef>(defs: &[&T], what: &str) -> Vec<RoutePro
     problems
 }
 
-/// The hooks of one worker, sorted (inventory's order is unspecified). Routes are collected
-/// by each backend from its own registrations, with the same filter.
-#[derive(Debug, Clone)]
-pub(crate) struct Registry {
-    pub(crate) startup: Vec<&'static HookDef>,
-    pub(crate) shutdown: Vec<&'static HookDef>,
-}
-
-impl Registry {
-    pub(crate) fn collect(filter: &Filter) -> Registry {
-        let mut hooks: Vec<&'static HookDef> = inventory::iter::<HookDef>
-            .into_iter()
-            .filter(|h| filter.keep(h.module_path))
-            .collect();
-        hooks.sort_by_key(|h| h.sort_key());
-        let startup = hooks
-            .iter()
-            .copied()
-            .filter(|h| h.kind == HookKind::Startup)
-            .collect();
-        let mut shutdown: Vec<_> = hooks
-            .iter()
-            .copied()
-            .filter(|h| h.kind == HookKind::Shutdown)
-            .collect();
-        shutdown.reverse();
-        Registry { startup, shutdown }
-    }
-
-    /// The `--routes` listing.
-    pub(crate) fn describe(&self, routes: &[String]) -> String {
-        let mut out = String::new();
-        for r in routes {
-            let _ = writeln!(out, "{r}");
-        }
-        for h in &self.startup {
-            let _ = writeln!(
-                out,
-                "on_startup  {:<14} order={}  ({})",
-                h.name,
-                h.order,
-                h.location()
-            );
-        }
-        for h in &self.shutdown {
-            let _ = writeln!(
-                out,
-                "on_shutdown {:<14} order={}  ({})",
-                h.name,
-                h.order,
-                h.location()
-            );
-        }
-        out
-    }
-}
-
+/// Why a worker with no route at all refuses to start, and what usually causes it.
 pub(crate) const NO_ROUTES: &str = "no routes are registered, so there is nothing to run.\n\
 Annotate an `async fn` with #[route(amqp = [\"queue\"])] in this binary. If your handlers live in \
 another crate, the linker drops that crate unless the binary uses it: add `use my_handlers as _;` \
 next to `asyncworker::main!()`. Handlers behind #[cfg(test)] or in a module that is not compiled \
 are not registered either.";
+
+/// One reason the registered routes cannot run, found before anything starts.
+///
+/// Its `Display` is the line a worker prints: `` route `name` (file:line): message `` for a
+/// problem of one route, the message alone otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteProblem {
+    /// The route at fault; `None` for a problem that is not one route's: no route at all, a
+    /// bad connection setting, or two routes that clash (the message names both).
+    pub route: Option<&'static str>,
+    /// `file:line` of the route's handler, when there is one route at fault.
+    pub location: Option<String>,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+}
+
+impl RouteProblem {
+    /// A problem of the route registered as `def`.
+    pub(crate) fn of(def: &impl RouteDef, message: impl Into<String>) -> RouteProblem {
+        RouteProblem::at(def.name(), def.location(), message)
+    }
+
+    /// A problem of the route `route`, defined at `location`.
+    pub(crate) fn at(
+        route: &'static str,
+        location: String,
+        message: impl Into<String>,
+    ) -> RouteProblem {
+        RouteProblem {
+            route: Some(route),
+            location: Some(location),
+            message: message.into(),
+        }
+    }
+
+    /// A problem of the worker as a whole, not of one route.
+    pub(crate) fn worker(message: impl Into<String>) -> RouteProblem {
+        RouteProblem {
+            route: None,
+            location: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RouteProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.route, &self.location) {
+            (Some(route), Some(at)) => write!(f, "route `{route}` ({at}): {}", self.message),
+            (Some(route), None) => write!(f, "route `{route}`: {}", self.message),
+            (None, _) => f.write_str(&self.message),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

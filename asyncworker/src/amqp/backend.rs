@@ -20,12 +20,13 @@ use super::resolve::Resolved;
 use super::retry::{RetryCounters, RetryPolicy};
 use super::topology::Topology;
 use crate::app::App;
-use crate::backend::{Backend, Preparation, RouteProblem, StateNeed, state_needs};
+use crate::backend::{Backend, Preparation, StateNeed, state_needs};
 use crate::dispatch::DispatchConfig;
 use crate::observe::health::Health;
 use crate::observe::metrics::{Metrics, QueueLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 use crate::settings::Settings;
 
 /// (named connection, vhost): the routes that agree on both share a consumer connection.

@@ -3,9 +3,9 @@
 
 use super::def::{AmqpOptions, AmqpRouteDef};
 use super::topology::Topology;
-use crate::backend::RouteProblem;
 use crate::bulk::BulkOptions;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 use crate::settings::Settings;
 
 /// A route's options after deployment overrides, with prefixed queue names.

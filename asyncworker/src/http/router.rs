@@ -11,8 +11,8 @@ use super::builtins::{self, Builtin};
 use super::def::HttpRouteDef;
 use super::guard::{Guard, GuardConfig, Guarded, RouteStats};
 use crate::app::App;
-use crate::backend::RouteProblem;
 use crate::observe::metrics::Metrics;
+use crate::registry::RouteProblem;
 
 /// The router serving `defs` and `builtins`, which [`super::routes::clashes`] found clear.
 pub(crate) fn build(

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::builtins::Builtin;
 use super::def::HttpRouteDef;
-use crate::backend::RouteProblem;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 
 /// Every clash among the built-in endpoints and the routes `defs`.
 pub(crate) fn clashes(defs: &[&'static HttpRouteDef], builtins: &[Builtin]) -> Vec<RouteProblem> {

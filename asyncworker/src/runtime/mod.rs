@@ -15,7 +15,8 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
+pub use crate::registry::RouteProblem;
 pub use check::{CheckItem, CheckReport};
 pub use cli::{run_main, run_with};
-pub use error::{RouteProblem, WorkerError};
+pub use error::WorkerError;
 pub use worker::Worker;

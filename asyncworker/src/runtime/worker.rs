@@ -7,10 +7,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::check::{self, CheckReport};
-use super::error::{RouteProblem, WorkerError};
+use super::error::WorkerError;
 use crate::app::App;
 use crate::backend::{Backend, StateNeed};
-use crate::registry::{Filter, NO_ROUTES, Registry};
+use crate::hooks::Hooks;
+use crate::registry::RouteProblem;
+use crate::registry::{Filter, NO_ROUTES};
 use crate::settings::Settings;
 
 /// A worker built from the registered routes and hooks; what `main!` runs.
@@ -59,7 +61,7 @@ impl Worker {
     /// source location, then the hooks in the order they run.
     pub fn describe_routes(&self) -> Result<String, WorkerError> {
         let filter = Filter::module(self.module.as_deref());
-        let registry = Registry::collect(&filter);
+        let registry = Hooks::collect(&filter);
         let app = App::new(self.settings.clone());
         let backends = prepare_backends(&filter, &app)?;
         let lines: Vec<String> = backends.iter().flat_map(|b| b.describe()).collect();
@@ -103,7 +105,7 @@ impl Worker {
     /// gracefully. Returns an error if the worker could not start or a backend failed.
     pub async fn run(self, stop: CancellationToken) -> Result<(), WorkerError> {
         let filter = Filter::module(self.module.as_deref());
-        let registry = Registry::collect(&filter);
+        let registry = Hooks::collect(&filter);
         let deadline = self.settings.shutdown_timeout;
         let app = self.app;
         let backends = prepare_backends(&filter, &app)?;
@@ -125,7 +127,7 @@ impl Worker {
 
 /// Runs the startup hooks in order, then freezes the state and verifies that every route
 /// finds the state it takes (`needs`); the first failure stops it.
-async fn start(registry: &Registry, app: &App, needs: Vec<StateNeed>) -> Result<(), WorkerError> {
+async fn start(registry: &Hooks, app: &App, needs: Vec<StateNeed>) -> Result<(), WorkerError> {
     for hook in &registry.startup {
         tracing::debug!(hook = hook.name, "running startup hook");
         if let Err(error) = (hook.run)(app).await {
@@ -219,7 +221,7 @@ async fn first_end(
 }
 
 /// After the backends have drained: the shutdown hooks, then the publishers' connections.
-async fn finish(registry: &Registry, app: &App, deadline: Duration) {
+async fn finish(registry: &Hooks, app: &App, deadline: Duration) {
     run_shutdown_hooks(registry, app, deadline).await;
     // Last: shutdown hooks may still publish.
     app.close_resources().await;
@@ -255,7 +257,7 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
 
 /// The shutdown hooks, in order, all within `deadline`; a failing hook is logged and the
 /// others still run.
-async fn run_shutdown_hooks(registry: &Registry, app: &App, deadline: Duration) {
+async fn run_shutdown_hooks(registry: &Hooks, app: &App, deadline: Duration) {
     let all = async {
         for hook in &registry.shutdown {
             if let Err(error) = (hook.run)(app).await {

@@ -12,12 +12,11 @@ use super::clock::{Ticker, next_fire};
 use super::def::{ScheduleFactory, ScheduleRouteDef, Trigger};
 use super::run::tick;
 use crate::app::App;
-use crate::backend::{
-    Backend, CheckFuture, CheckLine, Preparation, RouteProblem, StateNeed, state_needs,
-};
+use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, StateNeed, state_needs};
 use crate::future::BoxFuture;
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 
 /// One scheduled route, ready to run.
 pub(crate) struct Prepared {

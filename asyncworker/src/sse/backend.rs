@@ -16,11 +16,12 @@ use super::resolve::Resolved;
 use super::stream::{Stream, StreamCounters};
 use crate::action::Action;
 use crate::app::App;
-use crate::backend::{Backend, CheckFuture, Preparation, RouteProblem, StateNeed, state_needs};
+use crate::backend::{Backend, CheckFuture, Preparation, StateNeed, state_needs};
 use crate::dispatch::{Actions, DispatchConfig};
 use crate::future::BoxFuture;
 use crate::observe::metrics::RouteMetrics;
 use crate::registry::Filter;
+use crate::registry::RouteProblem;
 
 /// SSE has no acknowledgement: the actions only label metrics and logs ("reject": the event
 /// is dropped).

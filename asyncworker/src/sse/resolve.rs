@@ -5,9 +5,9 @@
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::def::SseRouteDef;
-use crate::backend::RouteProblem;
 use crate::bulk::BulkOptions;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 use crate::settings::Settings;
 
 /// A route's options after deployment overrides, with its URLs and headers built.
