@@ -8,7 +8,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 /// `route`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -70,7 +70,7 @@ pub struct Metrics {
     pub(crate) in_flight: Family<RouteLabels, Gauge>,
     /// Consumers (re)attached after a failure.
     pub(crate) reconnects: Family<QueueLabels, Counter>,
-    /// SSE events received, by route and outcome (handled, decode_error, ...).
+    /// SSE events dropped before the dispatcher, by route, path and reason (oversized).
     pub(crate) sse_events: Family<OutcomeLabels, Counter>,
     /// SSE reconnections.
     pub(crate) sse_reconnects: Family<RouteLabels, Counter>,
@@ -107,123 +107,115 @@ fn size_histogram() -> Histogram {
     Histogram::new(exponential_buckets(1.0, 2.0, 17))
 }
 
+/// Registers `metric` under `name` and gives it back: the registry keeps a clone, which
+/// shares the metric's values.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Metrics {
+    /// Every family, registered under the `asyncworker_` prefix: a list, one entry per family.
     pub(crate) fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("asyncworker");
-        let messages = Family::<OutcomeLabels, Counter>::default();
-        let decode_errors = Family::<QueueLabels, Counter>::default();
-        let flushes = Family::<FlushLabels, Counter>::default();
-        let bulk_size =
-            Family::<RouteLabels, Histogram>::new_with_constructor(size_histogram as fn() -> _);
-        let handler_duration =
-            Family::<RouteLabels, Histogram>::new_with_constructor(seconds_histogram as fn() -> _);
-        let in_flight = Family::<RouteLabels, Gauge>::default();
-        let reconnects = Family::<QueueLabels, Counter>::default();
-        let sse_events = Family::<OutcomeLabels, Counter>::default();
-        let sse_reconnects = Family::<RouteLabels, Counter>::default();
-        let sse_bytes = Family::<RouteLabels, Counter>::default();
-        let http_requests = Family::<HttpLabels, Counter>::default();
-        let http_duration = Family::<HttpRouteLabels, Histogram>::new_with_constructor(
-            seconds_histogram as fn() -> _,
-        );
-        registry.register(
-            "messages",
-            "Messages settled, by route, queue and outcome",
-            messages.clone(),
-        );
-        registry.register(
-            "decode_errors",
-            "Message bodies that did not decode into the handler's type",
-            decode_errors.clone(),
-        );
-        registry.register(
-            "bulk_flushes",
-            "Bulks handed to handlers, by reason",
-            flushes.clone(),
-        );
-        registry.register("bulk_size", "Messages per handler call", bulk_size.clone());
-        registry.register(
-            "handler_duration_seconds",
-            "Duration of handler calls",
-            handler_duration.clone(),
-        );
-        registry.register(
-            "handlers_in_flight",
-            "Handler calls running now",
-            in_flight.clone(),
-        );
-        registry.register(
-            "consumer_reconnects",
-            "Consumers re-attached after a failure",
-            reconnects.clone(),
-        );
-        registry.register(
-            "sse_events",
-            "Server-sent events dropped before reaching the dispatcher, by route, path and reason (oversized)",
-            sse_events.clone(),
-        );
-        registry.register(
-            "sse_reconnects",
-            "Reconnections of SSE streams",
-            sse_reconnects.clone(),
-        );
-        registry.register(
-            "sse_bytes",
-            "Bytes received on SSE streams",
-            sse_bytes.clone(),
-        );
-        registry.register(
-            "http_requests",
-            "HTTP requests, by route template, method and status",
-            http_requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "Duration of HTTP requests",
-            http_duration.clone(),
-        );
-        let schedule_runs = Family::<ScheduleLabels, Counter>::default();
-        let schedule_skips = Family::<RouteLabels, Counter>::default();
-        registry.register(
-            "schedule_runs",
-            "Scheduled runs, by route and outcome",
-            schedule_runs.clone(),
-        );
-        registry.register(
-            "schedule_skips",
-            "Scheduled ticks skipped because max_concurrency runs were in flight",
-            schedule_skips.clone(),
-        );
-        let amqp_retries = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "amqp_retries",
-            "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed",
-            amqp_retries.clone(),
-        );
-        let settlements_lost = Family::<QueueLabels, Counter>::default();
-        registry.register(
-            "settlements_lost",
-            "AMQP acks, rejects and requeues that could not be sent because the channel was closed or recovered: the broker redelivers those messages (expect duplicates)",
-            settlements_lost.clone(),
-        );
+        let mut r = Registry::with_prefix("asyncworker");
         Metrics {
-            amqp_retries,
-            settlements_lost,
-            registry,
-            messages,
-            decode_errors,
-            flushes,
-            bulk_size,
-            handler_duration,
-            in_flight,
-            reconnects,
-            sse_events,
-            sse_reconnects,
-            sse_bytes,
-            http_requests,
-            http_duration,
-            schedule_runs,
-            schedule_skips,
+            messages: registered(
+                &mut r,
+                "messages",
+                "Messages settled, by route, queue and outcome",
+                Family::default(),
+            ),
+            decode_errors: registered(
+                &mut r,
+                "decode_errors",
+                "Message bodies that did not decode into the handler's type",
+                Family::default(),
+            ),
+            flushes: registered(
+                &mut r,
+                "bulk_flushes",
+                "Bulks handed to handlers, by reason",
+                Family::default(),
+            ),
+            bulk_size: registered(
+                &mut r,
+                "bulk_size",
+                "Messages per handler call",
+                Family::new_with_constructor(size_histogram as fn() -> _),
+            ),
+            handler_duration: registered(
+                &mut r,
+                "handler_duration_seconds",
+                "Duration of handler calls",
+                Family::new_with_constructor(seconds_histogram as fn() -> _),
+            ),
+            in_flight: registered(
+                &mut r,
+                "handlers_in_flight",
+                "Handler calls running now",
+                Family::default(),
+            ),
+            reconnects: registered(
+                &mut r,
+                "consumer_reconnects",
+                "Consumers re-attached after a failure",
+                Family::default(),
+            ),
+            sse_events: registered(
+                &mut r,
+                "sse_events",
+                "Server-sent events dropped before reaching the dispatcher, by route, path and reason (oversized)",
+                Family::default(),
+            ),
+            sse_reconnects: registered(
+                &mut r,
+                "sse_reconnects",
+                "Reconnections of SSE streams",
+                Family::default(),
+            ),
+            sse_bytes: registered(
+                &mut r,
+                "sse_bytes",
+                "Bytes received on SSE streams",
+                Family::default(),
+            ),
+            http_requests: registered(
+                &mut r,
+                "http_requests",
+                "HTTP requests, by route template, method and status",
+                Family::default(),
+            ),
+            http_duration: registered(
+                &mut r,
+                "http_request_duration_seconds",
+                "Duration of HTTP requests",
+                Family::new_with_constructor(seconds_histogram as fn() -> _),
+            ),
+            schedule_runs: registered(
+                &mut r,
+                "schedule_runs",
+                "Scheduled runs, by route and outcome",
+                Family::default(),
+            ),
+            schedule_skips: registered(
+                &mut r,
+                "schedule_skips",
+                "Scheduled ticks skipped because max_concurrency runs were in flight",
+                Family::default(),
+            ),
+            amqp_retries: registered(
+                &mut r,
+                "amqp_retries",
+                "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed",
+                Family::default(),
+            ),
+            settlements_lost: registered(
+                &mut r,
+                "settlements_lost",
+                "AMQP acks, rejects and requeues that could not be sent because the channel was closed or recovered: the broker redelivers those messages (expect duplicates)",
+                Family::default(),
+            ),
+            registry: r,
         }
     }
 
