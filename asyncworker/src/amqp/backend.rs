@@ -215,8 +215,9 @@ fn connection_for(
         .connection_urls(name, lookup)
         .map_err(|e| RouteProblem::of(def, e))?;
     let label = connection::label("asyncworker", name, vhost);
-    // A malformed URL is the deployment's, shared by every route on it: a worker problem.
+    // A malformed URL or TLS file is the deployment's, shared by every route on it: a worker problem.
     let manager = ConnectionManager::new(&urls, vhost, settings.amqp_heartbeat, label)
+        .and_then(|m| m.with_tls(&settings.connection_tls(name, lookup)))
         .map_err(RouteProblem::worker)?;
     let manager = Arc::new(manager);
     connections.insert((name, vhost), Arc::clone(&manager));

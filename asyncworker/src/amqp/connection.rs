@@ -4,18 +4,24 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lapin::tcp::OwnedTLSConfig;
 use lapin::uri::AMQPUri;
 use lapin::{Connection, ConnectionProperties};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::tls;
 use crate::backoff::Backoff;
+use crate::settings::ConnectionTls;
 
 /// Hands out the current connection, reconnecting (with backoff, over every URL in turn)
 /// when there is none or lapin's own recovery gave up on it.
 pub(crate) struct ConnectionManager {
     uris: Vec<AMQPUri>,
     label: String,
+    /// The TLS files of `amqps://` URLs, read once (lapin ignores them for `amqp://`); every
+    /// attempt and every recovery of lapin's uses them alike.
+    tls: OwnedTLSConfig,
     /// lapin's transparent recovery, for consumers; publishers rebuild on their own so that a
     /// publish never lands in a half-recovered channel.
     auto_recover: bool,
@@ -43,6 +49,7 @@ impl ConnectionManager {
         for url in urls {
             let mut uri = AMQPUri::from_str(url)
                 .map_err(|e| format!("invalid AMQP URL {}: {e}", redact(url)))?;
+            tls::check_scheme(&uri, url)?;
             if let Some(v) = vhost {
                 uri.vhost = v.to_owned();
             }
@@ -54,10 +61,17 @@ impl ConnectionManager {
         Ok(ConnectionManager {
             uris,
             label,
+            tls: OwnedTLSConfig::default(),
             auto_recover: true,
             current: Mutex::new(None),
             down_since: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The same, with the TLS files of the connection (see [`tls::config`] for the errors).
+    pub(crate) fn with_tls(mut self, files: &ConnectionTls) -> Result<Self, String> {
+        self.tls = tls::config(files)?;
+        Ok(self)
     }
 
     /// The same, without lapin's transparent recovery (for publishers).
@@ -114,7 +128,7 @@ impl ConnectionManager {
         loop {
             let uri = &self.uris[attempt as usize % self.uris.len()];
             attempt += 1;
-            let connect = Connection::connect_uri(uri.clone(), self.properties());
+            let connect = self.open(uri, self.properties());
             let result = tokio::select! {
                 biased;
                 () = stop.cancelled() => return None,
@@ -137,6 +151,13 @@ impl ConnectionManager {
                 }
             }
         }
+    }
+
+    /// One connection attempt to `uri`, over TLS for `amqps://` (a failed handshake is an
+    /// error naming its reason, such as an unknown issuer or a name mismatch).
+    async fn open(&self, uri: &AMQPUri, props: ConnectionProperties) -> lapin::Result<Connection> {
+        let runtime = lapin::runtime::default_runtime()?;
+        Connection::connect_uri_with_config(uri.clone(), props, self.tls.clone(), runtime).await
     }
 
     /// The properties of every connection this manager builds.
@@ -178,7 +199,7 @@ impl ConnectionManager {
         for uri in &self.uris {
             let props = ConnectionProperties::default()
                 .with_connection_name(format!("{} (check)", self.label).into());
-            match Connection::connect_uri(uri.clone(), props).await {
+            match self.open(uri, props).await {
                 Ok(c) => return Ok(c),
                 Err(e) => errors.push(format!(
                     "{}:{} vhost {:?}: {e}",

@@ -8,7 +8,7 @@
 //!   routes are prepared and run.
 //! - `consumer/`: a queue's channel, its deliveries, their settlement and the handler trait.
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
-//! - Shared broker pieces: `connection`, `topology`, `retry`, `check`.
+//! - Shared broker pieces: `connection` (with its `tls`), `topology`, `retry`, `check`.
 
 mod backend;
 mod check;
@@ -19,8 +19,10 @@ mod field;
 mod publisher;
 mod resolve;
 mod retry;
+mod tls;
 mod topology;
 
+pub use crate::settings::AmqpTls;
 pub(crate) use backend::AmqpBackend;
 pub use consumer::handler::{AmqpHandler, MessagesArg};
 pub use consumer::message::Message;

@@ -3,7 +3,8 @@
 
 use super::parse::{
     parse_amqp_urls, parse_bool, parse_count, parse_duration, parse_endpoint_path, parse_host,
-    parse_http_url, parse_int, parse_log_format, parse_nonzero_duration, parse_size, parse_text,
+    parse_http_url, parse_int, parse_log_format, parse_nonzero_duration, parse_readable_file,
+    parse_size, parse_text,
 };
 use super::{MainOptions, Settings, SettingsError};
 
@@ -56,6 +57,27 @@ const VARS: &[Var] = &[
         given: |o| text(o.amqp_queue_prefix),
         set: |s, v| parse_text(v).map(|t| s.amqp_queue_prefix = t),
         expected: "any text",
+    },
+    Var {
+        name: "ASYNCWORKER_AMQP_TLS_CA_FILE",
+        key: "amqp_tls_ca_file",
+        given: |o| text(o.amqp_tls_ca_file),
+        set: |s, v| parse_readable_file(v).map(|f| s.amqp_tls.ca_file = Some(f)),
+        expected: READABLE_FILE,
+    },
+    Var {
+        name: "ASYNCWORKER_AMQP_TLS_CERT_FILE",
+        key: "amqp_tls_cert_file",
+        given: |o| text(o.amqp_tls_cert_file),
+        set: |s, v| parse_readable_file(v).map(|f| s.amqp_tls.cert_file = Some(f)),
+        expected: READABLE_FILE,
+    },
+    Var {
+        name: "ASYNCWORKER_AMQP_TLS_KEY_FILE",
+        key: "amqp_tls_key_file",
+        given: |o| text(o.amqp_tls_key_file),
+        set: |s, v| parse_readable_file(v).map(|f| s.amqp_tls.key_file = Some(f)),
+        expected: READABLE_FILE,
     },
     Var {
         name: "ASYNCWORKER_HTTP_HOST",
@@ -170,6 +192,9 @@ const VARS: &[Var] = &[
         expected: "`pretty` or `json`",
     },
 ];
+
+/// What the TLS file variables accept.
+const READABLE_FILE: &str = "the path of a readable PEM file";
 
 /// What the three endpoint paths accept.
 const ENDPOINT_PATH: &str = "a path starting with `/`, without parameters or query";

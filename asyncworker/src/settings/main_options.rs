@@ -22,6 +22,13 @@ pub struct MainOptions {
     /// `ASYNCWORKER_AMQP_QUEUE_PREFIX`: prepended to every queue name (one broker, several
     /// environments).
     pub amqp_queue_prefix: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_TLS_CA_FILE`: PEM file of extra roots (a private CA) that `amqps://`
+    /// servers are verified against, besides the system roots.
+    pub amqp_tls_ca_file: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_TLS_CERT_FILE`: PEM client certificate (chain) shown to the broker.
+    pub amqp_tls_cert_file: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_TLS_KEY_FILE`: PEM private key of the client certificate.
+    pub amqp_tls_key_file: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_HOST`.
     pub http_host: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_PORT`.
@@ -64,6 +71,9 @@ impl MainOptions {
         amqp_prefetch: None,
         amqp_heartbeat: None,
         amqp_queue_prefix: None,
+        amqp_tls_ca_file: None,
+        amqp_tls_cert_file: None,
+        amqp_tls_key_file: None,
         http_host: None,
         http_port: None,
         http_enabled: None,

@@ -110,6 +110,12 @@ pub(crate) fn parse_text(text: &str) -> Option<String> {
     Some(text.to_owned())
 }
 
+/// A path to a file this process can open, kept as written: a missing or unreadable TLS file
+/// is a start-up error naming its variable, not a handshake failure later.
+pub(crate) fn parse_readable_file(text: &str) -> Option<String> {
+    std::fs::File::open(text).is_ok().then(|| text.to_owned())
+}
+
 /// An `http://` or `https://` URL, kept as written.
 pub(crate) fn parse_http_url(text: &str) -> Option<String> {
     (text.starts_with("http://") || text.starts_with("https://")).then(|| text.to_owned())

@@ -175,3 +175,52 @@ fn every_variable_is_its_main_key_upper_cased() {
         assert!(keys.insert(key), "`{key}` has two rows");
     }
 }
+
+#[test]
+fn tls_files_must_be_readable_and_name_their_variable() {
+    let e = with(
+        &[("ASYNCWORKER_AMQP_TLS_CA_FILE", "/nonexistent/ca.pem")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap_err();
+    assert_eq!(e.source, "ASYNCWORKER_AMQP_TLS_CA_FILE");
+    let o = MainOptions {
+        amqp_tls_key_file: Some("/nonexistent/key.pem"),
+        ..MainOptions::DEFAULT
+    };
+    assert_eq!(with(&[], o).unwrap_err().source, "main!(amqp_tls_key_file)");
+    // Any readable file passes here; its PEM content is checked when the connection is built.
+    let s = with(
+        &[("ASYNCWORKER_AMQP_TLS_CA_FILE", "/proc/self/status")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(s.amqp_tls.ca_file.as_deref(), Some("/proc/self/status"));
+}
+
+#[test]
+fn named_connections_take_their_own_tls_files() {
+    let mut s = Settings::default();
+    s.amqp_tls.ca_file = Some("default-ca.pem".into());
+    let lookup =
+        |k: &str| (k == "ASYNCWORKER_AMQP_BILLING_EU_TLS_CA_FILE").then(|| "eu.pem".into());
+    let default = s.connection_tls(None, &lookup);
+    let ca = default.ca.unwrap();
+    assert_eq!(
+        (ca.var.as_str(), ca.path.as_str()),
+        ("ASYNCWORKER_AMQP_TLS_CA_FILE", "default-ca.pem")
+    );
+    let named = s.connection_tls(Some("billing-eu"), &lookup);
+    let ca = named.ca.unwrap();
+    assert_eq!(
+        (ca.var.as_str(), ca.path.as_str()),
+        ("ASYNCWORKER_AMQP_BILLING_EU_TLS_CA_FILE", "eu.pem")
+    );
+    assert!(named.cert.is_none() && named.key.is_none());
+    s.amqp_connections_tls
+        .insert("billing-eu".into(), AmqpTls::default());
+    assert_eq!(
+        s.connection_tls(Some("billing-eu"), &lookup),
+        ConnectionTls::default()
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::RouteOverride;
+use super::{AmqpTls, RouteOverride};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub struct Settings {
     /// How long a publish may wait for a connection (during a reconnect, say) and for its
     /// confirm before it fails (`ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`, default 30 s).
     pub amqp_publish_timeout: Duration,
+    /// The TLS files of the default connection's `amqps://` URLs
+    /// (`ASYNCWORKER_AMQP_TLS_CA_FILE`, `_CERT_FILE`, `_KEY_FILE`).
+    pub amqp_tls: AmqpTls,
+    /// The TLS files of named connections, set in code. The environment offers the same as
+    /// `ASYNCWORKER_AMQP_<NAME>_TLS_CA_FILE` (and `_CERT_FILE`, `_KEY_FILE`); an entry here wins
+    /// over all three variables.
+    pub amqp_connections_tls: std::collections::BTreeMap<String, AmqpTls>,
 }
 
 impl Default for Settings {
@@ -106,6 +113,8 @@ impl Default for Settings {
             routes: std::collections::BTreeMap::new(),
             amqp_connections: std::collections::BTreeMap::new(),
             amqp_publish_timeout: Duration::from_secs(30),
+            amqp_tls: AmqpTls::default(),
+            amqp_connections_tls: std::collections::BTreeMap::new(),
         }
     }
 }

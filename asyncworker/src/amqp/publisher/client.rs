@@ -63,11 +63,13 @@ impl Clients {
             return Ok(Arc::clone(e));
         }
         let settings = &self.settings;
+        let lookup = |k: &str| std::env::var(k).ok();
         let urls = settings
-            .connection_urls(connection, &|k| std::env::var(k).ok())
+            .connection_urls(connection, &lookup)
             .map_err(PublishError::Connection)?;
         let label = connection::label("asyncworker publisher", connection, vhost);
         let manager = ConnectionManager::new(&urls, vhost, settings.amqp_heartbeat, label)
+            .and_then(|m| m.with_tls(&settings.connection_tls(connection, &lookup)))
             .map_err(PublishError::Connection)?
             .without_recovery();
         let manager = Arc::new(manager);
