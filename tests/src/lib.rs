@@ -1,6 +1,10 @@
 //! Helpers for asyncworker's own integration tests: a real RabbitMQ on 127.0.0.1:5672,
 //! unique queue names, confirmed publishing, and waiting on conditions with deadlines.
 
+pub mod certs;
+pub mod first_bytes;
+pub mod tls_broker;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -38,9 +42,14 @@ pub struct Broker {
 
 impl Broker {
     pub async fn connect() -> Broker {
-        let conn = Connection::connect(AMQP_URL, ConnectionProperties::default())
+        Broker::connect_to(AMQP_URL).await
+    }
+
+    /// The same, to the broker at `url` (a private node, say).
+    pub async fn connect_to(url: &str) -> Broker {
+        let conn = Connection::connect(url, ConnectionProperties::default())
             .await
-            .expect("RabbitMQ must listen on 127.0.0.1:5672 (guest/guest)");
+            .unwrap_or_else(|e| panic!("RabbitMQ must listen at {url}: {e}"));
         let channel = conn.create_channel().await.expect("channel");
         channel
             .confirm_select(ConfirmSelectOptions::default())

@@ -90,6 +90,10 @@ impl AmqpBackend {
         for route in &mut routes {
             route.register_readiness(app.health());
         }
+        for c in connections.values() {
+            app.health()
+                .register_reason(format!("amqp {}", c.label()), c.failing());
+        }
         Ok(Some(Box::new(AmqpBackend {
             routes,
             connections: connections.into_values().collect(),

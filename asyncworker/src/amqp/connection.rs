@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::tls;
 use crate::backoff::Backoff;
+use crate::observe::health::Reason;
 use crate::settings::ConnectionTls;
 
 /// Hands out the current connection, reconnecting (with backoff, over every URL in turn)
@@ -29,6 +30,9 @@ pub(crate) struct ConnectionManager {
     /// When [`get`](Self::get) first found the current connection not connected (lapin
     /// recovering it), so that a recovery that never ends is given up on.
     down_since: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// The last attempt's error while connecting fails (readiness shows it), `None` once
+    /// connected.
+    failing: Reason,
 }
 
 /// How long lapin may try to recover a connection before a new one is built: lapin's recovery
@@ -65,6 +69,7 @@ impl ConnectionManager {
             auto_recover: true,
             current: Mutex::new(None),
             down_since: std::sync::Mutex::new(None),
+            failing: Reason::default(),
         })
     }
 
@@ -83,6 +88,13 @@ impl ConnectionManager {
     /// The connection's name as the broker shows it.
     pub(crate) fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Why connecting fails right now, for readiness (see [`Health::register_reason`]).
+    ///
+    /// [`Health::register_reason`]: crate::observe::health::Health::register_reason
+    pub(crate) fn failing(&self) -> Reason {
+        Arc::clone(&self.failing)
     }
 
     /// The live connection, connecting first if needed; `None` once `stop` is cancelled.
@@ -137,11 +149,13 @@ impl ConnectionManager {
             let (host, port) = (&uri.authority.host, uri.authority.port);
             match result {
                 Ok(conn) => {
+                    self.set_failing(None);
                     tracing::info!(connection = %self.label, %host, port, vhost = %uri.vhost, attempt, "connected to the broker");
                     return Some(Arc::new(conn));
                 }
                 Err(error) => {
                     let delay = Backoff::RECONNECT.delay(attempt);
+                    self.set_failing(Some(format!("{host}:{port}: {error}")));
                     tracing::warn!(connection = %self.label, %host, port, attempt, retry_in = ?delay, %error, "cannot connect to the broker");
                     tokio::select! {
                         biased;
@@ -151,6 +165,10 @@ impl ConnectionManager {
                 }
             }
         }
+    }
+
+    fn set_failing(&self, reason: Option<String>) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = reason;
     }
 
     /// One connection attempt to `uri`, over TLS for `amqps://` (a failed handshake is an

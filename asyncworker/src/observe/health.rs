@@ -1,13 +1,18 @@
 //! Liveness and readiness of the worker's parts, as `/health/ready` reports them.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Why something the parts depend on is failing (a connection's last error), while it fails.
+pub(crate) type Reason = Arc<Mutex<Option<String>>>;
 
 /// The readiness of every registered part: startup, each consumer, each stream.
 #[derive(Debug, Default)]
 pub struct Health {
     started: AtomicBool,
     parts: Mutex<Vec<(String, Arc<AtomicBool>)>>,
+    reasons: Mutex<Vec<(String, Reason)>>,
 }
 
 impl Health {
@@ -19,6 +24,27 @@ impl Health {
             .unwrap_or_else(|e| e.into_inner())
             .push((name, Arc::clone(&flag)));
         flag
+    }
+
+    /// Registers what `name` (e.g. a broker connection) reports while it fails, so that
+    /// readiness says why its parts are not ready (a refused connection, a TLS handshake).
+    pub(crate) fn register_reason(&self, name: String, reason: Reason) {
+        self.reasons
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name, reason));
+    }
+
+    /// What is failing right now, by name, with its reason; empty when nothing is.
+    pub fn reasons(&self) -> BTreeMap<String, String> {
+        let reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        reasons
+            .iter()
+            .filter_map(|(name, r)| {
+                let r = r.lock().unwrap_or_else(|e| e.into_inner());
+                r.clone().map(|r| (name.clone(), r))
+            })
+            .collect()
     }
 
     pub(crate) fn set_started(&self, started: bool) {
