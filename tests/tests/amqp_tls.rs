@@ -154,7 +154,12 @@ async fn external_login_with_a_client_certificate() {
 
 /// A worker that must not get in: `url` goes through a proxy that records the first bytes.
 /// Returns the reason readiness gave and the `--check` report.
-async fn refused_handshake(node: &TlsBroker, settings: Settings, q: &str) -> String {
+async fn refused_handshake(
+    node: &TlsBroker,
+    proxy: &FirstBytes,
+    settings: Settings,
+    q: &str,
+) -> String {
     let broker = Broker::connect_to(&node.amqp_url()).await;
     broker.declare(q).await;
     broker.publish_json(q, &Job::many(5)).await;
@@ -172,8 +177,11 @@ async fn refused_handshake(node: &TlsBroker, settings: Settings, q: &str) -> Str
         async move { found }
     })
     .await;
-    // Give the worker time to (wrongly) consume, then look: nothing went.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A second attempt failed the same way (the backoff goes on): nothing got through.
+    wait_until(Duration::from_secs(20), "a second attempt", || async {
+        proxy.seen().len() >= 2
+    })
+    .await;
     assert!(!app.health().is_ready(), "{:?}", app.health().not_ready());
     assert_eq!(refused::SEEN.unique(), 0, "nothing consumed");
     let check = Worker::new(app.settings().clone())
@@ -212,7 +220,7 @@ async fn an_unknown_ca_is_refused_and_said_why() {
     let url = format!("amqps://guest:guest@localhost:{}/%2f", proxy.port);
     let mut s = tls_settings(&prefix, &node, url);
     s.amqp_tls.ca_file = Some(node.pki.other_ca.display().to_string());
-    let said = refused_handshake(&node, s, &format!("{prefix}q")).await;
+    let said = refused_handshake(&node, &proxy, s, &format!("{prefix}q")).await;
     println!("{said}");
     assert!(
         said.matches("UnknownIssuer").count() >= 2,
@@ -229,7 +237,7 @@ async fn a_wrong_host_name_is_refused_and_said_why() {
     // The certificate names `localhost` only; 127.0.0.1 is the same machine, not the same name.
     let url = format!("amqps://guest:guest@127.0.0.1:{}/%2f", proxy.port);
     let s = tls_settings(&prefix, &node, url);
-    let said = refused_handshake(&node, s, &format!("{prefix}q")).await;
+    let said = refused_handshake(&node, &proxy, s, &format!("{prefix}q")).await;
     println!("{said}");
     assert!(
         said.matches(r#"certificate not valid for name "127.0.0.1""#)
