@@ -12,8 +12,8 @@ use super::connection::redact;
 use crate::settings::{ConnectionTls, TlsFile};
 
 /// Why an `amqps://` URL cannot be used by this build.
-pub(crate) const TLS_NOT_COMPILED: &str = "needs TLS, which is not compiled in: enable the `tls` \
-     feature of asyncworker (it never connects in clear instead)";
+pub(crate) const TLS_NOT_COMPILED: &str =
+    "needs TLS, which is not compiled in: enable the `tls` feature of asyncworker";
 
 /// Refuses an `amqps://` URL when the `tls` feature is off: lapin would then hand back the
 /// plain TCP stream and send the credentials in clear.
