@@ -77,12 +77,12 @@ async fn consume_and_publish_with_confirms_over_amqps() {
     let broker = Broker::connect_to(&node.amqp_url()).await;
     broker.declare(&q).await;
 
-    // No port in the URL would mean 5671; the node's TLS port is its own.
-    let url = node.amqps_url("localhost", "");
-    let worker = Running::start(
-        &format!("{}::plain", module_path!()),
-        tls_settings(&prefix, &node, url),
-    );
+    // No port in the URL would mean 5671; the node's TLS port is its own. The first URL of
+    // the list answers nothing (port 1): the failover moves on to the second, over TLS too.
+    let mut s = tls_settings(&prefix, &node, node.amqps_url("localhost", ""));
+    s.amqp_urls
+        .insert(0, "amqps://guest:guest@localhost:1/%2f".into());
+    let worker = Running::start(&format!("{}::plain", module_path!()), s);
     for id in 0..200 {
         // Confirmed: `publish` returns once the broker confirmed it.
         worker
@@ -163,6 +163,8 @@ async fn refused_handshake(
     let broker = Broker::connect_to(&node.amqp_url()).await;
     broker.declare(q).await;
     broker.publish_json(q, &Job::many(5)).await;
+    let mut settings = settings;
+    (settings.http_enabled, settings.http_port) = (true, 0);
     let worker = Running::start(&format!("{}::refused", module_path!()), settings);
     let app = worker.app.clone();
     let mut reason = String::new();
@@ -177,6 +179,19 @@ async fn refused_handshake(
         async move { found }
     })
     .await;
+    // `/health/ready` says the same.
+    let addr = worker.http_addr().await;
+    let body = reqwest::get(format!("http://{addr}/health/ready"))
+        .await
+        .expect("GET /health/ready");
+    assert_eq!(body.status().as_u16(), 503);
+    let body: serde_json::Value =
+        serde_json::from_str(&body.text().await.expect("body")).expect("JSON");
+    assert_eq!(
+        body["reasons"]["amqp asyncworker default"],
+        reason.as_str(),
+        "{body}"
+    );
     // A second attempt failed the same way (the backoff goes on): nothing got through.
     wait_until(Duration::from_secs(20), "a second attempt", || async {
         proxy.seen().len() >= 2
