@@ -35,6 +35,17 @@ mod external {
     }
 }
 
+mod named {
+    use super::*;
+    pub static SEEN: LazyLock<Recorder> = LazyLock::new(Recorder::new);
+
+    #[route(amqp = ["q"], connection = "secure", bulk_size = 10, bulk_flush = "20ms")]
+    async fn handle(messages: Vec<Message<Job>>) {
+        let ids: Vec<u64> = messages.iter().map(|m| m.body().id).collect();
+        SEEN.call(&ids);
+    }
+}
+
 mod refused {
     use super::*;
     pub static SEEN: LazyLock<Recorder> = LazyLock::new(Recorder::new);
@@ -147,6 +158,37 @@ async fn external_login_with_a_client_certificate() {
             .lines()
             .any(|l| l.split('\t').collect::<Vec<_>>() == [CLIENT_USER, "EXTERNAL", "true"]),
         "a connection logged in as {CLIENT_USER} with EXTERNAL over TLS:\n{users}"
+    );
+    worker.stop().await.expect("the worker stops cleanly");
+    broker.delete(&q).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_connection_takes_its_own_tls_files() {
+    let node = TlsBroker::shared().await;
+    let prefix = unique_prefix("tls-named");
+    let q = format!("{prefix}q");
+    let broker = Broker::connect_to(&node.amqp_url()).await;
+    broker.declare(&q).await;
+    broker.publish_json(&q, &Job::many(30)).await;
+
+    // The default connection trusts nothing of the node's; the named one trusts its CA.
+    let mut s = settings(&prefix);
+    s.amqp_tls.ca_file = Some(node.pki.other_ca.display().to_string());
+    s.amqp_connections
+        .insert("secure".into(), vec![node.amqps_url("localhost", "")]);
+    let mut tls = asyncworker::amqp::AmqpTls::default();
+    tls.ca_file = Some(node.pki.ca.display().to_string());
+    s.amqp_connections_tls.insert("secure".into(), tls);
+    let worker = Running::start(&format!("{}::named", module_path!()), s);
+    wait_until(Duration::from_secs(20), "30 ids handled", || async {
+        named::SEEN.unique() == 30
+    })
+    .await;
+    let conns = worker_connections(&node);
+    assert!(
+        conns.contains(&("asyncworker secure".to_owned(), true)),
+        "{conns:?}"
     );
     worker.stop().await.expect("the worker stops cleanly");
     broker.delete(&q).await;
