@@ -92,4 +92,22 @@ mod tests {
         a.store(true, Ordering::Release);
         assert!(h.is_ready());
     }
+
+    #[test]
+    fn reasons_only_while_set() {
+        let h = Health::default();
+        let reason = Reason::default();
+        h.register_reason("amqp asyncworker default".into(), Arc::clone(&reason));
+        assert!(h.reasons().is_empty());
+        *reason.lock().unwrap() = Some("localhost:5671: UnknownIssuer".into());
+        assert_eq!(
+            h.reasons().into_iter().collect::<Vec<_>>(),
+            [(
+                "amqp asyncworker default".to_owned(),
+                "localhost:5671: UnknownIssuer".to_owned()
+            )]
+        );
+        *reason.lock().unwrap() = None;
+        assert!(h.reasons().is_empty());
+    }
 }
