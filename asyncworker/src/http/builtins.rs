@@ -82,16 +82,19 @@ pub(crate) async fn live() -> Response {
 }
 
 /// `GET /health/ready`: 200 when startup is done and every consumer is attached, else 503
-/// naming what is not ready.
+/// naming what is not ready (and, under `reasons`, why, for the parts that said).
 pub(crate) async fn ready(axum::extract::State(app): axum::extract::State<App>) -> Response {
     let not_ready = app.health().not_ready();
     let (status, body) = if not_ready.is_empty() {
         (StatusCode::OK, serde_json::json!({ "status": "ready" }))
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({ "status": "not ready", "not_ready": not_ready }),
-        )
+        let mut body = serde_json::json!({ "status": "not ready", "not_ready": not_ready });
+        // Only when some part said why, so that a plain "waiting" report stays as it was.
+        let reasons = app.health().reasons();
+        if !reasons.is_empty() {
+            body["reasons"] = serde_json::json!(reasons);
+        }
+        (StatusCode::SERVICE_UNAVAILABLE, body)
     };
     (
         status,

@@ -1,5 +1,6 @@
 //! Liveness and readiness of the worker's parts, as `/health/ready` reports them.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -8,6 +9,9 @@ use std::sync::{Arc, Mutex};
 pub struct Health {
     started: AtomicBool,
     parts: Mutex<Vec<(String, Arc<AtomicBool>)>>,
+    /// Why a part last failed (a refused TLS handshake, say), by part name: the names alone
+    /// say what is not ready, not what an operator must fix.
+    reasons: Mutex<BTreeMap<String, String>>,
 }
 
 impl Health {
@@ -46,6 +50,26 @@ impl Health {
         out
     }
 
+    /// Records why `part` last failed to become ready, or forgets it (`None`).
+    pub(crate) fn set_reason(&self, part: &str, reason: Option<String>) {
+        let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        match reason {
+            Some(r) => reasons.insert(part.to_owned(), r),
+            None => reasons.remove(part),
+        };
+    }
+
+    /// Why the parts that are not ready failed, for those that said (part name → reason).
+    pub fn reasons(&self) -> BTreeMap<String, String> {
+        let not_ready = self.not_ready();
+        let reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        reasons
+            .iter()
+            .filter(|(part, _)| not_ready.contains(part))
+            .map(|(part, reason)| (part.clone(), reason.clone()))
+            .collect()
+    }
+
     /// Startup is done and every part is ready.
     pub fn is_ready(&self) -> bool {
         self.not_ready().is_empty()
@@ -65,5 +89,30 @@ mod tests {
         assert!(!h.is_ready());
         a.store(true, Ordering::Release);
         assert!(h.is_ready());
+    }
+
+    #[test]
+    fn reasons_of_the_parts_not_ready() {
+        let h = Health::default();
+        let a = h.register("sse s /a".into());
+        h.set_reason(
+            "sse s /a",
+            Some("invalid peer certificate: UnknownIssuer".into()),
+        );
+        assert_eq!(
+            h.reasons().into_iter().collect::<Vec<_>>(),
+            [(
+                "sse s /a".to_owned(),
+                "invalid peer certificate: UnknownIssuer".to_owned()
+            )]
+        );
+        a.store(true, Ordering::Release);
+        assert!(
+            h.reasons().is_empty(),
+            "a ready part has no reason to report"
+        );
+        h.set_reason("sse s /a", None);
+        a.store(false, Ordering::Release);
+        assert!(h.reasons().is_empty());
     }
 }
