@@ -35,11 +35,31 @@ impl Health {
             .push((name, reason));
     }
 
-    /// What is failing right now, by name, with its reason; empty when nothing is.
+    /// Records why the part `part` last failed to become ready (an SSE stream's refused
+    /// handshake, say), or forgets it (`None`).
+    pub(crate) fn set_reason(&self, part: &str, reason: Option<String>) {
+        let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        match reasons.iter().find(|(name, _)| name == part) {
+            Some((_, r)) => *r.lock().unwrap_or_else(|e| e.into_inner()) = reason,
+            None => reasons.push((part.to_owned(), Arc::new(Mutex::new(reason)))),
+        }
+    }
+
+    /// What is failing right now, by name, with its reason; empty when nothing is. A reason
+    /// given for a part counts only while that part is not ready.
     pub fn reasons(&self) -> BTreeMap<String, String> {
+        let ready: Vec<String> = {
+            let parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+            parts
+                .iter()
+                .filter(|(_, ready)| ready.load(Ordering::Acquire))
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
         let reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
         reasons
             .iter()
+            .filter(|(name, _)| !ready.contains(name))
             .filter_map(|(name, r)| {
                 let r = r.lock().unwrap_or_else(|e| e.into_inner());
                 r.clone().map(|r| (name.clone(), r))
@@ -108,6 +128,31 @@ mod tests {
             )]
         );
         *reason.lock().unwrap() = None;
+        assert!(h.reasons().is_empty());
+    }
+
+    #[test]
+    fn reasons_of_the_parts_not_ready() {
+        let h = Health::default();
+        let a = h.register("sse s /a".into());
+        h.set_reason(
+            "sse s /a",
+            Some("invalid peer certificate: UnknownIssuer".into()),
+        );
+        assert_eq!(
+            h.reasons().into_iter().collect::<Vec<_>>(),
+            [(
+                "sse s /a".to_owned(),
+                "invalid peer certificate: UnknownIssuer".to_owned()
+            )]
+        );
+        a.store(true, Ordering::Release);
+        assert!(
+            h.reasons().is_empty(),
+            "a ready part has no reason to report"
+        );
+        h.set_reason("sse s /a", None);
+        a.store(false, Ordering::Release);
         assert!(h.reasons().is_empty());
     }
 }

@@ -164,6 +164,13 @@ const VARS: &[Var] = &[
         expected: "an http:// or https:// URL",
     },
     Var {
+        name: "ASYNCWORKER_SSE_TLS_CA_FILE",
+        key: "sse_tls_ca_file",
+        given: |o| text(o.sse_tls_ca_file),
+        set: |s, v| parse_text(v).map(|p| s.sse_tls_ca_file = Some(p.into())),
+        expected: "the path of a PEM file",
+    },
+    Var {
         name: "ASYNCWORKER_SHUTDOWN_TIMEOUT",
         key: "shutdown_timeout",
         given: |o| text(o.shutdown_timeout),

@@ -51,6 +51,8 @@ pub struct MainOptions {
     pub http_metrics_path: Option<&'static str>,
     /// `ASYNCWORKER_SSE_URL`.
     pub sse_url: Option<&'static str>,
+    /// `ASYNCWORKER_SSE_TLS_CA_FILE`: a PEM file of extra roots for `https://` SSE servers.
+    pub sse_tls_ca_file: Option<&'static str>,
     /// `ASYNCWORKER_SHUTDOWN_TIMEOUT`: how long in-flight work may take to finish, e.g. `"30s"`.
     pub shutdown_timeout: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`: how long a publish may wait for a connection and
@@ -85,6 +87,7 @@ impl MainOptions {
         http_ready_path: None,
         http_metrics_path: None,
         sse_url: None,
+        sse_tls_ca_file: None,
         shutdown_timeout: None,
         amqp_publish_timeout: None,
         log: None,

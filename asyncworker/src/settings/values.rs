@@ -56,6 +56,9 @@ pub struct Settings {
     pub http_metrics_path: String,
     /// Base URL of SSE routes without their own `url`.
     pub sse_url: Option<String>,
+    /// A PEM file of extra root certificates (a private CA) that `https://` SSE servers are
+    /// verified against, besides the system's (`ASYNCWORKER_SSE_TLS_CA_FILE`).
+    pub sse_tls_ca_file: Option<std::path::PathBuf>,
     /// Deadline for in-flight work at shutdown.
     pub shutdown_timeout: Duration,
     /// Tracing filter.
@@ -105,6 +108,7 @@ impl Default for Settings {
             http_ready_path: "/health/ready".to_owned(),
             http_metrics_path: "/metrics".to_owned(),
             sse_url: None,
+            sse_tls_ca_file: None,
             shutdown_timeout: Duration::from_secs(30),
             log: None,
             log_format: LogFormat::Pretty,

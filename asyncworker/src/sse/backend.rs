@@ -13,7 +13,8 @@ use super::check::check_route;
 use super::def::SseRouteDef;
 use super::intake::SseFactory;
 use super::resolve::Resolved;
-use super::stream::{Stream, StreamCounters};
+use super::stream::{Readiness, Stream, StreamCounters};
+use super::tls::Tls;
 use crate::action::Action;
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, Preparation, StateNeed, state_needs};
@@ -38,14 +39,17 @@ struct Prepared {
     /// The route's paths, as its events and metrics name them.
     paths: Vec<Arc<str>>,
     cfg: Arc<DispatchConfig>,
-    /// One readiness flag per path, registered once every route is known to be valid.
-    ready: Vec<Arc<AtomicBool>>,
+    /// One readiness part per path (its name and flag), registered once every route is known
+    /// to be valid.
+    ready: Vec<(String, Arc<AtomicBool>)>,
 }
 
 /// The SSE routes of a worker, resolved against its settings and ready to run.
 struct SseBackend {
     routes: Vec<Prepared>,
     client: reqwest::Client,
+    /// The TLS of `https://` streams, for `--check`'s handshake (the client has its own copy).
+    tls: Tls,
 }
 
 /// The SSE routes of a worker (registered with `#[route(sse = ...)]`), if any. Nothing
@@ -67,31 +71,39 @@ pub(crate) fn prepare(
             Err(p) => problems.extend(p),
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    let tls = Tls::new(app.settings());
+    if let Err(e) = &tls {
+        problems.push(RouteProblem::worker(e.clone()));
     }
-    let client = http_client()?;
+    let (true, Ok(tls)) = (problems.is_empty(), tls) else {
+        return Err(problems);
+    };
+    let client = http_client(&tls)?;
     // Only now: a worker that does not start must not leave parts in its readiness report.
     for r in &mut routes {
         for p in &r.paths {
             let name = format!("sse {} {p}", r.cfg.route);
-            r.ready.push(app.health().register(name));
+            let flag = app.health().register(name.clone());
+            r.ready.push((name, flag));
         }
     }
-    Ok(Some(Box::new(SseBackend { routes, client })))
+    Ok(Some(Box::new(SseBackend {
+        routes,
+        client,
+        tls,
+    })))
 }
 
-/// The client every stream shares (one connection pool).
-fn http_client() -> Result<reqwest::Client, Vec<RouteProblem>> {
-    reqwest::Client::builder()
+/// The client every stream shares (one connection pool), with `tls` for `https://` streams.
+fn http_client(tls: &Tls) -> Result<reqwest::Client, Vec<RouteProblem>> {
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("asyncworker/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            vec![RouteProblem::worker(format!(
-                "cannot build the SSE HTTP client: {e}"
-            ))]
-        })
+        .user_agent(concat!("asyncworker/", env!("CARGO_PKG_VERSION")));
+    tls.configure(builder).build().map_err(|e| {
+        vec![RouteProblem::worker(format!(
+            "cannot build the SSE HTTP client: {e}"
+        ))]
+    })
 }
 
 impl Prepared {
@@ -118,7 +130,7 @@ impl Prepared {
         let options = &self.resolved.def.options;
         let paths = self.paths.iter().zip(&self.resolved.urls).zip(&self.ready);
         paths
-            .map(|((path, url), ready)| Stream {
+            .map(|((path, url), (part, flag))| Stream {
                 route: Arc::clone(&self.cfg.route),
                 path: Arc::clone(path),
                 url: url.clone(),
@@ -126,7 +138,11 @@ impl Prepared {
                 client: client.clone(),
                 idle_timeout: Duration::from_millis(options.idle_timeout_ms),
                 max_event_size: usize::try_from(options.max_event_size).unwrap_or(usize::MAX),
-                ready: Arc::clone(ready),
+                ready: Readiness {
+                    app: app.clone(),
+                    part: part.clone(),
+                    flag: Arc::clone(flag),
+                },
                 counters: Arc::new(StreamCounters::new(app.metrics(), &self.cfg.route, path)),
             })
             .collect()
@@ -149,12 +165,16 @@ impl Backend for SseBackend {
             .collect()
     }
 
-    /// Per route, whether its server accepts a TCP connection. The URLs themselves were
-    /// validated when the backend was prepared (a missing or non-http URL never gets here).
+    /// Per route, whether its server accepts a TCP connection (and, for `https://`, a TLS
+    /// handshake). The URLs themselves were validated when the backend was prepared (a missing
+    /// or non-http URL never gets here).
     fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
         let _ = app;
         Box::pin(async move {
-            let routes = self.routes.iter().map(|r| check_route(&r.resolved));
+            let routes = self
+                .routes
+                .iter()
+                .map(|r| check_route(&r.resolved, &self.tls));
             futures_util::future::join_all(routes)
                 .await
                 .into_iter()

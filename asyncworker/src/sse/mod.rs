@@ -4,7 +4,8 @@
 //! path, each an HTTP GET read with a bounded parser and supervised: reconnect with capped
 //! exponential backoff and jitter (at least the server's `retry:`), resume with
 //! `Last-Event-ID`, stop for good on 204, retry slowly on 4xx or a wrong content type, and
-//! reconnect when no byte arrives for `idle_timeout`.
+//! reconnect when no byte arrives for `idle_timeout`. `https://` streams use rustls with the
+//! ring provider (`tls.rs`, the `tls` feature).
 //!
 //! The client is `reqwest` (`bytes_stream()`) with our own parser (`parser.rs`), not
 //! `reqwest-eventsource`: that crate ends the stream on any non-200 status, cannot bound the
@@ -14,7 +15,7 @@
 // From the macro's contract to the wire: `def` (what `#[route]` registers), `resolve` (options,
 // URLs, headers), `backend` (prepare, list, run) and `check` (`--check`); then `stream` →
 // `intake` → `event` → `parser`, a chain with no way back (`intake` also uses `handler`, the
-// trait that types the user's function).
+// trait that types the user's function). `tls` configures the client and `--check`'s handshake.
 
 mod backend;
 mod check;
@@ -27,6 +28,7 @@ mod resolve;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 pub(crate) use backend::prepare;
 pub use def::{SseOptions, SseRouteDef};

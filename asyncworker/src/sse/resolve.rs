@@ -102,9 +102,15 @@ fn base_url(
         .or_else(|| settings.sse_url.clone())
 }
 
-/// One URL per path, below `base`; each one that is not a plain `http://` URL with a host is a
-/// problem. An empty `base` (already a problem, or an empty override) gives no URL.
-fn stream_urls(base: &str, paths: &[&str], problems: &mut Vec<String>) -> Vec<reqwest::Url> {
+/// One URL per path, below `base`; each one that is not an `http://` or `https://` URL with a
+/// host is a problem, and so is `https://` in a build without the `tls` feature (it must never
+/// fall back to plain text). An empty `base` (already a problem, or an empty override) gives
+/// no URL.
+pub(crate) fn stream_urls(
+    base: &str,
+    paths: &[&str],
+    problems: &mut Vec<String>,
+) -> Vec<reqwest::Url> {
     if base.is_empty() {
         return Vec::new();
     }
@@ -112,11 +118,15 @@ fn stream_urls(base: &str, paths: &[&str], problems: &mut Vec<String>) -> Vec<re
     for path in paths {
         let full = format!("{}{path}", base.trim_end_matches('/'));
         match reqwest::Url::parse(&full) {
-            Ok(u) if u.scheme() == "http" && u.host_str().is_some() => urls.push(u),
-            Ok(u) if u.scheme() == "https" => problems.push(format!(
-                "{full:?} is https, which this build of asyncworker does not support yet (no TLS); use http"
+            Ok(u) if u.scheme() == "https" && !cfg!(feature = "tls") => problems.push(format!(
+                "{full:?} is https://, which needs asyncworker's `tls` feature (this build has none)"
             )),
-            Ok(_) => problems.push(format!("{full:?} is not an http:// URL with a host")),
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                urls.push(u)
+            }
+            Ok(_) => problems.push(format!(
+                "{full:?} is not an http:// or https:// URL with a host"
+            )),
             Err(e) => problems.push(format!("{full:?} is not a valid URL: {e}")),
         }
     }

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::event::Envelope;
 use super::intake::SseReceipt;
 use super::parser::{Oversized, Parsed, Parser};
+use crate::app::App;
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
 use crate::observe::metrics::{Metrics, OutcomeLabels, RouteLabels};
@@ -70,6 +71,31 @@ impl StreamCounters {
     }
 }
 
+/// A stream's part in the worker's readiness (`app.health()`): ready while connected, and
+/// when not, why the last attempt failed (a refused TLS handshake, an HTTP status...).
+pub(crate) struct Readiness {
+    pub(crate) app: App,
+    /// The part's name, e.g. `sse watch /v2/events`.
+    pub(crate) part: String,
+    pub(crate) flag: Arc<AtomicBool>,
+}
+
+impl Readiness {
+    /// Connected: ready, and the last failure is forgotten.
+    fn up(&self) {
+        self.app.health().set_reason(&self.part, None);
+        self.flag.store(true, Ordering::Release);
+    }
+
+    /// Not connected; `reason` says why, when something failed.
+    fn down(&self, reason: Option<&str>) {
+        self.flag.store(false, Ordering::Release);
+        if let Some(r) = reason {
+            self.app.health().set_reason(&self.part, Some(r.to_owned()));
+        }
+    }
+}
+
 /// One path of an SSE route, with everything needed to (re)connect to it.
 pub(crate) struct Stream {
     pub(crate) route: Arc<str>,
@@ -81,7 +107,7 @@ pub(crate) struct Stream {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_event_size: usize,
     /// This stream's readiness, as `app.health()` reports it: true while connected.
-    pub(crate) ready: Arc<AtomicBool>,
+    pub(crate) ready: Readiness,
     pub(crate) counters: Arc<StreamCounters>,
 }
 
@@ -156,10 +182,14 @@ impl Stream {
                 self.counters.reconnects.inc();
             }
             let end = self.connect_once(&tx, &stop, &mut resume).await;
-            self.ready.store(false, Ordering::Release);
             let delay = match end {
-                End::Stop => break,
+                End::Stop => {
+                    self.ready.down(None);
+                    break;
+                }
                 End::NoContent => {
+                    self.ready
+                        .down(Some("the server answered 204 No Content: stopped for good"));
                     tracing::warn!(
                         route = %self.route,
                         path = %self.path,
@@ -173,6 +203,7 @@ impl Stream {
                     slow,
                     retry_after,
                 } => {
+                    self.ready.down(Some(&reason));
                     let delay = resume.next_delay(slow, retry_after);
                     self.log_retry(&resume, delay, slow, &reason);
                     delay
@@ -218,7 +249,7 @@ impl Stream {
             Ok(response) => response,
             Err(end) => return end,
         };
-        self.ready.store(true, Ordering::Release);
+        self.ready.up();
         tracing::info!(
             route = %self.route,
             path = %self.path,

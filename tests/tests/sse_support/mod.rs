@@ -1,15 +1,19 @@
 //! A scripted SSE server over loopback for the SSE tests: raw HTTP/1.1 on a `TcpListener`, so
-//! that it can misbehave (wrong statuses, stalls, endless events) in ways a framework would not.
+//! that it can misbehave (wrong statuses, stalls, endless events) in ways a framework would not;
+//! over TLS too (`tls.rs`: certificates made by the test run).
 
 #![allow(dead_code)]
+
+pub mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use asyncworker::{App, Settings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 /// One request the server received.
 #[derive(Debug, Clone)]
@@ -71,6 +75,10 @@ pub struct Server {
     pub endless_sent: Arc<AtomicU64>,
     /// An `End::Endless` write failed: the client went away.
     pub endless_dropped: Arc<AtomicBool>,
+    /// Whether it speaks TLS (`https://`).
+    tls: bool,
+    /// TLS handshakes that failed (the client refused the certificate, say).
+    pub handshake_failures: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -84,38 +92,56 @@ impl Server {
         addr: &str,
         script: impl Fn(&Req) -> Reply + Send + Sync + 'static,
     ) -> Server {
+        Server::listen(addr, None, Arc::new(script)).await
+    }
+
+    /// Starts an `https://` server (on loopback) that does its TLS handshakes with `acceptor`.
+    pub async fn start_tls(
+        acceptor: TlsAcceptor,
+        script: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        Server::listen("127.0.0.1:0", Some(acceptor), Arc::new(script)).await
+    }
+
+    async fn listen(addr: &str, tls: Option<TlsAcceptor>, script: Arc<Script>) -> Server {
         let listener = TcpListener::bind(addr).await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let endless_sent = Arc::new(AtomicU64::new(0));
-        let endless_dropped = Arc::new(AtomicBool::new(false));
-        let script: Arc<Script> = Arc::new(script);
-        let (r, s, d) = (
-            Arc::clone(&requests),
-            Arc::clone(&endless_sent),
-            Arc::clone(&endless_dropped),
-        );
+        let server = Server {
+            addr: listener.local_addr().expect("addr"),
+            requests: Arc::new(Mutex::new(Vec::new())),
+            endless_sent: Arc::new(AtomicU64::new(0)),
+            endless_dropped: Arc::new(AtomicBool::new(false)),
+            tls: tls.is_some(),
+            handshake_failures: Arc::new(AtomicU64::new(0)),
+        };
+        let shared = Shared {
+            requests: Arc::clone(&server.requests),
+            sent: Arc::clone(&server.endless_sent),
+            dropped: Arc::clone(&server.endless_dropped),
+            script,
+        };
+        let failures = Arc::clone(&server.handshake_failures);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (r, s, d, script) = (
-                    Arc::clone(&r),
-                    Arc::clone(&s),
-                    Arc::clone(&d),
-                    Arc::clone(&script),
-                );
-                tokio::spawn(serve(socket, r, s, d, script));
+                let (shared, tls, failures) = (shared.clone(), tls.clone(), Arc::clone(&failures));
+                tokio::spawn(async move {
+                    match tls {
+                        None => serve(socket, shared).await,
+                        Some(acceptor) => match acceptor.accept(socket).await {
+                            Ok(stream) => serve(stream, shared).await,
+                            Err(_) => {
+                                failures.fetch_add(1, Ordering::SeqCst);
+                            }
+                        },
+                    }
+                });
             }
         });
-        Server {
-            addr,
-            requests,
-            endless_sent,
-            endless_dropped,
-        }
+        server
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn requests(&self) -> Vec<Req> {
@@ -127,13 +153,24 @@ impl Server {
     }
 }
 
-async fn serve(
-    mut socket: TcpStream,
+/// What every connection of a server shares.
+#[derive(Clone)]
+struct Shared {
     requests: Arc<Mutex<Vec<Req>>>,
+    /// Bytes of `End::Endless` written.
     sent: Arc<AtomicU64>,
+    /// An `End::Endless` write failed.
     dropped: Arc<AtomicBool>,
     script: Arc<Script>,
-) {
+}
+
+async fn serve(mut socket: impl AsyncRead + AsyncWrite + Unpin, shared: Shared) {
+    let Shared {
+        requests,
+        sent,
+        dropped,
+        script,
+    } = shared;
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
