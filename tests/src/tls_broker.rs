@@ -192,19 +192,53 @@ impl TlsBroker {
     /// The environment every script of this node runs with: nothing of the shared node's
     /// (`/etc/rabbitmq/rabbitmq-env.conf` names it) and a cookie of its own (`HOME`).
     fn env(&self, cmd: &mut Command) {
-        let d = |name: &str| self.dir.join(name);
-        cmd.env("HOME", &self.dir)
-            .env("RABBITMQ_CONF_ENV_FILE", d("rabbitmq-env.conf"))
-            .env("RABBITMQ_NODENAME", &self.node)
-            .env("RABBITMQ_CONFIG_FILE", d("rabbitmq.conf"))
-            .env("RABBITMQ_ADVANCED_CONFIG_FILE", d("advanced.config"))
-            .env("RABBITMQ_MNESIA_BASE", d("mnesia"))
-            .env("RABBITMQ_LOG_BASE", d("log"))
-            .env("RABBITMQ_PID_FILE", d("pid"))
-            .env("RABBITMQ_PLUGINS_EXPAND_DIR", d("plugins-expand"))
-            .env("RABBITMQ_ENABLED_PLUGINS_FILE", d("enabled_plugins"))
-            .env("ERL_EPMD_ADDRESS", "127.0.0.1")
-            .env("ERL_FLAGS", "-kernel inet_dist_use_interface {127,0,0,1}");
+        cmd.envs(self.env_vars());
+    }
+
+    /// The variables of [`Self::env`], also written into [`Self::ctl_script`].
+    fn env_vars(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let d = |name: &str| self.dir.join(name).into_os_string();
+        vec![
+            ("HOME", self.dir.clone().into_os_string()),
+            ("RABBITMQ_CONF_ENV_FILE", d("rabbitmq-env.conf")),
+            ("RABBITMQ_NODENAME", self.node.clone().into()),
+            ("RABBITMQ_CONFIG_FILE", d("rabbitmq.conf")),
+            ("RABBITMQ_ADVANCED_CONFIG_FILE", d("advanced.config")),
+            ("RABBITMQ_MNESIA_BASE", d("mnesia")),
+            ("RABBITMQ_LOG_BASE", d("log")),
+            ("RABBITMQ_PID_FILE", d("pid")),
+            ("RABBITMQ_PLUGINS_EXPAND_DIR", d("plugins-expand")),
+            ("RABBITMQ_ENABLED_PLUGINS_FILE", d("enabled_plugins")),
+            ("ERL_EPMD_ADDRESS", "127.0.0.1".into()),
+            (
+                "ERL_FLAGS",
+                "-kernel inet_dist_use_interface {127,0,0,1}".into(),
+            ),
+        ]
+    }
+
+    /// Writes `rabbitmqctl.sh` into the node's directory and returns its path: `rabbitmqctl`
+    /// aimed at this node, with its environment, as one command a script can be given (the
+    /// benchmark harness takes `RABBITMQCTL` as a single program, not a command line).
+    pub fn ctl_script(&self) -> PathBuf {
+        let quote =
+            |v: &std::ffi::OsStr| format!("'{}'", v.to_string_lossy().replace('\'', r"'\''"));
+        let mut text = String::from("#!/bin/sh\n");
+        for (k, v) in self.env_vars() {
+            text += &format!("export {k}={}\n", quote(&v));
+        }
+        text += &format!(
+            "exec {SCRIPTS}/rabbitmqctl -n {} \"$@\"\n",
+            quote(self.node.as_ref())
+        );
+        let path = self.dir.join("rabbitmqctl.sh");
+        write(&path, &text);
+        let mut perms = std::fs::metadata(&path)
+            .expect("rabbitmqctl.sh")
+            .permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&path, perms).expect("chmod rabbitmqctl.sh");
+        path
     }
 
     /// The config (listeners on loopback only; TLS asking for, not requiring, a client
