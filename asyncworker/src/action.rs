@@ -88,6 +88,27 @@ impl Mark {
     }
 }
 
+/// Reads one message's mark after the message itself is gone: a handler takes its messages by
+/// value, so a test keeps a probe to see what the handler decided (feature `testing`).
+///
+/// Made by [`Message::mark_probe`](crate::Message::mark_probe).
+#[cfg(feature = "testing")]
+#[derive(Debug, Clone)]
+pub struct MarkProbe(Mark);
+
+#[cfg(feature = "testing")]
+impl MarkProbe {
+    pub(crate) fn new(mark: &Mark) -> MarkProbe {
+        MarkProbe(mark.clone())
+    }
+
+    /// The mark the handler set last (`accept`, `reject`, `requeue`), or `None` if it set
+    /// none (the message then gets the route's `on_success` or `on_exception`).
+    pub fn get(&self) -> Option<Action> {
+        self.0.get()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

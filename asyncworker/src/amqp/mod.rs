@@ -22,8 +22,12 @@ mod retry;
 mod tls;
 mod topology;
 
+#[cfg(feature = "testing")]
+pub use crate::action::MarkProbe;
 pub use crate::settings::AmqpTls;
 pub(crate) use backend::AmqpBackend;
+#[cfg(feature = "testing")]
+pub use consumer::for_test::{IntoFieldValue, MessageBuilder};
 pub use consumer::handler::{AmqpHandler, MessagesArg};
 pub use consumer::message::Message;
 pub use lapin::BasicProperties;

@@ -125,9 +125,54 @@ impl<T> Message<T> {
         self.mark.set(Action::Requeue);
     }
 
-    /// The override set on this message, if any.
-    pub fn action(&self) -> Option<Action> {
+    /// The mark set on this message (the last of [`accept`](Message::accept),
+    /// [`reject`](Message::reject), [`requeue`](Message::requeue)), or `None` if none was:
+    /// the message then gets the route's `on_success` or `on_exception`.
+    ///
+    /// ```
+    /// use asyncworker::prelude::*;
+    ///
+    /// let m = Message::for_test(7_u32);
+    /// assert_eq!(m.mark(), None);
+    /// m.reject();
+    /// m.requeue(); // the last call wins
+    /// assert_eq!(m.mark(), Some(Action::Requeue));
+    /// ```
+    pub fn mark(&self) -> Option<Action> {
         self.mark.get()
+    }
+
+    /// The mark set on this message; the former name of [`mark`](Message::mark).
+    #[deprecated(since = "0.1.0", note = "renamed to `mark()`")]
+    pub fn action(&self) -> Option<Action> {
+        self.mark()
+    }
+
+    /// A probe that reads this message's mark after the message is gone: a handler takes its
+    /// messages by value, so a test keeps the probe (feature `testing`).
+    ///
+    /// ```
+    /// use asyncworker::prelude::*;
+    ///
+    /// async fn drain(messages: Vec<Message<u32>>) {
+    ///     for m in &messages {
+    ///         if *m.body() == 0 {
+    ///             m.reject();
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let messages = vec![Message::for_test(0), Message::for_test(1)];
+    /// let marks: Vec<_> = messages.iter().map(Message::mark_probe).collect();
+    /// drain(messages).await;
+    /// assert_eq!(marks[0].get(), Some(Action::Reject));
+    /// assert_eq!(marks[1].get(), None); // acked by the route's on_success
+    /// # }
+    /// ```
+    #[cfg(feature = "testing")]
+    pub fn mark_probe(&self) -> crate::action::MarkProbe {
+        crate::action::MarkProbe::new(&self.mark)
     }
 }
 
@@ -138,7 +183,7 @@ impl<T: fmt::Debug> fmt::Debug for Message<T> {
             .field("delivery_tag", &self.delivery_tag())
             .field("redelivered", &self.redelivered())
             .field("body", &self.body)
-            .field("action", &self.action())
+            .field("mark", &self.mark())
             .finish()
     }
 }

@@ -1,6 +1,8 @@
 //! The consumer side: one channel per (route, queue), its deliveries handed to the route's
 //! dispatcher, their settlement, and the functions that may handle them.
 
+#[cfg(feature = "testing")]
+pub(crate) mod for_test;
 pub(crate) mod handler;
 pub(crate) mod intake;
 pub(crate) mod message;
