@@ -21,6 +21,8 @@ mod backend;
 mod check;
 mod def;
 mod event;
+#[cfg(feature = "testing")]
+mod for_test;
 pub(crate) mod handler;
 mod intake;
 mod parser;
@@ -33,6 +35,8 @@ mod tls;
 pub(crate) use backend::prepare;
 pub use def::{SseOptions, SseRouteDef};
 pub use event::Event;
+#[cfg(feature = "testing")]
+pub use for_test::EventBuilder;
 pub use handler::{EventsArg, SseHandler};
 
 /// What the code `#[route(sse = ...)]` generates names, re-exported by `__private`.
