@@ -88,6 +88,10 @@ pub mod schedule;
 #[cfg(feature = "sse")]
 pub mod sse;
 
+// Helpers for users' own tests.
+#[cfg(feature = "testing")]
+pub mod testing;
+
 #[doc(hidden)]
 pub mod __private;
 

@@ -15,6 +15,7 @@ use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, StateNeed};
 use crate::future::BoxFuture;
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
+use crate::registry::RouteProblem;
 
 /// The HTTP server of a worker: its routes (if any) and the built-in endpoints (if enabled).
 struct HttpBackend {
@@ -32,26 +33,41 @@ pub(crate) fn prepare(
     app: &App,
     _lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Preparation {
-    let defs = crate::registry::routes::<HttpRouteDef>(filter);
-    let settings = app.settings();
-    if defs.is_empty() && !settings.http_enabled {
-        return Ok(None);
-    }
-    let builtins = Builtin::all(settings);
-    let problems = super::routes::clashes(&defs, &builtins);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let router = super::router::build(&defs, &builtins, app)?;
-    Ok(Some(Box::new(HttpBackend {
-        defs,
-        router,
-        builtins: builtins.into_iter().map(|b| b.path).collect(),
-        config: ServerConfig::new(settings),
-    })))
+    Ok(HttpBackend::new(filter, app)?.map(|b| Box::new(b) as Box<dyn Backend>))
+}
+
+/// The router [`prepare`] serves, to be called in process rather than served (feature
+/// `testing`): the same routes, built-in endpoints, guards and JSON answers. What the accept
+/// loop adds (the header read timeout, the connection cap) has no socket to act on.
+#[cfg(feature = "testing")]
+#[allow(dead_code, reason = "until TestWorker (issue 12) calls it")]
+pub(crate) fn in_process(filter: &Filter, app: &App) -> Result<Option<Router>, Vec<RouteProblem>> {
+    Ok(HttpBackend::new(filter, app)?.map(|b| b.router))
 }
 
 impl HttpBackend {
+    /// The server of the routes `filter` keeps; `None` when it would serve nothing (no route
+    /// and the built-in endpoints disabled).
+    fn new(filter: &Filter, app: &App) -> Result<Option<HttpBackend>, Vec<RouteProblem>> {
+        let defs = crate::registry::routes::<HttpRouteDef>(filter);
+        let settings = app.settings();
+        if defs.is_empty() && !settings.http_enabled {
+            return Ok(None);
+        }
+        let builtins = Builtin::all(settings);
+        let problems = super::routes::clashes(&defs, &builtins);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let router = super::router::build(&defs, &builtins, app)?;
+        Ok(Some(HttpBackend {
+            defs,
+            router,
+            builtins: builtins.into_iter().map(|b| b.path).collect(),
+            config: ServerConfig::new(settings),
+        }))
+    }
+
     /// What the server serves, for `--check`: `"2 route(s), built-in /health/live ..."`.
     fn summary(&self) -> String {
         let mut s = format!("{} route(s)", self.defs.len());

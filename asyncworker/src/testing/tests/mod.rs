@@ -1,0 +1,4 @@
+//! The testing helpers on routes registered by hand, as `#[route]` would register them.
+
+#[cfg(feature = "http")]
+mod http;
