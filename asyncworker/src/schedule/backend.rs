@@ -90,10 +90,17 @@ pub(crate) fn prepare(
     _app: &App,
     _lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Preparation {
-    let defs = crate::registry::routes::<ScheduleRouteDef>(filter);
-    if defs.is_empty() {
+    let routes = routes(filter)?;
+    if routes.is_empty() {
         return Ok(None);
     }
+    Ok(Some(Box::new(ScheduleBackend { routes })))
+}
+
+/// The scheduled routes `filter` keeps, each with its ticker and handler; every bad cron
+/// expression and name clash is reported at once.
+pub(crate) fn routes(filter: &Filter) -> Result<Vec<Prepared>, Vec<RouteProblem>> {
+    let defs = crate::registry::routes::<ScheduleRouteDef>(filter);
     let mut problems = crate::registry::name_clashes(&defs, "scheduled routes");
     let mut routes = Vec::with_capacity(defs.len());
     for def in defs {
@@ -116,10 +123,11 @@ pub(crate) fn prepare(
             factory: (def.factory)(),
         });
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.is_empty() {
+        Ok(routes)
+    } else {
+        Err(problems)
     }
-    Ok(Some(Box::new(ScheduleBackend { routes })))
 }
 
 impl Backend for ScheduleBackend {

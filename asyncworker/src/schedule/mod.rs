@@ -18,6 +18,8 @@ mod run;
 mod tests;
 
 pub(crate) use backend::prepare;
+#[cfg(feature = "testing")]
+pub(crate) use backend::{Prepared, routes};
 pub use def::{ScheduleFactory, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
 pub use handler::{ScheduleArg, ScheduledHandler};
 

@@ -20,10 +20,10 @@ pub(crate) async fn tick(route: Prepared, app: App, stop: CancellationToken, dea
     let def = route.def;
     let name = def.name;
     let max = usize::from(def.options.max_concurrency.max(1));
-    let timeout = def.options.timeout_ms.map(Duration::from_millis);
+    let timeout = route.timeout();
     let counters = Arc::new(RunCounters::new(&app, name));
     let mut clock = Clock::start(route.ticker);
-    let mut runs: JoinSet<()> = JoinSet::new();
+    let mut runs: JoinSet<Outcome> = JoinSet::new();
     let mut first = def.options.immediately;
     loop {
         if !first {
@@ -70,15 +70,33 @@ pub(crate) async fn tick(route: Prepared, app: App, stop: CancellationToken, dea
     crate::drain::drain(&mut runs, deadline, &kind, "abandoning running jobs").await;
 }
 
+impl Prepared {
+    /// The time limit of one run, if the route sets one.
+    fn timeout(&self) -> Option<Duration> {
+        self.def.options.timeout_ms.map(Duration::from_millis)
+    }
+
+    /// One run now, outside the ticker, as a tick would start it (feature `testing`: a test
+    /// worker's `run_schedule`). `max_concurrency` does not apply: every call runs.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn run_now(&self, app: &App) -> Outcome {
+        let name = self.def.name;
+        let counters = Arc::new(RunCounters::new(app, name));
+        let handler = Arc::clone(&self.factory.call);
+        run_once(name, handler, app.clone(), self.timeout(), counters).await
+    }
+}
+
 /// One run: the handler called as every handler is (panics caught, the timeout applied),
-/// then counted and logged. A failed run never stops the schedule.
+/// then counted and logged. A failed run never stops the schedule; how it ended is returned
+/// for a test that ran it.
 async fn run_once(
     route: &'static str,
     handler: Arc<Call>,
     app: App,
     timeout: Option<Duration>,
     counters: Arc<RunCounters>,
-) {
+) -> Outcome {
     let outcome = call(|| handler(&app), timeout).await;
     counters.runs(&outcome).inc();
     match &outcome {
@@ -91,6 +109,7 @@ async fn run_once(
             tracing::error!(route, timeout = ?limit, "scheduled run timed out")
         }
     }
+    outcome
 }
 
 /// Pre-built metric handles of one scheduled route.

@@ -2,3 +2,5 @@
 
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "schedule")]
+mod schedule;

@@ -1,0 +1,110 @@
+//! One run of a scheduled route on demand, through the path a tick takes: routes registered by
+//! hand (as `#[route(every = ...)]` would), run through [`Schedules`].
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::app::App;
+use crate::registry::Filter;
+use crate::schedule::{ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
+use crate::testing::RunError;
+use crate::testing::schedule::Schedules;
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+async fn counts() {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+}
+
+async fn fails() -> Result<(), String> {
+    Err("the report is empty".into())
+}
+
+async fn panics() {
+    panic!("no database")
+}
+
+async fn sleeps() {
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+}
+
+/// A scheduled route of this module, as the macro registers one; every hour, so that a
+/// ticker would never fire during a test.
+macro_rules! schedule {
+    ($name:literal, $handler:ident, $timeout_ms:expr) => {
+        inventory::submit!(ScheduleRouteDef {
+            name: $name,
+            module_path: module_path!(),
+            file: file!(),
+            line: line!(),
+            trigger: Trigger::Every(3_600_000),
+            options: ScheduleOptions {
+                timeout_ms: $timeout_ms,
+                ..ScheduleOptions::DEFAULT
+            },
+            factory: || schedule_factory($handler),
+        });
+    };
+}
+schedule!("counts", counts, None);
+schedule!("fails", fails, None);
+schedule!("panics", panics, None);
+schedule!("sleeps", sleeps, Some(1500));
+
+fn schedules(app: &App) -> Schedules {
+    Schedules::prepare(&Filter::module(Some(module_path!())), app).expect("the routes are fine")
+}
+
+#[tokio::test]
+async fn a_run_is_one_call_of_the_job_and_is_counted() {
+    let app = App::for_tests();
+    let s = schedules(&app);
+    let before = RUNS.load(Ordering::SeqCst);
+    s.run(&app, "counts").await.unwrap();
+    s.run(&app, "counts").await.unwrap();
+    assert_eq!(RUNS.load(Ordering::SeqCst) - before, 2);
+    let metrics = app.metrics().encode();
+    let counted = r#"asyncworker_schedule_runs_total{route="counts",outcome="ok"} 2"#;
+    assert!(metrics.contains(counted), "{metrics}");
+}
+
+#[tokio::test]
+async fn errors_and_panics_are_told_apart() {
+    let app = App::for_tests();
+    let s = schedules(&app);
+    let failed = s.run(&app, "fails").await.unwrap_err();
+    assert_eq!(failed, RunError::Failed("the report is empty".into()));
+    assert_eq!(
+        failed.to_string(),
+        "the scheduled run failed: the report is empty"
+    );
+    let panicked = s.run(&app, "panics").await.unwrap_err();
+    assert_eq!(panicked, RunError::Panicked("no database".into()));
+    let metrics = app.metrics().encode();
+    for outcome in ["error", "panic"] {
+        assert!(
+            metrics.contains(&format!("outcome=\"{outcome}\"}} 1")),
+            "{metrics}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_route_timeout_applies() {
+    let app = App::for_tests();
+    let r = schedules(&app).run(&app, "sleeps").await;
+    assert_eq!(r, Err(RunError::TimedOut(Duration::from_millis(1500))));
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        "the scheduled run timed out after 1.5s"
+    );
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = r#"no scheduled route is named "nightly"; the scheduled routes are ["counts", "fails", "panics", "sleeps"]"#
+)]
+async fn an_unknown_name_panics_with_the_known_ones() {
+    let app = App::for_tests();
+    let _ = schedules(&app).run(&app, "nightly").await;
+}
