@@ -64,6 +64,7 @@ mod app;
 mod backend;
 mod backoff;
 mod bulk;
+mod clock;
 mod dispatch;
 mod drain;
 mod future;
@@ -88,7 +89,6 @@ pub mod schedule;
 #[cfg(feature = "sse")]
 pub mod sse;
 
-// Helpers for users' own tests.
 #[cfg(feature = "testing")]
 pub mod testing;
 

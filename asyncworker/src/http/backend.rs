@@ -40,7 +40,6 @@ pub(crate) fn prepare(
 /// `testing`): the same routes, built-in endpoints, guards and JSON answers. What the accept
 /// loop adds (the header read timeout, the connection cap) has no socket to act on.
 #[cfg(feature = "testing")]
-#[allow(dead_code, reason = "until TestWorker (issue 12) calls it")]
 pub(crate) fn in_process(filter: &Filter, app: &App) -> Result<Option<Router>, Vec<RouteProblem>> {
     Ok(HttpBackend::new(filter, app)?.map(|b| b.router))
 }

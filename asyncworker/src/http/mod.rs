@@ -82,7 +82,6 @@ pub use axum::body::{Body, Bytes};
 pub use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 pub use axum::response::{Html, IntoResponse, Redirect, Response};
 #[cfg(feature = "testing")]
-#[allow(unused_imports, reason = "until TestWorker (issue 12) calls it")]
 pub(crate) use backend::in_process;
 pub(crate) use backend::prepare;
 pub use def::HttpRouteDef;

@@ -97,7 +97,7 @@ async fn run_once(
     timeout: Option<Duration>,
     counters: Arc<RunCounters>,
 ) -> Outcome {
-    let outcome = call(|| handler(&app), timeout).await;
+    let outcome = call(|| handler(&app), timeout, app.clock()).await;
     counters.runs(&outcome).inc();
     match &outcome {
         Outcome::Ok => {}

@@ -9,10 +9,50 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
 
+use super::worker::TestWorker;
+
+impl TestWorker {
+    /// The worker's HTTP routes and built-in endpoints (`/health/ready`, `/metrics`, ...),
+    /// called in process: no socket is opened.
+    ///
+    /// # Panics
+    /// If the worker serves no HTTP at all: no HTTP route under the test's module and the
+    /// built-in endpoints disabled (`ASYNCWORKER_HTTP_ENABLED=false`).
+    ///
+    /// ```
+    /// use asyncworker::http::{Json, Path, StatusCode};
+    /// use asyncworker::prelude::*;
+    /// use asyncworker::testing::TestWorker;
+    ///
+    /// #[route(http = ["/users/{id}"])]
+    /// async fn user(Path(id): Path<u64>) -> Json<serde_json::Value> {
+    ///     Json(serde_json::json!({ "id": id }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let w = TestWorker::builder().only_module(module_path!()).start().await.unwrap();
+    /// let r = w.http().get("/users/7").await;
+    /// assert_eq!(r.status, StatusCode::OK);
+    /// assert_eq!(r.json::<serde_json::Value>()["id"], 7);
+    /// assert_eq!(w.http().get("/users/x").await.status, StatusCode::BAD_REQUEST);
+    /// assert_eq!(w.http().get("/health/ready").await.status, StatusCode::OK);
+    /// w.stop().await;
+    /// # }
+    /// ```
+    pub fn http(&self) -> &TestHttp {
+        self.parts.http.as_ref().unwrap_or_else(|| {
+            panic!(
+                "this test worker serves no HTTP: it has no HTTP route and the built-in \
+                 endpoints are off (ASYNCWORKER_HTTP_ENABLED=false)"
+            )
+        })
+    }
+}
+
 /// Sends requests to a worker's HTTP routes in process, through its axum router as a tower
 /// service. Cheap to clone.
 ///
-/// A test gets one from its test worker. The routes answer exactly as when served (path
+/// A test gets one from [`TestWorker::http`]. The routes answer exactly as when served (path
 /// parameters, extractor rejections, the JSON 404 and 405, `/health/ready`, `/metrics`); only
 /// what the accept loop does with a connection (the header read timeout, the connection cap)
 /// has nothing to act on.
@@ -29,7 +69,6 @@ impl std::fmt::Debug for TestHttp {
 
 impl TestHttp {
     /// Requests go to `router`: the one [`crate::http::in_process`] builds.
-    #[allow(dead_code, reason = "until TestWorker (issue 12) calls it")]
     pub(crate) fn new(router: Router) -> TestHttp {
         TestHttp { router }
     }

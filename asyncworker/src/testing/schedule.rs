@@ -9,13 +9,43 @@ use crate::dispatch::Outcome;
 use crate::registry::{Filter, RouteProblem};
 use crate::schedule::Prepared;
 
+use super::worker::TestWorker;
+
+impl TestWorker {
+    /// Runs the job of the scheduled route named `name` once, now, as a tick would (its
+    /// `timeout` applies, a panic is caught, the run is counted in the metrics), and says how
+    /// it ended. Schedules never fire on their own in a test worker.
+    ///
+    /// # Panics
+    /// If no scheduled route has that name; the message lists the names there are.
+    ///
+    /// ```
+    /// use asyncworker::prelude::*;
+    /// use asyncworker::testing::{RunError, TestWorker};
+    ///
+    /// #[route(cron = "0 0 3 * * *")]
+    /// async fn nightly() -> Result<(), String> {
+    ///     Err("nothing to report".into())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let w = TestWorker::builder().only_module(module_path!()).start().await.unwrap();
+    /// let e = w.run_schedule("nightly").await.unwrap_err();
+    /// assert_eq!(e, RunError::Failed("nothing to report".into()));
+    /// w.stop().await;
+    /// # }
+    /// ```
+    pub async fn run_schedule(&self, name: &str) -> Result<(), RunError> {
+        self.parts.schedules.run(&self.parts.app, name).await
+    }
+}
+
 /// The scheduled routes of a test worker, by name. Nothing ticks: a job runs when a test
 /// asks.
 pub(crate) struct Schedules {
     routes: Vec<Prepared>,
 }
 
-#[allow(dead_code, reason = "until TestWorker (issue 12) calls it")]
 impl Schedules {
     /// The scheduled routes `filter` keeps, prepared as the schedule backend prepares them
     /// (the same problems are found).
