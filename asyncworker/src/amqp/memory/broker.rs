@@ -106,6 +106,17 @@ impl MemoryBroker {
             generation: AtomicU64::new(0),
             expiries: Arc::new(Notify::new()),
         });
+        // RabbitMQ has these on every vhost: workers publish to them without declaring them.
+        for (name, kind) in [
+            ("amq.direct", ExchangeKind::Direct),
+            ("amq.fanout", ExchangeKind::Fanout),
+            ("amq.topic", ExchangeKind::Topic),
+            ("amq.headers", ExchangeKind::Headers),
+            ("amq.match", ExchangeKind::Headers),
+        ] {
+            let fresh = broker.declare_exchange(name, kind);
+            debug_assert!(fresh.is_ok(), "{name}: {fresh:?}");
+        }
         let wake = Arc::clone(&broker.expiries);
         tokio::spawn(expire_forever(Arc::downgrade(&broker), wake));
         broker
