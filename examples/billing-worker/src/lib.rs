@@ -2,6 +2,9 @@
 //! order is retried after a delay and, after its last retry, parked for a person to look at.
 //! A scheduled job publishes a report every minute.
 //!
+//! The routes and hooks live in this library so that the tests in `tests/` reach them;
+//! `src/main.rs` is the binary (`asyncworker::main!()`).
+//!
 //! ```text
 //!                   ┌──────────────── after 5 s (TTL) ─────────────┐
 //!                   ▼                                              │
@@ -24,22 +27,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use asyncworker::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// One order as producers publish it.
 #[derive(Debug, Deserialize)]
-struct Order {
-    id: u64,
-    amount_cents: u64,
+pub struct Order {
+    pub id: u64,
+    pub amount_cents: u64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Invoice {
-    order: u64,
-    amount_cents: u64,
+/// What `bill` publishes for each order.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Invoice {
+    pub order: u64,
+    pub amount_cents: u64,
 }
 
+/// What the worker did so far.
 #[derive(Default)]
-struct Stats {
-    invoiced: AtomicU64,
-    archived: AtomicU64,
+pub struct Stats {
+    pub invoiced: AtomicU64,
+    pub archived: AtomicU64,
 }
 
 /// Turns orders into invoices. An Err (or a panic, or a timeout) sends the order to
@@ -89,16 +95,16 @@ async fn bill(app: App, stats: State<Stats>, orders: Vec<Message<Order>>) -> Res
 
 /// Consumes the invoices `bill` publishes (and declares their queue).
 #[route(amqp = ["billing.invoices"], declare = true)]
-async fn archive(stats: State<Stats>, invoice: Message<Invoice>) {
+pub async fn archive(stats: State<Stats>, invoice: Message<Invoice>) {
     println!("archived invoice for order {}", invoice.body().order);
     stats.archived.fetch_add(1, Ordering::Relaxed);
 }
 
 /// What the report says.
-#[derive(Serialize)]
-struct Report {
-    invoiced: u64,
-    archived: u64,
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Report {
+    pub invoiced: u64,
+    pub archived: u64,
 }
 
 /// Publishes a report every minute to the `amq.topic` exchange (bind a queue to
@@ -118,5 +124,3 @@ async fn report(app: App, stats: State<Stats>) -> Result<(), asyncworker::amqp::
 async fn init(app: &App) -> Result<(), asyncworker::StateError> {
     app.insert(Stats::default())
 }
-
-asyncworker::main!();
