@@ -70,6 +70,8 @@ async fn an_order_without_amount_is_retried_three_times_then_parked() {
     let error = AMQPValue::LongString("some orders have no amount".into());
     assert_eq!(parked[0].header(ERROR_HEADER), Some(&error));
     assert!(w.published("", "billing.invoices").is_empty());
+    // A parked order is no reason for the worker not to be ready.
+    assert_eq!(w.http().get("/health/ready").await.status, 200);
     w.stop().await;
 }
 
