@@ -170,6 +170,12 @@ impl Broker {
 
     /// Fetches and acks every ready message of `queue`, returning the bodies.
     pub async fn drain(&self, queue: &str) -> Vec<Vec<u8>> {
+        let messages = self.take_all(queue).await;
+        messages.into_iter().map(|m| m.delivery.data).collect()
+    }
+
+    /// Fetches and acks every ready message of `queue`, with its properties and headers.
+    pub async fn take_all(&self, queue: &str) -> Vec<lapin::message::BasicGetMessage> {
         let mut out = Vec::new();
         while let Some(m) = self
             .channel
@@ -180,9 +186,28 @@ impl Broker {
             .await
             .expect("basic_get")
         {
-            out.push(m.delivery.data);
+            out.push(m);
         }
         out
+    }
+
+    /// Declares `retry` the way `declare = true` declares a route's retry queue (a classic
+    /// queue): its messages expire after `ttl_ms` back to `queue`, through the default exchange.
+    pub async fn declare_retry(&self, retry: &str, queue: &str, ttl_ms: u64) {
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-message-ttl".into(),
+            AMQPValue::LongLongInt(ttl_ms as i64),
+        );
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString("".into()),
+        );
+        args.insert(
+            "x-dead-letter-routing-key".into(),
+            AMQPValue::LongString(queue.into()),
+        );
+        self.declare_with(retry, args).await;
     }
 }
 
