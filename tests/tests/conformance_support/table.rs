@@ -1,0 +1,136 @@
+//! The scenario table: what each route is sent, and what must become of it.
+
+use super::behave::Cmd;
+use super::outcome::{Fate, Outcome};
+
+/// One route of the `scenarios` module, its queues, its inputs and the expected outcome.
+pub struct Scenario {
+    /// The route's name (its fn's name).
+    pub route: String,
+    /// The queues the route consumes, without the run's queue prefix.
+    pub queues: Vec<String>,
+    /// The route's `retry_delay` in ms when it has `retries`: `<queue>.retry` holds copies that
+    /// long.
+    pub retry_ttl_ms: Option<u64>,
+    /// The route's `dead_letter` queue.
+    pub parking: Option<String>,
+    /// The messages, in the order they are published.
+    pub inputs: Vec<Input>,
+    pub expect: Outcome,
+}
+
+/// One message of a scenario.
+pub struct Input {
+    pub queue: String,
+    pub body: Vec<u8>,
+}
+
+impl Scenario {
+    pub fn new(route: &str, queues: &[&str]) -> Scenario {
+        Scenario {
+            route: route.to_owned(),
+            queues: queues.iter().map(|q| (*q).to_owned()).collect(),
+            retry_ttl_ms: None,
+            parking: None,
+            inputs: Vec::new(),
+            expect: Outcome::default(),
+        }
+    }
+
+    /// The route retries through `<queue>.retry` after `ttl_ms` and parks in `parking`.
+    pub fn retries(mut self, ttl_ms: u64, parking: Option<&str>) -> Scenario {
+        self.retry_ttl_ms = Some(ttl_ms);
+        self.parking = parking.map(str::to_owned);
+        self
+    }
+
+    /// Sends `cmd` to `queue`; each of its deliveries must meet the fates of `expect`, in order.
+    pub fn send(self, queue: &str, cmd: Cmd, expect: &[Fate]) -> Scenario {
+        let body = serde_json::to_vec(&cmd).expect("a Cmd serializes");
+        self.input(queue, cmd.id, body, expect)
+    }
+
+    /// Sends `text` as it is (a body that does not decode into a `Cmd`, naming `id=<id>`).
+    pub fn send_raw(self, queue: &str, id: u64, text: &str, expect: &[Fate]) -> Scenario {
+        assert_eq!(super::outcome::id_of(text.as_bytes()), Some(id), "{text}");
+        self.input(queue, id, text.as_bytes().to_vec(), expect)
+    }
+
+    fn input(mut self, queue: &str, id: u64, body: Vec<u8>, expect: &[Fate]) -> Scenario {
+        assert!(
+            self.queues.iter().any(|q| q == queue),
+            "{queue} is not a queue of {}",
+            self.route
+        );
+        let clash = self.expect.fates.insert(id, expect.to_vec());
+        assert!(clash.is_none(), "{}: id {id} sent twice", self.route);
+        self.inputs.push(Input {
+            queue: queue.to_owned(),
+            body,
+        });
+        self
+    }
+
+    /// The next handler call holds these messages (`queue:id`, `@attempt` after a retry, `r`
+    /// when redelivered; any order): only for scenarios whose bulks timing cannot change.
+    pub fn bulk(mut self, seen: &[&str]) -> Scenario {
+        let mut bulk: Vec<String> = seen.iter().map(|s| (*s).to_owned()).collect();
+        bulk.sort();
+        self.expect.bulks.get_or_insert_with(Vec::new).push(bulk);
+        self
+    }
+
+    /// `n` bulks were handed over for `reason` ("size", "deadline").
+    pub fn flushes(mut self, reason: &str, n: u64) -> Scenario {
+        let flushes = self.expect.flushes.get_or_insert_with(Default::default);
+        flushes.insert(reason.to_owned(), n);
+        self
+    }
+
+    /// Message `id` is parked with these attempt and error headers.
+    pub fn parked(mut self, id: u64, attempt: u32, error: &str) -> Scenario {
+        self.expect.parked.insert(id, (attempt, error.to_owned()));
+        self
+    }
+
+    /// The handler published `json` (compared as JSON) to `queue`.
+    pub fn published(mut self, queue: &str, json: &str) -> Scenario {
+        let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        self.expect
+            .published
+            .push((queue.to_owned(), value.to_string()));
+        self.expect.published.sort();
+        self
+    }
+
+    /// Whether `queue` (named without the prefix) is one the route consumes.
+    pub fn consumes(&self, queue: &str) -> bool {
+        self.queues.iter().any(|q| q == queue)
+    }
+
+    /// Whether messages in `queue` still wait for the route: a consumed queue or its retry
+    /// queue.
+    pub fn holds(&self, queue: &str) -> bool {
+        self.consumes(queue)
+            || queue
+                .strip_suffix(".retry")
+                .is_some_and(|q| self.consumes(q))
+    }
+
+    /// Every queue the run declares for this route, without the prefix: each consumed queue
+    /// (dead-lettering rejects to `<queue>.rejected`), that queue, its retry queue, its
+    /// `<queue>.out`, and the parking queue.
+    pub fn queue_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for q in &self.queues {
+            names.push(format!("{q}.rejected"));
+            names.push(q.clone());
+            if self.retry_ttl_ms.is_some() {
+                names.push(format!("{q}.retry"));
+            }
+            names.push(format!("{q}.out"));
+        }
+        names.extend(self.parking.clone());
+        names
+    }
+}
