@@ -45,6 +45,8 @@ struct AppInner {
     metrics: Metrics,
     http_addr: std::sync::OnceLock<std::net::SocketAddr>,
     resources: Resources,
+    /// The framework's time (virtual under the testing harness).
+    clock: crate::clock::Clock,
 }
 
 /// What a backend keeps on the handle for the worker's whole life (the AMQP publisher
@@ -97,6 +99,11 @@ impl std::error::Error for StateError {}
 
 impl App {
     pub(crate) fn new(settings: Settings) -> Self {
+        App::with_clock(settings, crate::clock::Clock::Real)
+    }
+
+    /// A handle whose framework deadlines run on `clock` (the harness's virtual clock).
+    pub(crate) fn with_clock(settings: Settings, clock: crate::clock::Clock) -> Self {
         App {
             inner: Arc::new(AppInner {
                 state: RwLock::new(HashMap::new()),
@@ -106,6 +113,7 @@ impl App {
                 metrics: Metrics::new(),
                 http_addr: std::sync::OnceLock::new(),
                 resources: Resources::default(),
+                clock,
                 settings,
             }),
         }
@@ -198,6 +206,23 @@ impl App {
             .unwrap_or_else(|_| unreachable!("resources are keyed by TypeId"))
     }
 
+    /// The backend resource of type `R`, if one was created (or put there by the harness).
+    #[cfg(feature = "testing")]
+    pub(crate) fn existing_resource<R: Resource>(&self) -> Option<Arc<R>> {
+        let r = Arc::clone(lock(&self.inner.resources.by_type).get(&TypeId::of::<R>())?);
+        let any: Arc<dyn Any + Send + Sync> = r;
+        any.downcast::<R>().ok()
+    }
+
+    /// Puts `resource` on the handle, as if created there (the harness's in-memory
+    /// transports, made before the backends look for them).
+    #[cfg(feature = "testing")]
+    pub(crate) fn put_resource<R: Resource>(&self, resource: Arc<R>) {
+        let r: Arc<dyn Resource> = resource;
+        lock(&self.inner.resources.by_type).insert(TypeId::of::<R>(), Arc::clone(&r));
+        lock(&self.inner.resources.order).push(r);
+    }
+
     /// Closes every resource, the last created first; called once the shutdown hooks ran.
     pub(crate) async fn close_resources(&self) {
         let all: Vec<_> = lock(&self.inner.resources.order).drain(..).rev().collect();
@@ -247,6 +272,10 @@ impl App {
 
     pub(crate) fn set_http_addr(&self, addr: std::net::SocketAddr) {
         let _ = self.inner.http_addr.set(addr);
+    }
+
+    pub(crate) fn clock(&self) -> &crate::clock::Clock {
+        &self.inner.clock
     }
 
     pub(crate) fn shutdown_token(&self) -> &CancellationToken {

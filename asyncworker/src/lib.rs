@@ -64,6 +64,7 @@ mod app;
 mod backend;
 mod backoff;
 mod bulk;
+mod clock;
 mod dispatch;
 mod drain;
 mod future;
@@ -87,6 +88,9 @@ pub mod http;
 pub mod schedule;
 #[cfg(feature = "sse")]
 pub mod sse;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;

@@ -51,6 +51,9 @@ pub(crate) struct Prepared {
 pub(crate) struct AmqpBackend {
     routes: Vec<Prepared>,
     connections: Vec<Arc<ConnectionManager>>,
+    /// Under the testing harness: the in-memory broker the routes consume from.
+    #[cfg(feature = "testing")]
+    memory: Option<Arc<super::memory::MemoryBroker>>,
 }
 
 impl AmqpBackend {
@@ -85,6 +88,15 @@ impl AmqpBackend {
         if !problems.is_empty() {
             return Err(problems);
         }
+        #[cfg(feature = "testing")]
+        let memory = app.existing_resource::<super::memory::MemoryBroker>();
+        #[cfg(feature = "testing")]
+        if let Some(broker) = &memory {
+            problems = super::memory::attach(broker, &routes);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+        }
         // Only once every route is sound: a failed preparation leaves the health registry as
         // it was.
         for route in &mut routes {
@@ -97,6 +109,8 @@ impl AmqpBackend {
         Ok(Some(Box::new(AmqpBackend {
             routes,
             connections: connections.into_values().collect(),
+            #[cfg(feature = "testing")]
+            memory,
         })))
     }
 }
@@ -308,6 +322,17 @@ impl AmqpBackend {
             tasks.spawn(runner.dispatcher(Arc::clone(&route.cfg), app.clone(), rx));
             for index in 0..route.queues.len() {
                 let source = route.source(index, app.metrics());
+                #[cfg(feature = "testing")]
+                if let Some(broker) = &self.memory {
+                    let consume = super::memory::consume(
+                        Arc::clone(broker),
+                        source,
+                        tx.clone(),
+                        stop.clone(),
+                    );
+                    tasks.spawn(consume);
+                    continue;
+                }
                 tasks.spawn(source.run(tx.clone(), stop.clone()));
             }
         }

@@ -9,6 +9,7 @@
 //! - `consumer/`: a queue's channel, its deliveries, their settlement and the handler trait.
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
 //! - Shared broker pieces: `connection` (with its `tls`), `topology`, `retry`, `check`.
+//! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
 mod backend;
 mod check;
@@ -16,6 +17,8 @@ mod connection;
 mod consumer;
 mod def;
 mod field;
+#[cfg(feature = "testing")]
+pub(crate) mod memory;
 mod publisher;
 mod resolve;
 mod retry;
@@ -29,6 +32,8 @@ pub use consumer::message::Message;
 pub use lapin::BasicProperties;
 pub use lapin::types::{AMQPValue, FieldTable};
 pub use publisher::Amqp;
+#[cfg(feature = "testing")]
+pub(crate) use publisher::client::{Clients, json_message};
 pub use publisher::error::PublishError;
 pub use retry::{
     ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, QUEUE_HEADER,

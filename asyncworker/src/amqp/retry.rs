@@ -16,7 +16,7 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 
 use super::field::{int, long};
 use super::publisher::error::PublishError;
-use super::publisher::publish::Publisher;
+use super::publisher::transport::Publisher;
 use crate::action::Action;
 use crate::observe::metrics::{Metrics, OutcomeLabels};
 
@@ -109,6 +109,16 @@ pub(crate) fn attempt_of(properties: &BasicProperties) -> u32 {
         .max(1)
 }
 
+/// Where the retry path sent a failed message whose original it then acks: what the
+/// in-memory broker records as the delivery's fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Routed {
+    /// A copy waits in the retry queue and will be delivered as `attempt`.
+    Retried { attempt: u32 },
+    /// A copy is parked in `queue`.
+    DeadLettered { queue: String },
+}
+
 /// Where a failed message goes next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Next<'a> {
@@ -138,29 +148,37 @@ impl RetryPolicy {
     }
 
     /// Republishes one failed message and says how to settle the original: `Ack` once the
-    /// copy is confirmed, `fallback` if it could not be published, `Reject` when out of
-    /// retries without a parking queue.
+    /// copy is confirmed (with where the copy went), `fallback` if it could not be published,
+    /// `Reject` when out of retries without a parking queue.
     pub(crate) async fn handle(
         &self,
         original: &Original,
         error: &str,
         fallback: Action,
-    ) -> Action {
+    ) -> (Action, Option<Routed>) {
         let attempt = attempt_of(&original.properties);
         let error = cut(error);
         let next = self.next(attempt);
         let (target, headers) = match next {
-            Next::Exhausted => return self.exhausted(attempt, error),
+            Next::Exhausted => return (self.exhausted(attempt, error), None),
             // The copy carries the number of the attempt it will be.
             Next::Retry { queue, attempt } => (queue, self.headers(original, attempt, error)),
             Next::DeadLetter { queue } => (queue, self.parked_headers(original, attempt, error)),
         };
         match self.republish(original, target, headers).await {
             Ok(()) => match next {
-                Next::Retry { attempt, .. } => self.retried(target, attempt),
-                _ => self.dead_lettered(target, attempt, error),
+                Next::Retry { attempt, .. } => (
+                    self.retried(target, attempt),
+                    Some(Routed::Retried { attempt }),
+                ),
+                _ => (
+                    self.dead_lettered(target, attempt, error),
+                    Some(Routed::DeadLettered {
+                        queue: target.to_owned(),
+                    }),
+                ),
             },
-            Err(e) => self.republish_failed(target, &e, fallback),
+            Err(e) => (self.republish_failed(target, &e, fallback), None),
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
+use crate::clock::Clock;
 use crate::handler::{BoxError, HandlerFuture};
 
 /// How a handler call ended.
@@ -29,21 +30,22 @@ impl Outcome {
     }
 }
 
-/// Calls `start` and awaits its future within `timeout`. A panic is caught in both places it
-/// can happen: while the handler builds its future (the extractors, a plain `fn` body) and
-/// while the future is polled.
+/// Calls `start` and awaits its future within `timeout` on `clock`. A panic is caught in both
+/// places it can happen: while the handler builds its future (the extractors, a plain `fn`
+/// body) and while the future is polled.
 pub(crate) async fn call(
     start: impl FnOnce() -> HandlerFuture,
     timeout: Option<Duration>,
+    clock: &Clock,
 ) -> Outcome {
     let fut = match std::panic::catch_unwind(AssertUnwindSafe(start)) {
         Ok(fut) => AssertUnwindSafe(fut).catch_unwind(),
         Err(panic) => return Outcome::Panic(panic_message(&*panic)),
     };
     let result = match timeout {
-        Some(limit) => match tokio::time::timeout(limit, fut).await {
-            Ok(r) => r,
-            Err(_) => return Outcome::Timeout(limit),
+        Some(limit) => match clock.timeout(limit, fut).await {
+            Some(r) => r,
+            None => return Outcome::Timeout(limit),
         },
         None => fut.await,
     };

@@ -2,7 +2,6 @@
 //! what each call leaves behind.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -14,6 +13,8 @@ use super::contract::{DispatchConfig, Inbound, Receipt, Route};
 use crate::action::{Action, Mark, Marks};
 use crate::app::App;
 use crate::bulk::{Bucket, FlushReason};
+use crate::clock::Wait;
+use crate::future::BoxFuture;
 
 struct Pending<B, E, R> {
     body: B,
@@ -37,32 +38,36 @@ pub(crate) async fn run<Rt, Rc>(
     // Dropping the JoinSet (when the backend gives up at the shutdown deadline) aborts the
     // handler calls, leaving their messages unacked for the broker to redeliver.
     let mut running: JoinSet<()> = JoinSet::new();
-    // One timer re-armed when the bucket's deadline changes, rather than one per message.
-    let timer = tokio::time::sleep(Duration::from_secs(3600));
-    tokio::pin!(timer);
-    let mut armed: Option<Instant> = None;
+    let clock = app.clock().clone();
+    // One timer re-armed when the bucket's deadline changes (once per bulk), not one per item.
+    let mut timer: Option<(Instant, BoxFuture<'static, ()>)> = None;
     loop {
         let deadline = bucket.deadline();
-        if let Some(d) = deadline
-            && armed != Some(d)
-        {
-            timer.as_mut().reset(d);
-            armed = Some(d);
+        if deadline != timer.as_ref().map(|(at, _)| *at) {
+            timer = deadline.map(|d| (d, clock.sleep_until(d, Wait::Flush)));
         }
+        let expired = async {
+            match timer.as_mut() {
+                Some((_, sleep)) => sleep.await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             Some(_) = running.join_next(), if !running.is_empty() => {}
             item = rx.recv() => match item {
                 Some(inbound) => {
-                    if let Some(p) = accept(&*route, &cfg, inbound).await
-                        && bucket.push(p, Instant::now())
-                    {
-                        flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
+                    if let Some(p) = accept(&*route, &cfg, inbound).await {
+                        clock.note_buffered(1);
+                        if bucket.push(p, clock.now()) {
+                            flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
+                        }
                     }
                 }
                 None => break,
             },
-            () = &mut timer, if deadline.is_some() => {
+            () = expired => {
+                timer = None;
                 flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Deadline).await;
             }
         }
@@ -121,6 +126,9 @@ async fn flush<Rt: Route, Rc: Receipt>(
     let Some(pending) = bucket.take() else {
         return;
     };
+    app.clock().note_buffered(-(pending.len() as isize));
+    // Counted as running from now: the items left the bucket but are not settled yet.
+    app.clock().note_running(1);
     // The concurrency limit: wait for a running call to finish before starting another. The
     // loop stops reading the channel meanwhile, so the backend's prefetch is the back-pressure.
     while running.len() >= cfg.concurrency {
@@ -155,12 +163,13 @@ async fn start_call<Rt: Route, Rc: Receipt>(
     }
     cfg.metrics.in_flight.inc();
     let started = Instant::now();
-    let outcome = call(|| route.call(&app, items), cfg.timeout).await;
+    let outcome = call(|| route.call(&app, items), cfg.timeout, app.clock()).await;
     cfg.metrics
         .duration
         .observe(started.elapsed().as_secs_f64());
     cfg.metrics.in_flight.dec();
     settle_outcome(&cfg, &outcome, &marks, rest).await;
+    app.clock().note_running(-1);
 }
 
 /// Settles the items of one call: each with the action the handler marked it with, else with

@@ -127,7 +127,11 @@ impl Worker {
 
 /// Runs the startup hooks in order, then freezes the state and verifies that every route
 /// finds the state it takes (`needs`); the first failure stops it.
-async fn start(registry: &Hooks, app: &App, needs: Vec<StateNeed>) -> Result<(), WorkerError> {
+pub(crate) async fn start(
+    registry: &Hooks,
+    app: &App,
+    needs: Vec<StateNeed>,
+) -> Result<(), WorkerError> {
     for hook in &registry.startup {
         tracing::debug!(hook = hook.name, "running startup hook");
         if let Err(error) = (hook.run)(app).await {
@@ -221,7 +225,7 @@ async fn first_end(
 }
 
 /// After the backends have drained: the shutdown hooks, then the publishers' connections.
-async fn finish(registry: &Hooks, app: &App, deadline: Duration) {
+pub(crate) async fn finish(registry: &Hooks, app: &App, deadline: Duration) {
     run_shutdown_hooks(registry, app, deadline).await;
     // Last: shutdown hooks may still publish.
     app.close_resources().await;
@@ -231,6 +235,20 @@ async fn finish(registry: &Hooks, app: &App, deadline: Duration) {
 /// Every backend with routes in `filter`; refuses a worker with no route at all.
 fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
     let lookup = |k: &str| std::env::var(k).ok();
+    let backends = prepare_each(filter, app, &lookup)?;
+    if backends.iter().all(|b| b.describe().is_empty()) {
+        return Err(WorkerError::Routes(vec![RouteProblem::worker(NO_ROUTES)]));
+    }
+    Ok(backends)
+}
+
+/// Every backend `--only` keeps that has routes in `filter`, its per-route settings read
+/// through `lookup`; every problem of every backend at once.
+pub(crate) fn prepare_each(
+    filter: &Filter,
+    app: &App,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
     let mut problems = Vec::new();
     let mut backends = Vec::new();
     let only = app.settings().only.clone();
@@ -240,24 +258,22 @@ fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>,
         if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind)) {
             continue;
         }
-        match prepare(filter, app, &lookup) {
+        match prepare(filter, app, lookup) {
             Ok(Some(b)) => backends.push(b),
             Ok(None) => {}
             Err(mut found) => problems.append(&mut found),
         }
     }
-    if !problems.is_empty() {
-        return Err(WorkerError::Routes(problems));
+    if problems.is_empty() {
+        Ok(backends)
+    } else {
+        Err(WorkerError::Routes(problems))
     }
-    if backends.iter().all(|b| b.describe().is_empty()) {
-        return Err(WorkerError::Routes(vec![RouteProblem::worker(NO_ROUTES)]));
-    }
-    Ok(backends)
 }
 
 /// The shutdown hooks, in order, all within `deadline`; a failing hook is logged and the
 /// others still run.
-async fn run_shutdown_hooks(registry: &Hooks, app: &App, deadline: Duration) {
+pub(crate) async fn run_shutdown_hooks(registry: &Hooks, app: &App, deadline: Duration) {
     let all = async {
         for hook in &registry.shutdown {
             if let Err(error) = (hook.run)(app).await {

@@ -79,7 +79,7 @@ async fn run_once(
     timeout: Option<Duration>,
     counters: Arc<RunCounters>,
 ) {
-    let outcome = call(|| handler(&app), timeout).await;
+    let outcome = call(|| handler(&app), timeout, app.clock()).await;
     counters.runs(&outcome).inc();
     match &outcome {
         Outcome::Ok => {}

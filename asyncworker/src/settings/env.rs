@@ -231,7 +231,16 @@ impl Settings {
         lookup: impl Fn(&str) -> Option<String>,
         overrides: &MainOptions,
     ) -> Result<Settings, SettingsError> {
-        let mut s = Settings::default();
+        Settings::default().overlay(lookup, overrides)
+    }
+
+    /// These settings with every variable `lookup` knows (then `overrides`) applied on top.
+    pub(crate) fn overlay(
+        self,
+        lookup: impl Fn(&str) -> Option<String>,
+        overrides: &MainOptions,
+    ) -> Result<Settings, SettingsError> {
+        let mut s = self;
         for var in VARS {
             if let Some((source, value)) = var.pick(overrides, &lookup)
                 && (var.set)(&mut s, &value).is_none()

@@ -47,6 +47,9 @@ struct Prepared {
 /// The SSE routes of a worker, resolved against its settings and ready to run.
 struct SseBackend {
     routes: Vec<Prepared>,
+    /// Under the testing harness: the feeds that replace the streams.
+    #[cfg(feature = "testing")]
+    memory: Option<Arc<super::memory::MemoryFeeds>>,
     client: reqwest::Client,
     /// The TLS of `https://` streams, for `--check`'s handshake (the client has its own copy).
     tls: Tls,
@@ -87,8 +90,18 @@ pub(crate) fn prepare(
             r.ready.push((name, flag));
         }
     }
+    #[cfg(feature = "testing")]
+    let memory = app.existing_resource::<super::memory::MemoryFeeds>();
+    #[cfg(feature = "testing")]
+    if let Some(feeds) = &memory {
+        for r in &routes {
+            feeds.register(&r.cfg.route, &r.paths);
+        }
+    }
     Ok(Some(Box::new(SseBackend {
         routes,
+        #[cfg(feature = "testing")]
+        memory,
         client,
         tls,
     })))
@@ -205,6 +218,11 @@ impl SseBackend {
             let (tx, rx) = mpsc::channel(route.cfg.bulk_size.clamp(16, 1024));
             let runner = &route.factory.0.runner;
             tasks.spawn(runner.dispatcher(Arc::clone(&route.cfg), app.clone(), rx));
+            #[cfg(feature = "testing")]
+            if let Some(feed) = self.memory.as_ref().and_then(|f| f.take(&route.cfg.route)) {
+                tasks.spawn(super::memory::forward(feed, tx));
+                continue;
+            }
             // The dispatcher ends once every stream has dropped its sender: shutdown closes
             // the streams, and the partial bulk goes to the handler then.
             for stream in route.streams(&app, &self.client) {
@@ -212,6 +230,10 @@ impl SseBackend {
             }
         }
         stop.cancelled().await;
+        #[cfg(feature = "testing")]
+        if let Some(feeds) = &self.memory {
+            feeds.close();
+        }
         tracing::info!(deadline = ?deadline, "SSE: streams closed; handing partial bulks over");
         crate::drain::drain(
             &mut tasks,

@@ -12,11 +12,34 @@ use crate::dispatch::{self, Factory, Intake, Receipt};
 pub(crate) struct SseIntake;
 
 /// SSE has no acknowledgement: the dispatcher counts an event's fate (in the route's message
-/// metrics, like any consumer's) and there is nothing to tell the server.
-pub(crate) struct SseReceipt;
+/// metrics, like any consumer's) and there is nothing to tell the server. Under the testing
+/// harness it counts down the events a test sent and are not settled yet.
+#[derive(Default)]
+pub(crate) struct SseReceipt {
+    #[cfg(feature = "testing")]
+    outstanding: Option<Arc<crate::clock::virtual_clock::Gauge>>,
+}
+
+impl SseReceipt {
+    /// A receipt that counts `outstanding` down when settled.
+    #[cfg(feature = "testing")]
+    pub(crate) fn counted(outstanding: Arc<crate::clock::virtual_clock::Gauge>) -> SseReceipt {
+        SseReceipt {
+            outstanding: Some(outstanding),
+        }
+    }
+}
 
 impl Receipt for SseReceipt {
-    async fn settle_all(_batch: Vec<(Self, Action)>) {}
+    async fn settle_all(batch: Vec<(Self, Action)>) {
+        #[cfg(feature = "testing")]
+        for (receipt, _) in &batch {
+            if let Some(o) = &receipt.outstanding {
+                o.add(-1);
+            }
+        }
+        let _ = batch;
+    }
 }
 
 impl Intake for SseIntake {

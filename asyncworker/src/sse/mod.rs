@@ -16,6 +16,7 @@
 // URLs, headers), `backend` (prepare, list, run) and `check` (`--check`); then `stream` →
 // `intake` → `event` → `parser`, a chain with no way back (`intake` also uses `handler`, the
 // trait that types the user's function). `tls` configures the client and `--check`'s handshake.
+// `memory` (feature `testing`) feeds the dispatchers from a test instead of streams.
 
 mod backend;
 mod check;
@@ -23,6 +24,8 @@ mod def;
 mod event;
 pub(crate) mod handler;
 mod intake;
+#[cfg(feature = "testing")]
+pub(crate) mod memory;
 mod parser;
 mod resolve;
 mod stream;

@@ -337,7 +337,7 @@ impl Stream {
                     path: Arc::clone(&self.path),
                     raw,
                 },
-                receipt: SseReceipt,
+                receipt: SseReceipt::default(),
             };
             tokio::select! {
                 biased;

@@ -10,11 +10,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::Acker;
-use lapin::options::{BasicAckOptions, BasicRejectOptions};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
+use super::acker::Acker;
 use crate::action::Action;
 use crate::amqp::retry::{Original, RetryPolicy};
 use crate::dispatch::Receipt;
@@ -73,7 +72,13 @@ impl Receipt for AmqpReceipt {
             let error = Arc::clone(&error);
             async move {
                 let action = match &r.retry {
-                    Some((policy, original)) => policy.handle(original, &error, fallback).await,
+                    Some((policy, original)) => {
+                        let (action, routed) = policy.handle(original, &error, fallback).await;
+                        if let Some(routed) = routed {
+                            r.acker.routed(routed);
+                        }
+                        action
+                    }
                     None => fallback,
                 };
                 (r, action)
@@ -216,24 +221,23 @@ async fn settle_behind_gap(ctx: &Ctx, slots: &mut VecDeque<Slot>) {
 /// Sends a run of `n` acks as one `basic.ack` of its last delivery (`multiple` when n > 1).
 async fn flush_run(ctx: &Ctx, run: Option<(Acker, u32, u64)>) {
     let Some((acker, _, n)) = run else { return };
-    let result = acker.ack(BasicAckOptions { multiple: n > 1 }).await;
+    let result = acker.ack(n > 1).await;
     record(ctx, result, Action::Ack, n);
 }
 
 /// Sends one delivery's settlement on its own.
 async fn send_one(ctx: &Ctx, acker: &Acker, action: Action) {
     let result = match action {
-        Action::Ack => acker.ack(BasicAckOptions { multiple: false }).await,
-        Action::Reject => acker.reject(BasicRejectOptions { requeue: false }).await,
-        // basic.reject (not nack) so quorum queues on RabbitMQ 4.3+ count the redelivery.
-        Action::Requeue => acker.reject(BasicRejectOptions { requeue: true }).await,
+        Action::Ack => acker.ack(false).await,
+        Action::Reject => acker.reject(false).await,
+        Action::Requeue => acker.reject(true).await,
     };
     record(ctx, result, action, 1);
 }
 
 /// Counts and logs a settlement of `n` messages that lapin could not send. Nothing else is
 /// recorded: the dispatcher already counted the outcome when it decided it.
-fn record(ctx: &Ctx, result: lapin::Result<bool>, action: Action, n: u64) {
+fn record(ctx: &Ctx, result: Result<bool, String>, action: Action, n: u64) {
     let reason = match result {
         Ok(true) => return,
         // lapin drops settlements for a channel that is closed or was replaced by recovery.
@@ -271,7 +275,12 @@ mod tests {
         record(&ctx, Ok(true), Action::Ack, 5);
         record(&ctx, Ok(false), Action::Ack, 3);
         let closed = lapin::ErrorKind::InvalidChannelState(lapin::ChannelState::Closed, "ack");
-        record(&ctx, Err(closed.into()), Action::Requeue, 1);
+        record(
+            &ctx,
+            Err(lapin::Error::from(closed).to_string()),
+            Action::Requeue,
+            1,
+        );
         let text = metrics.encode();
         assert!(
             text.contains(r#"asyncworker_settlements_lost_total{route="drain",queue="orders"} 4"#),

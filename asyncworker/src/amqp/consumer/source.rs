@@ -17,11 +17,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::acker::Acker;
+use super::inbound::{Delivered, Place};
 use super::message::Envelope;
 use super::settle::{AmqpReceipt, SettlerHandle, spawn_settler};
 use super::watch::ChannelWatch;
 use crate::amqp::connection::ConnectionManager;
-use crate::amqp::retry::{Original, RetryPolicy};
+use crate::amqp::retry::RetryPolicy;
 use crate::amqp::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
@@ -296,36 +298,25 @@ impl Source {
         tx: &Tx,
         stop: &CancellationToken,
     ) -> bool {
-        let data = bytes::Bytes::from(delivery.data);
-        // The handler owns the message: the retry path keeps what it would republish.
-        let retry = self.retry.as_ref().map(|policy| {
-            let original = Original {
-                data: data.clone(),
-                properties: delivery.properties.clone(),
-                exchange: delivery.exchange.clone(),
-                routing_key: delivery.routing_key.clone(),
-            };
-            (Arc::clone(policy), Box::new(original))
-        });
-        let receipt = AmqpReceipt {
-            settler: Arc::clone(settler),
-            seq,
-            epoch,
-            acker: delivery.acker,
-            retry,
-        };
-        let envelope = Envelope {
-            queue: Arc::clone(&self.queue),
+        let delivered = Delivered {
             exchange: delivery.exchange,
             routing_key: delivery.routing_key,
             redelivered: delivery.redelivered,
             delivery_tag: delivery.delivery_tag,
             properties: delivery.properties,
-            data,
+            data: bytes::Bytes::from(delivery.data),
+            acker: Acker::Broker(delivery.acker),
         };
+        let inbound = delivered.inbound(Place {
+            queue: &self.queue,
+            seq,
+            epoch,
+            settler,
+            retry: self.retry.as_ref(),
+        });
         tokio::select! {
             biased;
-            r = tx.send(Inbound { envelope, receipt }) => r.is_ok(),
+            r = tx.send(inbound) => r.is_ok(),
             // A full dispatcher at shutdown: the pump's next turn stops.
             () = stop.cancelled() => true,
         }

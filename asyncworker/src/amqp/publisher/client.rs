@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::error::PublishError;
-use super::publish::Publisher;
+use super::transport::Publisher;
 use crate::amqp::connection::{self, ConnectionManager};
 use crate::settings::Settings;
 
@@ -27,11 +27,15 @@ pub(crate) struct Clients {
     settings: Settings,
     entries: Mutex<HashMap<Key, Arc<Entry>>>,
     closed: CancellationToken,
+    /// Under the testing harness: every publish goes to the in-memory broker.
+    #[cfg(feature = "testing")]
+    memory: Option<Arc<crate::amqp::memory::MemoryBroker>>,
 }
 
 /// One publisher connection and the channel `app.amqp()` publishes on.
 pub(crate) struct Entry {
-    connection: Arc<ConnectionManager>,
+    /// `None` under the testing harness.
+    connection: Option<Arc<ConnectionManager>>,
     user: Publisher,
     /// Publishers of routes' retries on this connection, each on its own channel so that a
     /// user's publish to a missing exchange (which closes its channel) never fails a retry.
@@ -44,7 +48,33 @@ impl Clients {
             settings: settings.clone(),
             entries: Mutex::new(HashMap::new()),
             closed: CancellationToken::new(),
+            #[cfg(feature = "testing")]
+            memory: None,
         }
+    }
+
+    /// Clients whose publishes all go to the in-memory `broker`; `app.amqp()`'s are recorded
+    /// for the test to read.
+    #[cfg(feature = "testing")]
+    pub(crate) fn in_memory(
+        settings: &Settings,
+        broker: Arc<crate::amqp::memory::MemoryBroker>,
+    ) -> Clients {
+        Clients {
+            memory: Some(broker),
+            ..Clients::new(settings)
+        }
+    }
+
+    /// A publisher to the in-memory broker, if this is the testing harness.
+    fn memory_publisher(&self, record: bool) -> Option<Publisher> {
+        #[cfg(feature = "testing")]
+        if let Some(broker) = &self.memory {
+            let broker = Arc::clone(broker);
+            return Some(Publisher::Memory { broker, record });
+        }
+        let _ = record;
+        None
     }
 
     /// The entry for `key`, created on first use (nothing touches the network until the
@@ -62,6 +92,15 @@ impl Clients {
         if let Some(e) = entries.get(&key) {
             return Ok(Arc::clone(e));
         }
+        if let Some(user) = self.memory_publisher(true) {
+            let entry = Arc::new(Entry {
+                connection: None,
+                user,
+                others: Mutex::new(Vec::new()),
+            });
+            entries.insert(key, Arc::clone(&entry));
+            return Ok(entry);
+        }
         let settings = &self.settings;
         let lookup = |k: &str| std::env::var(k).ok();
         let urls = settings
@@ -75,7 +114,7 @@ impl Clients {
         let manager = Arc::new(manager);
         let entry = Arc::new(Entry {
             user: Publisher::new(Arc::clone(&manager), self.closed.clone(), self.timeout()),
-            connection: manager,
+            connection: Some(manager),
             others: Mutex::new(Vec::new()),
         });
         entries.insert(key, Arc::clone(&entry));
@@ -89,11 +128,12 @@ impl Clients {
         vhost: Option<&str>,
     ) -> Result<Arc<Publisher>, PublishError> {
         let entry = self.entry(connection, vhost)?;
-        let publisher = Arc::new(Publisher::new(
-            Arc::clone(&entry.connection),
-            self.closed.clone(),
-            self.timeout(),
-        ));
+        let publisher = match (&entry.connection, self.memory_publisher(false)) {
+            (Some(c), _) => Publisher::new(Arc::clone(c), self.closed.clone(), self.timeout()),
+            (None, Some(memory)) => memory,
+            (None, None) => unreachable!("an entry without a connection is the harness's"),
+        };
+        let publisher = Arc::new(publisher);
         entry
             .others
             .lock()
@@ -129,7 +169,9 @@ impl Clients {
             for p in others {
                 p.close().await;
             }
-            e.connection.close().await;
+            if let Some(c) = &e.connection {
+                c.close().await;
+            }
         }
     }
 }
@@ -258,13 +300,7 @@ impl Amqp {
         routing_key: &str,
         body: &T,
     ) -> Result<(), PublishError> {
-        // Sized for a typical message up front: growing from empty reallocates several times.
-        let mut bytes = Vec::with_capacity(256);
-        serde_json::to_writer(&mut bytes, body)
-            .map_err(|e| PublishError::Serialize(e.to_string()))?;
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2);
+        let (bytes, properties) = json_message(body)?;
         self.publish_raw(exchange, routing_key, &bytes, properties)
             .await
     }
@@ -299,4 +335,17 @@ impl Amqp {
             .publish(exchange, routing_key, body, properties, self.mandatory)
             .await
     }
+}
+
+/// `body` as JSON, with the properties of a JSON message: persistent, `application/json`.
+pub(crate) fn json_message<T: Serialize + ?Sized>(
+    body: &T,
+) -> Result<(Vec<u8>, BasicProperties), PublishError> {
+    // Sized for a typical message up front: growing from empty reallocates several times.
+    let mut bytes = Vec::with_capacity(256);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| PublishError::Serialize(e.to_string()))?;
+    let properties = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2);
+    Ok((bytes, properties))
 }

@@ -5,5 +5,6 @@ pub(crate) mod error;
 mod mandatory;
 pub(crate) mod publish;
 mod slot;
+pub(crate) mod transport;
 
 pub use client::Amqp;

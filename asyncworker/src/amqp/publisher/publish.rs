@@ -1,6 +1,6 @@
 //! Publishing with publisher confirms on one channel of a publisher connection.
 //!
-//! A [`Publisher`] owns one confirm-mode channel, opened on first use and again whenever the
+//! A [`BrokerPublisher`] owns one confirm-mode channel, opened on first use and again whenever the
 //! broker closed it or the connection went away. Publishes from many tasks share the channel,
 //! so they pipeline: each waits only for its own confirm. A `mandatory` publish has a channel to
 //! itself (from a small pool) until it is confirmed, so that a message the broker returns is
@@ -22,7 +22,7 @@ use crate::backoff::Backoff;
 
 /// Confirm-mode channels on a (shared) publisher connection: one that every ordinary publish
 /// shares, and a few for `mandatory` publishes.
-pub(crate) struct Publisher {
+pub(crate) struct BrokerPublisher {
     connection: Arc<ConnectionManager>,
     shared: Slot,
     /// The channels of `mandatory` publishes, each with one publish at a time: the broker
@@ -60,13 +60,13 @@ enum TryError {
     Final(PublishError),
 }
 
-impl Publisher {
+impl BrokerPublisher {
     pub(crate) fn new(
         connection: Arc<ConnectionManager>,
         closed: CancellationToken,
         timeout: Duration,
-    ) -> Publisher {
-        Publisher {
+    ) -> BrokerPublisher {
+        BrokerPublisher {
             connection,
             shared: Slot::default(),
             mandatory: MandatoryPool::new(MANDATORY_CHANNELS),

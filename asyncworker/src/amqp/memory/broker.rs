@@ -1,0 +1,611 @@
+//! The in-memory broker: exchanges, queues with their arguments, consumers with a prefetch and
+//! delivery tags, acks (single and multiple), rejects, requeues, message TTLs and
+//! dead-lettering, as RabbitMQ does them for one node. It records what the tests look at: the
+//! fate of every delivery and what `app.amqp()` published.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use lapin::BasicProperties;
+use lapin::types::FieldTable;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+
+use super::dead_letter::{self, Reason};
+use super::record::{Fate, FateKind, Recorded};
+use super::routing::{Binding, ExchangeKind};
+use crate::amqp::publisher::error::PublishError;
+use crate::amqp::retry::Routed;
+use crate::clock::Wait;
+use crate::clock::virtual_clock::VirtualClock;
+
+/// One delivery to a consumer.
+pub(crate) struct Delivery {
+    pub(crate) tag: u64,
+    pub(crate) message: Recorded,
+}
+
+/// What is not settled yet, for `settled()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outstanding {
+    /// Messages ready in queues that routes consume.
+    pub(crate) ready: usize,
+    /// Messages delivered and not settled.
+    pub(crate) unacked: usize,
+    /// When the next message waiting out a delay in a dead-lettering queue expires.
+    pub(crate) next_expiry: Option<Instant>,
+}
+
+/// The broker; shared by the consumers, the publishers and the test.
+pub(crate) struct MemoryBroker {
+    state: Mutex<State>,
+    clock: Arc<VirtualClock>,
+    /// Bumped on every change, so the harness can tell progress from stillness.
+    generation: AtomicU64,
+    /// Wakes the expiry task when a message with a time to live arrives, and when the broker
+    /// is dropped.
+    expiries: Arc<Notify>,
+}
+
+impl Drop for MemoryBroker {
+    fn drop(&mut self) {
+        self.expiries.notify_one();
+    }
+}
+
+#[derive(Default)]
+struct State {
+    exchanges: HashMap<String, Exchange>,
+    queues: HashMap<String, Queue>,
+    channels: HashMap<u64, Channel>,
+    next_channel: u64,
+    /// Receivers registered before the consumers run, by (route, queue).
+    waiting: HashMap<(String, String), (u64, mpsc::UnboundedReceiver<Delivery>)>,
+    published: Vec<Recorded>,
+    fates: HashMap<String, Vec<Fate>>,
+}
+
+struct Exchange {
+    kind: ExchangeKind,
+    bindings: Vec<Binding>,
+}
+
+#[derive(Default)]
+struct Queue {
+    arguments: FieldTable,
+    /// A route consumes it: its messages count as outstanding even before a consumer runs.
+    consumed: bool,
+    ready: VecDeque<Stored>,
+    consumers: Vec<u64>,
+    turn: usize,
+}
+
+#[derive(Clone)]
+pub(super) struct Stored {
+    pub(super) message: Recorded,
+    pub(super) expires: Option<Instant>,
+}
+
+struct Channel {
+    queue: String,
+    prefetch: usize,
+    next_tag: u64,
+    unacked: BTreeMap<u64, Stored>,
+    /// Where the retry path sent a failed delivery, told before its ack.
+    routed: HashMap<u64, Routed>,
+    tx: mpsc::UnboundedSender<Delivery>,
+}
+
+impl MemoryBroker {
+    /// A broker on `clock`, with its expiry task (which ends with the broker).
+    pub(crate) fn start(clock: Arc<VirtualClock>) -> Arc<MemoryBroker> {
+        let broker = Arc::new(MemoryBroker {
+            state: Mutex::new(State::default()),
+            clock,
+            generation: AtomicU64::new(0),
+            expiries: Arc::new(Notify::new()),
+        });
+        let wake = Arc::clone(&broker.expiries);
+        tokio::spawn(expire_forever(Arc::downgrade(&broker), wake));
+        broker
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A number that changes whenever anything happens in the broker.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Declares an exchange; one that exists with another type is an error, as on RabbitMQ.
+    pub(crate) fn declare_exchange(&self, name: &str, kind: ExchangeKind) -> Result<(), String> {
+        let mut s = self.state();
+        match s.exchanges.get(name) {
+            Some(e) if e.kind != kind => Err(format!(
+                "exchange `{name}` exists as {:?}, not {kind:?}",
+                e.kind
+            )),
+            Some(_) => Ok(()),
+            None => {
+                let bindings = Vec::new();
+                s.exchanges
+                    .insert(name.to_owned(), Exchange { kind, bindings });
+                Ok(())
+            }
+        }
+    }
+
+    /// Declares a queue. With `strict`, one that exists with other arguments is an error
+    /// (RabbitMQ's 406 PRECONDITION_FAILED); without, an existing queue is taken as it is
+    /// (a route that does not declare its queues).
+    pub(crate) fn declare_queue(
+        &self,
+        name: &str,
+        arguments: &FieldTable,
+        strict: bool,
+    ) -> Result<(), String> {
+        let mut s = self.state();
+        match s.queues.get(name) {
+            Some(q) if strict && q.arguments != *arguments => Err(format!(
+                "queue `{name}` exists with other arguments: {:?}, declared with {:?}",
+                q.arguments, arguments
+            )),
+            Some(_) => Ok(()),
+            None => {
+                let queue = Queue {
+                    arguments: arguments.clone(),
+                    ..Queue::default()
+                };
+                s.queues.insert(name.to_owned(), queue);
+                Ok(())
+            }
+        }
+    }
+
+    /// Binds `queue` to `exchange` with `key` and `arguments` (headers exchanges).
+    pub(crate) fn bind(
+        &self,
+        queue: &str,
+        exchange: &str,
+        key: &str,
+        arguments: &FieldTable,
+    ) -> Result<(), String> {
+        let mut s = self.state();
+        if !s.queues.contains_key(queue) {
+            return Err(format!("no queue `{queue}` to bind"));
+        }
+        let Some(e) = s.exchanges.get_mut(exchange) else {
+            return Err(format!("no exchange `{exchange}` to bind `{queue}` to"));
+        };
+        e.bindings.push(Binding {
+            queue: queue.to_owned(),
+            key: key.to_owned(),
+            arguments: arguments.clone(),
+        });
+        Ok(())
+    }
+
+    /// Routes a message; `record` keeps a copy for `published()`. Returns how many queues
+    /// took it. An unknown exchange is refused (404 on RabbitMQ); a `mandatory` message that
+    /// no queue takes is returned.
+    pub(crate) fn publish(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        properties: BasicProperties,
+        body: bytes::Bytes,
+        mandatory: bool,
+        record: bool,
+    ) -> Result<usize, PublishError> {
+        let message = Recorded {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+            body,
+            properties,
+            redelivered: false,
+        };
+        let now = self.clock.now();
+        let mut s = self.state();
+        if record {
+            s.published.push(message.clone());
+        }
+        let queues = s.route(&message).map_err(|reason| PublishError::Refused {
+            exchange: exchange.to_owned(),
+            reason,
+        })?;
+        if queues.is_empty() && mandatory {
+            return Err(PublishError::Unroutable {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+                reply: "312 NO_ROUTE (in memory)".to_owned(),
+            });
+        }
+        let n = queues.len();
+        let expiring = s.enqueue(&queues, &message, now);
+        drop(s);
+        if expiring {
+            self.expiries.notify_one();
+        }
+        Ok(n)
+    }
+
+    /// Registers a consumer of `queue` for (`route`, `queue`); the route's source takes its
+    /// deliveries with [`MemoryBroker::take_consumer`] when it runs. Messages published
+    /// meanwhile wait in its channel.
+    pub(crate) fn consume(&self, route: &str, queue: &str, prefetch: u16) -> Result<(), String> {
+        let mut s = self.state();
+        let id = s.next_channel;
+        s.next_channel += 1;
+        let Some(q) = s.queues.get_mut(queue) else {
+            return Err(format!("no queue `{queue}` to consume"));
+        };
+        q.consumed = true;
+        q.consumers.push(id);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let channel = Channel {
+            queue: queue.to_owned(),
+            prefetch: usize::from(prefetch),
+            next_tag: 0,
+            unacked: BTreeMap::new(),
+            routed: HashMap::new(),
+            tx,
+        };
+        s.channels.insert(id, channel);
+        s.waiting
+            .insert((route.to_owned(), queue.to_owned()), (id, rx));
+        s.pump(queue, self.clock.now());
+        Ok(())
+    }
+
+    /// The channel and deliveries registered for (`route`, `queue`).
+    pub(crate) fn take_consumer(
+        &self,
+        route: &str,
+        queue: &str,
+    ) -> Option<(u64, mpsc::UnboundedReceiver<Delivery>)> {
+        self.state()
+            .waiting
+            .remove(&(route.to_owned(), queue.to_owned()))
+    }
+
+    /// Acks `tag` (and every earlier one with `multiple`) on `channel`; `Ok(false)` when the
+    /// channel is closed, as lapin reports it.
+    pub(crate) fn ack(&self, channel: u64, tag: u64, multiple: bool) -> Result<bool, String> {
+        let mut s = self.state();
+        let Some(ch) = s.channels.get_mut(&channel) else {
+            return Ok(false);
+        };
+        let tags: Vec<u64> = if multiple {
+            ch.unacked.range(..=tag).map(|(t, _)| *t).collect()
+        } else {
+            vec![tag]
+        };
+        let mut settled = Vec::with_capacity(tags.len());
+        for t in tags {
+            let Some(stored) = ch.unacked.remove(&t) else {
+                return Err(format!(
+                    "unknown delivery tag {t} (406 PRECONDITION_FAILED)"
+                ));
+            };
+            let kind = match ch.routed.remove(&t) {
+                Some(Routed::Retried { attempt }) => FateKind::Retried { attempt },
+                Some(Routed::DeadLettered { queue }) => FateKind::DeadLettered { queue },
+                None => FateKind::Acked,
+            };
+            settled.push(Fate {
+                kind,
+                message: stored.message,
+            });
+        }
+        let queue = ch.queue.clone();
+        s.fates.entry(queue.clone()).or_default().extend(settled);
+        s.pump(&queue, self.clock.now());
+        Ok(true)
+    }
+
+    /// Rejects `tag` on `channel`: back to the queue (`requeue`), else dropped or
+    /// dead-lettered by the queue's `x-dead-letter-exchange`.
+    pub(crate) fn reject(&self, channel: u64, tag: u64, requeue: bool) -> Result<bool, String> {
+        let now = self.clock.now();
+        let mut s = self.state();
+        let Some(ch) = s.channels.get_mut(&channel) else {
+            return Ok(false);
+        };
+        let Some(stored) = ch.unacked.remove(&tag) else {
+            return Err(format!(
+                "unknown delivery tag {tag} (406 PRECONDITION_FAILED)"
+            ));
+        };
+        ch.routed.remove(&tag);
+        let queue = ch.queue.clone();
+        let kind = if requeue {
+            FateKind::Requeued
+        } else {
+            FateKind::Rejected
+        };
+        let fate = Fate {
+            kind,
+            message: stored.message.clone(),
+        };
+        s.fates.entry(queue.clone()).or_default().push(fate);
+        let expiring = if requeue {
+            s.requeue(&queue, vec![stored]);
+            false
+        } else {
+            s.dead_letter(&queue, stored, Reason::Rejected, now)
+        };
+        s.pump(&queue, now);
+        drop(s);
+        if expiring {
+            self.expiries.notify_one();
+        }
+        Ok(true)
+    }
+
+    /// Tells where the retry path sent the failed delivery `tag` before it acks it.
+    pub(crate) fn routed(&self, channel: u64, tag: u64, routed: Routed) {
+        if let Some(ch) = self.state().channels.get_mut(&channel) {
+            ch.routed.insert(tag, routed);
+        }
+    }
+
+    /// Stops deliveries to `channel`; what it holds unacked stays so until it is closed.
+    pub(crate) fn cancel(&self, channel: u64) {
+        let mut s = self.state();
+        let Some(queue) = s.channels.get(&channel).map(|c| c.queue.clone()) else {
+            return;
+        };
+        if let Some(q) = s.queues.get_mut(&queue) {
+            q.consumers.retain(|c| *c != channel);
+        }
+    }
+
+    /// Closes `channel`: its unacked messages go back to their queue, redelivered.
+    pub(crate) fn close(&self, channel: u64) {
+        let mut s = self.state();
+        let Some(ch) = s.channels.remove(&channel) else {
+            return;
+        };
+        if let Some(q) = s.queues.get_mut(&ch.queue) {
+            q.consumers.retain(|c| *c != channel);
+        }
+        s.requeue(&ch.queue, ch.unacked.into_values().collect());
+        s.pump(&ch.queue, self.clock.now());
+    }
+
+    /// Every delivery from `queue` settled so far and what became of it, in order.
+    pub(crate) fn fates(&self, queue: &str) -> Vec<Fate> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.fates.get(queue).cloned().unwrap_or_default()
+    }
+
+    /// What `app.amqp()` published to `exchange` with `routing_key`, in order.
+    pub(crate) fn published(&self, exchange: &str, routing_key: &str) -> Vec<Recorded> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let wanted = |m: &&Recorded| m.exchange == exchange && m.routing_key == routing_key;
+        s.published.iter().filter(wanted).cloned().collect()
+    }
+
+    /// The messages ready in `queue`, in order; `None` if there is no such queue.
+    pub(crate) fn ready(&self, queue: &str) -> Option<Vec<Recorded>> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let q = s.queues.get(queue)?;
+        Some(q.ready.iter().map(|m| m.message.clone()).collect())
+    }
+
+    /// Whether `queue` exists, and the names of every queue (for error messages).
+    pub(crate) fn queue_names(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<String> = s.queues.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Whether exchange `name` exists (the default exchange always does).
+    pub(crate) fn has_exchange(&self, name: &str) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        name.is_empty() || s.exchanges.contains_key(name)
+    }
+
+    /// What is not settled yet.
+    pub(crate) fn outstanding(&self) -> Outstanding {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let consumed = s.queues.values().filter(|q| q.consumed);
+        Outstanding {
+            ready: consumed.map(|q| q.ready.len()).sum(),
+            unacked: s.channels.values().map(|c| c.unacked.len()).sum(),
+            next_expiry: s.next_dead_letter_expiry(),
+        }
+    }
+
+    /// Dead-letters (or drops) every ready message whose time to live has passed.
+    fn expire_due(&self) {
+        let now = self.clock.now();
+        let mut s = self.state();
+        let mut due: Vec<(String, Stored)> = Vec::new();
+        for (name, q) in &mut s.queues {
+            let (gone, kept) = std::mem::take(&mut q.ready)
+                .into_iter()
+                .partition(|m| m.expires.is_some_and(|at| at <= now));
+            q.ready = kept;
+            due.extend(gone.into_iter().map(|m: Stored| (name.clone(), m)));
+        }
+        for (queue, stored) in due {
+            s.dead_letter(&queue, stored, Reason::Expired, now);
+        }
+    }
+}
+
+impl State {
+    /// The queues `message` goes to, each once.
+    fn route(&self, message: &Recorded) -> Result<Vec<String>, String> {
+        if message.exchange.is_empty() {
+            let q = &message.routing_key;
+            return Ok(self
+                .queues
+                .contains_key(q)
+                .then(|| q.clone())
+                .into_iter()
+                .collect());
+        }
+        let Some(e) = self.exchanges.get(&message.exchange) else {
+            return Err(format!(
+                "404 NOT_FOUND - no exchange '{}' (in memory)",
+                message.exchange
+            ));
+        };
+        let headers = message.properties.headers().as_ref();
+        let mut queues: Vec<String> = Vec::new();
+        for b in &e.bindings {
+            if e.kind.matches(b, &message.routing_key, headers) && !queues.contains(&b.queue) {
+                queues.push(b.queue.clone());
+            }
+        }
+        Ok(queues)
+    }
+
+    /// Puts a copy of `message` in each queue, with its time to live; says whether any copy
+    /// expires.
+    fn enqueue(&mut self, queues: &[String], message: &Recorded, now: Instant) -> bool {
+        let mut expiring = false;
+        for name in queues {
+            let Some(q) = self.queues.get_mut(name) else {
+                continue;
+            };
+            let expires =
+                dead_letter::time_to_live(&q.arguments, &message.properties).map(|ttl| now + ttl);
+            expiring |= expires.is_some();
+            q.ready.push_back(Stored {
+                message: message.clone(),
+                expires,
+            });
+            self.pump(name, now);
+        }
+        expiring
+    }
+
+    /// Puts messages back at the front of `queue`, in their order, marked redelivered.
+    fn requeue(&mut self, queue: &str, messages: Vec<Stored>) {
+        let Some(q) = self.queues.get_mut(queue) else {
+            return;
+        };
+        for mut m in messages.into_iter().rev() {
+            m.message.redelivered = true;
+            q.ready.push_front(m);
+        }
+    }
+
+    /// A message rejected or expired in `queue`: routed to the queue's dead-letter exchange
+    /// with an `x-death` entry, or dropped without one. Says whether the copy expires.
+    fn dead_letter(&mut self, queue: &str, stored: Stored, reason: Reason, now: Instant) -> bool {
+        let Some(q) = self.queues.get(queue) else {
+            return false;
+        };
+        let Some(copy) = dead_letter::copy(&q.arguments, queue, stored.message, reason) else {
+            return false;
+        };
+        match self.route(&copy) {
+            Ok(queues) => self.enqueue(&queues, &copy, now),
+            // RabbitMQ drops what its dead-letter exchange cannot take.
+            Err(_) => false,
+        }
+    }
+
+    /// Delivers ready messages of `queue` to its consumers, in turn, within their prefetch.
+    fn pump(&mut self, queue: &str, now: Instant) {
+        let State {
+            queues, channels, ..
+        } = self;
+        let Some(q) = queues.get_mut(queue) else {
+            return;
+        };
+        while !q.ready.is_empty() && !q.consumers.is_empty() {
+            let n = q.consumers.len();
+            let room = (0..n).map(|i| (q.turn + i) % n).find(|&i| {
+                channels
+                    .get(&q.consumers[i])
+                    .is_some_and(|c| c.prefetch == 0 || c.unacked.len() < c.prefetch)
+            });
+            let Some(i) = room else { break };
+            q.turn = (i + 1) % n;
+            // Expired at the head: left for the expiry task, which dead-letters it.
+            if q.ready
+                .front()
+                .is_some_and(|m| m.expires.is_some_and(|at| at <= now))
+            {
+                break;
+            }
+            let Some(stored) = q.ready.pop_front() else {
+                break;
+            };
+            let Some(ch) = channels.get_mut(&q.consumers[i]) else {
+                break;
+            };
+            ch.next_tag += 1;
+            let delivery = Delivery {
+                tag: ch.next_tag,
+                message: stored.message.clone(),
+            };
+            ch.unacked.insert(ch.next_tag, stored);
+            // A consumer whose receiver is gone keeps the message unacked until its channel
+            // is closed, which requeues it.
+            let _ = ch.tx.send(delivery);
+        }
+    }
+
+    /// When the next message expires in a queue that dead-letters: a retry delay, whose end
+    /// brings the message back (an expiry that only drops a message is not waited for).
+    fn next_dead_letter_expiry(&self) -> Option<Instant> {
+        self.queues
+            .values()
+            .filter(|q| q.arguments.contains_key("x-dead-letter-exchange"))
+            .flat_map(|q| q.ready.iter().filter_map(|m| m.expires))
+            .min()
+    }
+
+    fn next_expiry(&self) -> Option<Instant> {
+        self.queues
+            .values()
+            .flat_map(|q| q.ready.iter().filter_map(|m| m.expires))
+            .min()
+    }
+}
+
+/// Expires messages as the clock passes their time to live, until the broker is dropped.
+async fn expire_forever(broker: Weak<MemoryBroker>, wake: Arc<Notify>) {
+    loop {
+        // Registered before looking: a message that arrives meanwhile leaves a permit.
+        let woken = wake.notified();
+        let (next, clock) = {
+            let Some(b) = broker.upgrade() else { return };
+            b.expire_due();
+            let next = b
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .next_expiry();
+            (next, crate::clock::Clock::Virtual(Arc::clone(&b.clock)))
+        };
+        match next {
+            Some(at) => {
+                tokio::select! {
+                    () = clock.sleep_until(at, Wait::Expiry) => {}
+                    () = woken => {}
+                }
+            }
+            None => woken.await,
+        }
+    }
+}
+
+/// The harness puts the broker on the application handle, where the AMQP backend and
+/// `app.amqp()` find it.
+impl crate::app::Resource for MemoryBroker {
+    fn close(&self) -> crate::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}

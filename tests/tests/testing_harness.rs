@@ -1,0 +1,298 @@
+//! The testing harness's own behaviour (`asyncworker::testing`): in-memory routing by
+//! exchange type, `settled()` over bulk deadlines and retry delays, what handlers publish,
+//! requeues, SSE feeds, state, startup failures and `only_module`. The harness must also agree
+//! with RabbitMQ message by message: that is `conformance.rs`.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use asyncworker::amqp::{AMQPValue, BasicProperties, FieldTable};
+use asyncworker::prelude::*;
+use asyncworker::testing::{ExchangeKind, FateKind, TestWorker};
+
+/// Bodies each route saw, in order, by route.
+static SEEN: Mutex<Vec<(&'static str, String)>> = Mutex::new(Vec::new());
+
+fn seen(route: &str) -> Vec<String> {
+    let all = SEEN.lock().unwrap();
+    all.iter()
+        .filter(|(r, _)| *r == route)
+        .map(|(_, b)| b.clone())
+        .collect()
+}
+
+fn kinds(w: &TestWorker, queue: &str) -> Vec<FateKind> {
+    w.fates(queue).into_iter().map(|f| f.kind).collect()
+}
+
+/// Each test runs the routes of one module, so tests in this binary never share a route.
+mod routing {
+    use super::*;
+
+    #[route(amqp = ["rt.orders"], bulk_size = 1)]
+    async fn orders(m: Message<serde_json::Value>) {
+        SEEN.lock().unwrap().push(("orders", m.body().to_string()));
+    }
+
+    #[route(amqp = ["rt.audit"], bulk_size = 1)]
+    async fn audit(m: Message<serde_json::Value>) {
+        SEEN.lock().unwrap().push(("audit", m.body().to_string()));
+    }
+}
+
+#[tokio::test]
+async fn exchanges_route_by_topic_and_by_headers_as_rabbitmq_does() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::routing")
+        .start()
+        .await
+        .unwrap();
+    w.declare_exchange("shop", ExchangeKind::Topic);
+    w.bind("rt.orders", "shop", "order.*");
+    w.bind("rt.audit", "shop", "#");
+    w.declare_exchange("docs", ExchangeKind::Headers);
+    let mut args = FieldTable::default();
+    args.insert("x-match".into(), AMQPValue::LongString("all".into()));
+    args.insert("format".into(), AMQPValue::LongString("pdf".into()));
+    w.bind_headers("rt.orders", "docs", args);
+
+    w.publish_to("shop", "order.created", &"t1");
+    w.publish_to("shop", "order.created.eu", &"t2"); // audit only: `*` is one word
+    w.publish_to("shop", "invoice.paid", &"t3");
+    let mut headers = FieldTable::default();
+    headers.insert("format".into(), AMQPValue::LongString("pdf".into()));
+    let pdf = BasicProperties::default().with_headers(headers);
+    w.publish_raw_to("docs", "", br#""h1""#.to_vec(), pdf);
+    w.publish_raw_to("docs", "", br#""h2""#.to_vec(), BasicProperties::default());
+    w.settled().await;
+
+    assert_eq!(seen("orders"), [r#""t1""#, r#""h1""#]);
+    assert_eq!(seen("audit"), [r#""t1""#, r#""t2""#, r#""t3""#]);
+    assert_eq!(kinds(&w, "rt.orders"), [FateKind::Acked, FateKind::Acked]);
+    w.stop().await;
+}
+
+mod retries {
+    use super::*;
+
+    #[route(amqp = ["rh.jobs"], retries = 2, retry_delay = "1h", dead_letter = "rh.jobs.parking", declare = true)]
+    async fn always_fails(_m: Message<u32>) -> Result<(), std::io::Error> {
+        Err(std::io::Error::other("boom"))
+    }
+}
+
+#[tokio::test]
+async fn settled_moves_over_an_hour_long_retry_delay_at_once() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::retries")
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    w.publish("rh.jobs", &7);
+    w.settled().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no real hour, nor minutes"
+    );
+    assert_eq!(
+        kinds(&w, "rh.jobs"),
+        [
+            FateKind::Retried { attempt: 2 },
+            FateKind::Retried { attempt: 3 },
+            FateKind::DeadLettered {
+                queue: "rh.jobs.parking".into()
+            },
+        ]
+    );
+    let attempts: Vec<u32> = w.fates("rh.jobs").iter().map(|f| f.attempt()).collect();
+    assert_eq!(attempts, [1, 2, 3]);
+    let parked = w.queue("rh.jobs.parking");
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].json::<u32>(), 7);
+    assert!(w.queue("rh.jobs.retry").is_empty());
+    w.stop().await;
+}
+
+mod bulks {
+    use super::*;
+
+    #[route(amqp = ["bh.a", "bh.b"], bulk_size = 10, bulk_flush = "10m")]
+    async fn both(messages: Vec<Message<u32>>) {
+        // Two queues feed the bucket from two consumers: their order is not defined.
+        let mut bodies: Vec<u32> = messages.iter().map(|m| *m.body()).collect();
+        bodies.sort();
+        SEEN.lock().unwrap().push(("both", format!("{bodies:?}")));
+        for m in &messages {
+            if *m.body() == 0 {
+                m.requeue_once_then_ack();
+            }
+        }
+    }
+
+    trait RequeueOnce {
+        fn requeue_once_then_ack(&self);
+    }
+
+    impl RequeueOnce for Message<u32> {
+        fn requeue_once_then_ack(&self) {
+            if !self.redelivered() {
+                self.requeue();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_partial_bulk_is_flushed_by_moving_the_clock_and_requeues_come_back_redelivered() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::bulks")
+        .start()
+        .await
+        .unwrap();
+    w.publish("bh.a", &1);
+    w.publish("bh.b", &2);
+    w.publish("bh.a", &0);
+    w.settled().await;
+    // One bulk from both queues at the 10-minute deadline, then the requeued one alone.
+    assert_eq!(seen("both"), ["[0, 1, 2]", "[0]"]);
+    assert_eq!(
+        kinds(&w, "bh.a"),
+        [FateKind::Acked, FateKind::Requeued, FateKind::Acked]
+    );
+    let redelivered: Vec<bool> = w.fates("bh.a").iter().map(|f| f.redelivered).collect();
+    assert_eq!(redelivered, [false, false, true]);
+    w.stop().await;
+}
+
+mod publishing {
+    use super::*;
+
+    pub struct Rate(pub u32);
+
+    #[route(amqp = ["ph.orders"])]
+    async fn forward(
+        app: App,
+        rate: State<Rate>,
+        m: Message<u32>,
+    ) -> Result<(), asyncworker::amqp::PublishError> {
+        app.amqp()
+            .publish("", "ph.invoices", &(m.body() * rate.0))
+            .await?;
+        app.amqp()
+            .mandatory()
+            .publish("", "ph.nowhere", &0)
+            .await
+            .err()
+            .map(|_| ())
+            .ok_or_else(|| asyncworker::amqp::PublishError::Closed)
+    }
+}
+
+#[tokio::test]
+async fn what_handlers_publish_is_recorded_and_state_can_be_replaced_before_startup() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::publishing")
+        .state(publishing::Rate(3))
+        .declare_queue("ph.invoices", FieldTable::default())
+        .start()
+        .await
+        .unwrap();
+    w.publish("ph.orders", &5);
+    w.settled().await;
+    let invoices = w.published("", "ph.invoices");
+    assert_eq!(invoices.len(), 1);
+    assert_eq!(invoices[0].json::<u32>(), 15);
+    assert_eq!(
+        w.queue("ph.invoices")[0].json::<u32>(),
+        15,
+        "routed to the queue too"
+    );
+    // The mandatory publish to a queue that does not exist was returned, as by RabbitMQ.
+    assert_eq!(kinds(&w, "ph.orders"), [FateKind::Acked]);
+    w.stop().await;
+}
+
+mod failing_startup {
+    use super::*;
+
+    #[on_startup]
+    async fn connect(_app: &App) -> Result<(), std::io::Error> {
+        Err(std::io::Error::other("database is down"))
+    }
+
+    #[route(amqp = ["fs.q"])]
+    async fn never(_m: Message<u32>) {}
+}
+
+#[tokio::test]
+async fn a_failing_startup_hook_comes_back_as_an_error_and_only_module_keeps_others_out() {
+    let err = TestWorker::builder()
+        .only_module("testing_harness::failing_startup")
+        .start()
+        .await
+        .expect_err("the hook fails");
+    assert!(err.to_string().contains("database is down"), "{err}");
+    // The other modules' hooks are not run, their queues not declared.
+    let w = TestWorker::builder()
+        .only_module("testing_harness::routing")
+        .start()
+        .await
+        .unwrap();
+    std::panic::AssertUnwindSafe(|| w.publish("fs.q", &1))
+        .catch_unwind_as_result()
+        .expect_err("no such queue in this worker");
+    w.stop().await;
+}
+
+trait CatchUnwind {
+    fn catch_unwind_as_result(self) -> std::thread::Result<()>;
+}
+
+impl<F: FnOnce()> CatchUnwind for std::panic::AssertUnwindSafe<F> {
+    fn catch_unwind_as_result(self) -> std::thread::Result<()> {
+        std::panic::catch_unwind(self)
+    }
+}
+
+mod events {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    pub struct Status {
+        pub app: String,
+    }
+
+    #[route(sse = ["/v2/events"], bulk_size = 2, bulk_flush = "1h")]
+    async fn watch(events: Vec<Event<Status>>) {
+        for e in &events {
+            SEEN.lock().unwrap().push((
+                "watch",
+                format!("{}:{}:{:?}", e.name(), e.data().app, e.id()),
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn sse_events_fed_by_the_test_reach_the_route_in_bulks() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::events")
+        .start()
+        .await
+        .unwrap();
+    w.sse_send("/v2/events", "status", Some("1"), r#"{"app":"a"}"#);
+    w.sse_send("/v2/events", "status", None, r#"{"app":"b"}"#);
+    w.sse_send("/v2/events", "status", Some("3"), r#"{"app":"c"}"#);
+    w.sse_send("/v2/events", "status", Some("4"), "not json");
+    w.settled().await;
+    assert_eq!(
+        seen("watch"),
+        [
+            r#"status:a:Some("1")"#,
+            "status:b:None",
+            r#"status:c:Some("3")"#
+        ]
+    );
+    w.stop().await;
+}
