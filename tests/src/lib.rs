@@ -120,13 +120,24 @@ impl Broker {
 
     /// Publishes raw bodies (persistent) and waits for every confirm.
     pub async fn publish_raw(&self, queue: &str, bodies: impl IntoIterator<Item = Vec<u8>>) {
+        self.publish_raw_to("", queue, bodies).await;
+    }
+
+    /// Publishes raw bodies (persistent) to `exchange` with `routing_key` and waits for every
+    /// confirm.
+    pub async fn publish_raw_to(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        bodies: impl IntoIterator<Item = Vec<u8>>,
+    ) {
         let mut confirms = Vec::new();
         for body in bodies {
             let c = self
                 .channel
                 .basic_publish(
-                    "".into(),
-                    queue.into(),
+                    exchange.into(),
+                    routing_key.into(),
                     BasicPublishOptions::default(),
                     &body,
                     BasicProperties::default()
@@ -189,25 +200,6 @@ impl Broker {
             out.push(m);
         }
         out
-    }
-
-    /// Declares `retry` the way `declare = true` declares a route's retry queue (a classic
-    /// queue): its messages expire after `ttl_ms` back to `queue`, through the default exchange.
-    pub async fn declare_retry(&self, retry: &str, queue: &str, ttl_ms: u64) {
-        let mut args = FieldTable::default();
-        args.insert(
-            "x-message-ttl".into(),
-            AMQPValue::LongLongInt(ttl_ms as i64),
-        );
-        args.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString("".into()),
-        );
-        args.insert(
-            "x-dead-letter-routing-key".into(),
-            AMQPValue::LongString(queue.into()),
-        );
-        self.declare_with(retry, args).await;
     }
 }
 

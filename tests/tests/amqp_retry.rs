@@ -479,9 +479,17 @@ async fn a_missing_retry_queue_holds_the_consumer_until_it_exists() {
     assert_eq!(broker.ready(&queue).await, 1);
 
     // The same arguments `declare = true` would use, made by hand (an operator's definitions).
-    broker
-        .declare_retry(&format!("{queue}.retry"), &queue, 200)
-        .await;
+    let mut args = FieldTable::default();
+    args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(200));
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString("".into()),
+    );
+    args.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(queue.as_str().into()),
+    );
+    broker.declare_with(&format!("{queue}.retry"), args).await;
     broker.declare(&format!("{prefix}plain.parking")).await;
 
     let done = wait_for(Duration::from_secs(30), || async {

@@ -11,8 +11,8 @@ mod conformance_support;
 
 use conformance_support::behave::{Cmd, Fail, Mark};
 use conformance_support::outcome::{Fate, Outcome, report};
-use conformance_support::rabbitmq;
 use conformance_support::table::Scenario;
+use conformance_support::{harness, rabbitmq};
 
 /// One route per scenario, each calling [`behave`](conformance_support::behave::behave).
 mod scenarios {
@@ -67,6 +67,12 @@ mod scenarios {
     /// Out of retries without a parking queue: rejected.
     #[route(amqp = ["exhaust"], retries = 1, retry_delay = "200ms")]
     async fn retries_then_rejects(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
+        behave(&app, messages).await
+    }
+
+    /// Fed through a topic exchange.
+    #[route(amqp = ["routed"], retries = 1, retry_delay = "200ms", dead_letter = "routed.parking")]
+    async fn routed(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
         behave(&app, messages).await
     }
 
@@ -268,6 +274,26 @@ fn table() -> Vec<Scenario> {
                 &[Retried(2), Rejected],
             )
             .send("exhaust", Cmd::new(1), &[Acked]),
+        Scenario::new("routed", &["routed"])
+            .topic("events", "order.*")
+            .retries(200, Some("routed.parking"))
+            .send_via(
+                "order.created",
+                Cmd::new(0).fail(Fail::Error).upto(2),
+                &[Retried(2), parked("routed.parking")],
+            )
+            .send_via("order.paid", Cmd::new(1).mark(Mark::Reject), &[Rejected])
+            .send_via(
+                "order.sent",
+                Cmd::new(2).mark(Mark::Requeue),
+                &[Requeued, Acked],
+            )
+            .send(
+                "routed",
+                Cmd::new(3).fail(Fail::Error),
+                &[Retried(2), Acked],
+            )
+            .parked(0, 2, "message 0 fails on purpose"),
         Scenario::new("publishes", &["publish"])
             .send("publish", Cmd::new(0).publish(), &[Acked])
             .send(
@@ -297,6 +323,17 @@ fn table() -> Vec<Scenario> {
     table
 }
 
+/// What the table states of an outcome: all but the properties.
+fn stated(outcomes: &[Outcome]) -> Vec<Outcome> {
+    let blank = |o: &Outcome| Outcome {
+        properties: Default::default(),
+        ..o.clone()
+    };
+    outcomes.iter().map(blank).collect()
+}
+
+/// Both runs, one after the other, each held to the table and to each other; the harness's
+/// own account (`fates`, `published`) is held to what its queues show.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_harness_settles_every_message_as_rabbitmq_does() {
     let table = table();
@@ -304,6 +341,31 @@ async fn the_harness_settles_every_message_as_rabbitmq_does() {
     let expected: Vec<Outcome> = table.iter().map(|s| s.expect.clone()).collect();
     let real = rabbitmq::run(&table, &module).await;
     let on_rabbitmq: Vec<Outcome> = table.iter().map(|s| real.outcome(s)).collect();
-    let report = report(&table, ("table", &expected), ("rabbitmq", &on_rabbitmq));
+    let (seen, reported) = harness::run(&table, &module).await;
+    let in_harness: Vec<Outcome> = table.iter().map(|s| seen.outcome(s)).collect();
+    let as_reported: Vec<Outcome> = in_harness
+        .iter()
+        .zip(reported.fates)
+        .zip(reported.published)
+        .map(|((o, fates), published)| Outcome {
+            fates,
+            published,
+            ..o.clone()
+        })
+        .collect();
+    let report = [
+        report(&table, ("rabbitmq", &on_rabbitmq), ("harness", &in_harness)),
+        report(
+            &table,
+            ("table", &expected),
+            ("rabbitmq", &stated(&on_rabbitmq)),
+        ),
+        report(
+            &table,
+            ("harness", &in_harness),
+            ("harness fates()", &as_reported),
+        ),
+    ]
+    .concat();
     assert!(report.is_empty(), "the runs differ:{report}");
 }

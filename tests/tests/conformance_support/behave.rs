@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use asyncworker::amqp::BasicProperties;
 use asyncworker::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +94,7 @@ impl Cmd {
 }
 
 /// One delivery a handler saw.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone)]
 pub struct Delivery {
     /// The handler call it came in (calls are numbered across the process).
     pub call: u64,
@@ -102,6 +103,11 @@ pub struct Delivery {
     pub id: u64,
     pub attempt: u32,
     pub redelivered: bool,
+    /// The exchange and routing key it came with.
+    pub exchange: String,
+    pub routing_key: String,
+    /// Its properties and headers, as the handler got them.
+    pub properties: BasicProperties,
 }
 
 static DELIVERIES: Mutex<Vec<Delivery>> = Mutex::new(Vec::new());
@@ -167,6 +173,9 @@ fn record(messages: &[Message<Cmd>]) {
         id: m.body().id,
         attempt: m.attempt(),
         redelivered: m.redelivered(),
+        exchange: m.exchange().to_owned(),
+        routing_key: m.routing_key().to_owned(),
+        properties: m.properties().clone(),
     }));
 }
 

@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use asyncworker::amqp::{AMQPValue, ATTEMPT_HEADER, ERROR_HEADER, FieldTable};
+use asyncworker::amqp::{AMQPValue, ATTEMPT_HEADER, BasicProperties, ERROR_HEADER};
 
 use super::behave::Delivery;
+use super::properties::describe;
 use super::table::Scenario;
 
 /// What became of one delivery.
@@ -57,13 +58,17 @@ pub struct Outcome {
     pub published: Vec<(String, String)>,
     /// Messages left in the consumed and retry queues once the run is over (only non-zero).
     pub left: BTreeMap<String, usize>,
+    /// Per message id, the properties and headers of each delivery (then of the copy in the
+    /// rejected or parking queue): attempts, errors, `x-death`... The table does not state
+    /// them; the runs must agree.
+    pub properties: BTreeMap<u64, Vec<String>>,
 }
 
 /// A message sitting in a queue once a run is over.
 pub struct Copy {
     pub queue: String,
     pub body: Vec<u8>,
-    pub headers: Option<FieldTable>,
+    pub properties: BasicProperties,
 }
 
 /// Everything one run shows, queue names with the run's prefix.
@@ -151,7 +156,33 @@ impl Observations {
                 .unwrap_or_default(),
             published: self.published(scenario),
             left: self.left_in(scenario),
+            properties: self.properties(scenario, &mine),
         }
+    }
+
+    /// Per id, the properties of each delivery, then of its rejected or parked copy.
+    fn properties(&self, scenario: &Scenario, mine: &[&Delivery]) -> BTreeMap<u64, Vec<String>> {
+        let mut out: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for d in mine {
+            let from =
+                format!("from {:?} {:?}: ", d.exchange, d.routing_key).replace(&self.prefix, "");
+            let line = from + &describe(&d.properties, &self.prefix);
+            out.entry(d.id).or_default().push(line);
+        }
+        let ends = scenario
+            .queues
+            .iter()
+            .map(|q| format!("{q}.rejected"))
+            .chain(scenario.parking.clone());
+        for queue in ends {
+            for c in self.copies_in(&queue) {
+                let line = format!("in {queue}: {}", describe(&c.properties, &self.prefix));
+                out.entry(id_of(&c.body).unwrap_or(u64::MAX))
+                    .or_default()
+                    .push(line);
+            }
+        }
+        out
     }
 
     fn bulks(&self, mine: &[&Delivery]) -> Vec<Vec<String>> {
@@ -186,7 +217,8 @@ impl Observations {
     fn parked_in(&self, parking: &str) -> BTreeMap<u64, (u32, String)> {
         self.copies_in(parking)
             .map(|c| {
-                let header = |key| c.headers.as_ref().and_then(|h| h.inner().get(key).cloned());
+                let headers = c.properties.headers().as_ref();
+                let header = |key| headers.and_then(|h| h.inner().get(key).cloned());
                 let attempt = match header(ATTEMPT_HEADER) {
                     Some(AMQPValue::LongLongInt(n)) => u32::try_from(n).unwrap_or(u32::MAX),
                     _ => 0,
@@ -312,5 +344,20 @@ fn differences(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Vec<Stri
         format!("{:?}", b.published),
     );
     field("left", format!("{:?}", a.left), format!("{:?}", b.left));
+    let ids: std::collections::BTreeSet<&u64> =
+        a.properties.keys().chain(b.properties.keys()).collect();
+    for id in ids {
+        let none = Vec::new();
+        let pa = a.properties.get(id).unwrap_or(&none);
+        let pb = b.properties.get(id).unwrap_or(&none);
+        for i in 0..pa.len().max(pb.len()) {
+            let (x, y) = (pa.get(i), pb.get(i));
+            if x != y {
+                lines.push(format!(
+                    "properties of id {id}, copy {i}:\n    {a_name}: {x:?}\n    {b_name}: {y:?}"
+                ));
+            }
+        }
+    }
     lines
 }

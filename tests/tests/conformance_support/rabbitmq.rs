@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use asyncworker::App;
+use asyncworker::amqp::FieldTable;
 use asyncworker_tests::{Broker, Running, settings, unique_prefix, wait_for};
+use lapin::ExchangeKind;
+use lapin::options::{ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions};
 
 use super::behave::{deliveries, publishes};
 use super::metrics::{flushes, sum};
@@ -22,9 +25,18 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
     declare(&broker, &prefix, table).await;
     for s in table {
         for input in &s.inputs {
-            broker
-                .publish_raw(&format!("{prefix}{}", input.queue), [input.body.clone()])
-                .await;
+            let body = [input.body.clone()];
+            match (&s.exchange, &input.routing_key) {
+                (Some((exchange, _)), Some(key)) => {
+                    let exchange = format!("{prefix}{exchange}");
+                    broker.publish_raw_to(&exchange, key, body).await;
+                }
+                _ => {
+                    broker
+                        .publish_raw(&format!("{prefix}{}", input.queue), body)
+                        .await
+                }
+            }
         }
     }
     let running = Running::start(module, settings(&prefix));
@@ -34,8 +46,16 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
     running.stop().await.expect("the worker stops cleanly");
     let observations = observe(&broker, &app, &prefix, table).await;
     for s in table {
-        for q in s.queue_names() {
-            broker.delete(&format!("{prefix}{q}")).await;
+        for (queue, _) in s.declarations(&prefix) {
+            broker.delete(&queue).await;
+        }
+        if let Some((exchange, _)) = &s.exchange {
+            let exchange = format!("{prefix}{exchange}");
+            let options = ExchangeDeleteOptions::default();
+            let _ = broker
+                .channel
+                .exchange_delete(exchange.as_str().into(), options)
+                .await;
         }
     }
     if let Some(why) = why {
@@ -44,24 +64,35 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
     observations
 }
 
-/// Every queue of every scenario, fresh; consumed queues dead-letter what they reject to
-/// `<queue>.rejected`, so that a reject is seen.
+/// Every queue of every scenario, fresh, and the exchanges bound to them.
 async fn declare(broker: &Broker, prefix: &str, table: &[Scenario]) {
     for s in table {
-        for q in &s.queues {
-            let queue = format!("{prefix}{q}");
-            broker
-                .declare_with_dlq(&queue, &format!("{queue}.rejected"))
-                .await;
-            if let Some(ttl) = s.retry_ttl_ms {
-                broker
-                    .declare_retry(&format!("{queue}.retry"), &queue, ttl)
-                    .await;
-            }
-            broker.declare(&format!("{queue}.out")).await;
+        for (queue, arguments) in s.declarations(prefix) {
+            broker.declare_with(&queue, arguments).await;
         }
-        if let Some(parking) = &s.parking {
-            broker.declare(&format!("{prefix}{parking}")).await;
+        if let Some((exchange, pattern)) = &s.exchange {
+            let (exchange, queue) = (
+                format!("{prefix}{exchange}"),
+                format!("{prefix}{}", s.queues[0]),
+            );
+            let c = &broker.channel;
+            c.exchange_declare(
+                exchange.as_str().into(),
+                ExchangeKind::Topic,
+                ExchangeDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("exchange_declare");
+            c.queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                pattern.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("queue_bind");
         }
     }
 }
@@ -158,9 +189,8 @@ async fn observe(broker: &Broker, app: &App, prefix: &str, table: &[Scenario]) -
     let mut copies = Vec::new();
     let mut left = BTreeMap::new();
     for s in table {
-        for name in s.queue_names() {
-            let queue = format!("{prefix}{name}");
-            if s.holds(&name) {
+        for (queue, _) in s.declarations(prefix) {
+            if s.holds(&queue[prefix.len()..]) {
                 left.insert(queue.clone(), broker.ready(&queue).await as usize);
                 continue;
             }
@@ -168,7 +198,7 @@ async fn observe(broker: &Broker, app: &App, prefix: &str, table: &[Scenario]) -
                 copies.push(Copy {
                     queue: queue.clone(),
                     body: m.delivery.data,
-                    headers: m.delivery.properties.headers().clone(),
+                    properties: m.delivery.properties,
                 });
             }
         }

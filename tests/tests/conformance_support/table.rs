@@ -1,5 +1,7 @@
 //! The scenario table: what each route is sent, and what must become of it.
 
+use asyncworker::amqp::{AMQPValue, FieldTable};
+
 use super::behave::Cmd;
 use super::outcome::{Fate, Outcome};
 
@@ -14,6 +16,8 @@ pub struct Scenario {
     pub retry_ttl_ms: Option<u64>,
     /// The route's `dead_letter` queue.
     pub parking: Option<String>,
+    /// A topic exchange (name without the prefix) bound to the first queue with a pattern.
+    pub exchange: Option<(String, String)>,
     /// The messages, in the order they are published.
     pub inputs: Vec<Input>,
     pub expect: Outcome,
@@ -22,6 +26,8 @@ pub struct Scenario {
 /// One message of a scenario.
 pub struct Input {
     pub queue: String,
+    /// Published with this routing key to the scenario's exchange, not to the queue.
+    pub routing_key: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -32,6 +38,7 @@ impl Scenario {
             queues: queues.iter().map(|q| (*q).to_owned()).collect(),
             retry_ttl_ms: None,
             parking: None,
+            exchange: None,
             inputs: Vec::new(),
             expect: Outcome::default(),
         }
@@ -44,10 +51,25 @@ impl Scenario {
         self
     }
 
+    /// A topic exchange `name`, bound to the first queue with `pattern`.
+    pub fn topic(mut self, name: &str, pattern: &str) -> Scenario {
+        self.exchange = Some((name.to_owned(), pattern.to_owned()));
+        self
+    }
+
     /// Sends `cmd` to `queue`; each of its deliveries must meet the fates of `expect`, in order.
     pub fn send(self, queue: &str, cmd: Cmd, expect: &[Fate]) -> Scenario {
         let body = serde_json::to_vec(&cmd).expect("a Cmd serializes");
         self.input(queue, cmd.id, body, expect)
+    }
+
+    /// Sends `cmd` to the exchange with `routing_key` (it must reach the first queue).
+    pub fn send_via(self, routing_key: &str, cmd: Cmd, expect: &[Fate]) -> Scenario {
+        let queue = self.queues[0].clone();
+        let mut s = self.send(&queue, cmd, expect);
+        let last = s.inputs.last_mut().expect("just sent");
+        last.routing_key = Some(routing_key.to_owned());
+        s
     }
 
     /// Sends `text` as it is (a body that does not decode into a `Cmd`, naming `id=<id>`).
@@ -66,6 +88,7 @@ impl Scenario {
         assert!(clash.is_none(), "{}: id {id} sent twice", self.route);
         self.inputs.push(Input {
             queue: queue.to_owned(),
+            routing_key: None,
             body,
         });
         self
@@ -117,20 +140,42 @@ impl Scenario {
                 .is_some_and(|q| self.consumes(q))
     }
 
-    /// Every queue the run declares for this route, without the prefix: each consumed queue
-    /// (dead-lettering rejects to `<queue>.rejected`), that queue, its retry queue, its
-    /// `<queue>.out`, and the parking queue.
-    pub fn queue_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
+    /// Every queue a run declares for this route, with its arguments, in the order to
+    /// declare them (names with `prefix`): for each consumed queue, `<queue>.rejected`, the
+    /// queue itself (dead-lettering what it rejects there, so that a reject is seen), its
+    /// retry queue (as `declare = true` would make it) and `<queue>.out` for what the handler
+    /// publishes; then the parking queue.
+    pub fn declarations(&self, prefix: &str) -> Vec<(String, FieldTable)> {
+        let mut out = Vec::new();
         for q in &self.queues {
-            names.push(format!("{q}.rejected"));
-            names.push(q.clone());
-            if self.retry_ttl_ms.is_some() {
-                names.push(format!("{q}.retry"));
+            let queue = format!("{prefix}{q}");
+            let rejected = format!("{queue}.rejected");
+            out.push((rejected.clone(), FieldTable::default()));
+            out.push((queue.clone(), dead_letter_to(&rejected)));
+            if let Some(ttl) = self.retry_ttl_ms {
+                let mut args = dead_letter_to(&queue);
+                args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl as i64));
+                out.push((format!("{queue}.retry"), args));
             }
-            names.push(format!("{q}.out"));
+            out.push((format!("{queue}.out"), FieldTable::default()));
         }
-        names.extend(self.parking.clone());
-        names
+        if let Some(parking) = &self.parking {
+            out.push((format!("{prefix}{parking}"), FieldTable::default()));
+        }
+        out
     }
+}
+
+/// Arguments that dead-letter through the default exchange to `queue`.
+fn dead_letter_to(queue: &str) -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString("".into()),
+    );
+    args.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(queue.into()),
+    );
+    args
 }
