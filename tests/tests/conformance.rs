@@ -4,8 +4,8 @@
 //! dead-lettered), and the same bulks where timing cannot change them.
 //!
 //! Each scenario is one route of [`scenarios`] (route options are compile-time); the body of
-//! each message tells the shared handler what to do with it ([`Cmd`]). Both runs are also held
-//! to the fates the table expects, so that a difference says which side is wrong.
+//! each message tells the shared handler what to do with it ([`Cmd`]). The RabbitMQ run is also
+//! held to the outcome the table expects, so that a difference says which side is wrong.
 
 mod conformance_support;
 
@@ -64,9 +64,15 @@ mod scenarios {
         behave(&app, messages).await
     }
 
-    /// Out of retries without a parking queue: rejected.
-    #[route(amqp = ["exhaust"], retries = 1, retry_delay = "200ms")]
+    /// Out of retries without a parking queue: rejected. Failed calls of several messages.
+    #[route(amqp = ["exhaust"], bulk_size = 3, bulk_flush = "100ms", retries = 1, retry_delay = "200ms")]
     async fn retries_then_rejects(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
+        behave(&app, messages).await
+    }
+
+    /// Consumes a quorum queue (declared by the run, with its dead-letter target).
+    #[route(amqp = ["quorum"], bulk_size = 4, bulk_flush = "100ms")]
+    async fn quorum(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
         behave(&app, messages).await
     }
 
@@ -182,8 +188,19 @@ fn table() -> Vec<Scenario> {
                 &[Requeued, Acked],
             )
             .send("deadline", Cmd::new(3), &[Acked])
-            .bulk(&["deadline:0", "deadline:1", "deadline:2", "deadline:3"])
-            .bulk(&["deadline:2r"])
+            .send(
+                "deadline",
+                Cmd::new(4).mark(Mark::Requeue).otherwise(Mark::Reject),
+                &[Requeued, Rejected],
+            )
+            .bulk(&[
+                "deadline:0",
+                "deadline:1",
+                "deadline:2",
+                "deadline:3",
+                "deadline:4",
+            ])
+            .bulk(&["deadline:2r", "deadline:4r"])
             .flushes("deadline", 2),
         Scenario::new("two_queues", &["left", "right"])
             .send("left", Cmd::new(0), &[Acked])
@@ -264,6 +281,7 @@ fn table() -> Vec<Scenario> {
                 Cmd::new(6).mark(Mark::Accept).fail(Fail::Error),
                 &[Acked],
             )
+            .send_raw("retry", 7, "not json, id=7", &[Rejected])
             .parked(0, 3, "message 0 fails on purpose")
             .parked(2, 3, "handler panicked: message 2 panics on purpose"),
         Scenario::new("retries_then_rejects", &["exhaust"])
@@ -273,7 +291,26 @@ fn table() -> Vec<Scenario> {
                 Cmd::new(0).fail(Fail::Error).upto(2),
                 &[Retried(2), Rejected],
             )
-            .send("exhaust", Cmd::new(1), &[Acked]),
+            .send("exhaust", Cmd::new(1).mark(Mark::Accept), &[Acked])
+            .send("exhaust", Cmd::new(2), &[Retried(2), Acked]),
+        Scenario::new("quorum", &["quorum"])
+            .quorum()
+            .send(
+                "quorum",
+                Cmd::new(0).mark(Mark::Requeue),
+                &[Requeued, Acked],
+            )
+            .send("quorum", Cmd::new(1).mark(Mark::Reject), &[Rejected])
+            .send("quorum", Cmd::new(2), &[Acked])
+            .send(
+                "quorum",
+                Cmd::new(3).mark(Mark::Requeue).otherwise(Mark::Reject),
+                &[Requeued, Rejected],
+            )
+            .bulk(&["quorum:0", "quorum:1", "quorum:2", "quorum:3"])
+            .bulk(&["quorum:0r", "quorum:3r"])
+            .flushes("size", 1)
+            .flushes("deadline", 1),
         Scenario::new("routed", &["routed"])
             .topic("events", "order.*")
             .retries(200, Some("routed.parking"))

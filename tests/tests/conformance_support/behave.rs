@@ -30,6 +30,10 @@ pub struct Cmd {
     /// Publish `{"id", "attempt"}` to `<queue>.out` through `app.amqp()`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub publish: bool,
+    /// The mark of every other delivery (default: accept); never a requeue, which would
+    /// come back forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otherwise: Option<Mark>,
 }
 
 fn first_attempt_only() -> u32 {
@@ -43,6 +47,16 @@ pub enum Mark {
     Accept,
     Reject,
     Requeue,
+}
+
+impl Mark {
+    fn apply(self, m: &Message<Cmd>) {
+        match self {
+            Mark::Accept => m.accept(),
+            Mark::Reject => m.reject(),
+            Mark::Requeue => m.requeue(),
+        }
+    }
 }
 
 /// How a call fails.
@@ -64,6 +78,7 @@ impl Cmd {
             fail: None,
             upto: first_attempt_only(),
             publish: false,
+            otherwise: None,
         }
     }
 
@@ -85,6 +100,17 @@ impl Cmd {
 
     pub fn publish(mut self) -> Cmd {
         self.publish = true;
+        self
+    }
+
+    /// Marks the deliveries it does not apply to with `mark` instead of accepting them.
+    pub fn otherwise(mut self, mark: Mark) -> Cmd {
+        assert_ne!(
+            mark,
+            Mark::Requeue,
+            "a requeue on every redelivery never ends"
+        );
+        self.otherwise = Some(mark);
         self
     }
 
@@ -138,15 +164,11 @@ pub async fn behave(app: &App, messages: Vec<Message<Cmd>>) -> Result<(), String
     for m in &messages {
         let cmd = m.body();
         if !cmd.active(m) {
-            m.accept();
+            cmd.otherwise.unwrap_or(Mark::Accept).apply(m);
             continue;
         }
         for mark in &cmd.marks {
-            match mark {
-                Mark::Accept => m.accept(),
-                Mark::Reject => m.reject(),
-                Mark::Requeue => m.requeue(),
-            }
+            mark.apply(m);
         }
         if cmd.publish {
             publish(app, m).await?;

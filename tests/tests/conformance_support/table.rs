@@ -16,6 +16,8 @@ pub struct Scenario {
     pub retry_ttl_ms: Option<u64>,
     /// The route's `dead_letter` queue.
     pub parking: Option<String>,
+    /// The consumed queues are quorum queues.
+    pub quorum: bool,
     /// A topic exchange (name without the prefix) bound to the first queue with a pattern.
     pub exchange: Option<(String, String)>,
     /// The messages, in the order they are published.
@@ -38,6 +40,7 @@ impl Scenario {
             queues: queues.iter().map(|q| (*q).to_owned()).collect(),
             retry_ttl_ms: None,
             parking: None,
+            quorum: false,
             exchange: None,
             inputs: Vec::new(),
             expect: Outcome::default(),
@@ -48,6 +51,12 @@ impl Scenario {
     pub fn retries(mut self, ttl_ms: u64, parking: Option<&str>) -> Scenario {
         self.retry_ttl_ms = Some(ttl_ms);
         self.parking = parking.map(str::to_owned);
+        self
+    }
+
+    /// The consumed queues are quorum queues (the others stay classic).
+    pub fn quorum(mut self) -> Scenario {
+        self.quorum = true;
         self
     }
 
@@ -151,7 +160,14 @@ impl Scenario {
             let queue = format!("{prefix}{q}");
             let rejected = format!("{queue}.rejected");
             out.push((rejected.clone(), FieldTable::default()));
-            out.push((queue.clone(), dead_letter_to(&rejected)));
+            let mut args = dead_letter_to(&rejected);
+            if self.quorum {
+                args.insert(
+                    "x-queue-type".into(),
+                    AMQPValue::LongString("quorum".into()),
+                );
+            }
+            out.push((queue.clone(), args));
             if let Some(ttl) = self.retry_ttl_ms {
                 let mut args = dead_letter_to(&queue);
                 args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl as i64));
