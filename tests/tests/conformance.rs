@@ -76,6 +76,12 @@ mod scenarios {
         behave(&app, messages).await
     }
 
+    /// Retries through quorum queues (declared by the run).
+    #[route(amqp = ["qretry"], retries = 1, retry_delay = "200ms", dead_letter = "qretry.parking")]
+    async fn quorum_retries(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
+        behave(&app, messages).await
+    }
+
     /// Fed through a topic exchange.
     #[route(amqp = ["routed"], retries = 1, retry_delay = "200ms", dead_letter = "routed.parking")]
     async fn routed(app: App, messages: Vec<Message<Cmd>>) -> Result<(), String> {
@@ -311,6 +317,30 @@ fn table() -> Vec<Scenario> {
             .bulk(&["quorum:0r", "quorum:3r"])
             .flushes("size", 1)
             .flushes("deadline", 1),
+        Scenario::new("quorum_retries", &["qretry"])
+            .quorum()
+            .retries(200, Some("qretry.parking"))
+            .send(
+                "qretry",
+                Cmd::new(0).fail(Fail::Error).upto(2),
+                &[Retried(2), parked("qretry.parking")],
+            )
+            .send(
+                "qretry",
+                Cmd::new(1).fail(Fail::Error),
+                &[Retried(2), Acked],
+            )
+            .send(
+                "qretry",
+                Cmd::new(2).mark(Mark::Requeue).fail(Fail::Error),
+                &[Requeued, Acked],
+            )
+            .send(
+                "qretry",
+                Cmd::new(3).fail(Fail::Error).otherwise(Mark::Reject),
+                &[Retried(2), Rejected],
+            )
+            .parked(0, 2, "message 0 fails on purpose"),
         Scenario::new("routed", &["routed"])
             .topic("events", "order.*")
             .retries(200, Some("routed.parking"))

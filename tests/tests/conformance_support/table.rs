@@ -16,7 +16,7 @@ pub struct Scenario {
     pub retry_ttl_ms: Option<u64>,
     /// The route's `dead_letter` queue.
     pub parking: Option<String>,
-    /// The consumed queues are quorum queues.
+    /// The route's own queues are quorum queues.
     pub quorum: bool,
     /// A topic exchange (name without the prefix) bound to the first queue with a pattern.
     pub exchange: Option<(String, String)>,
@@ -54,7 +54,8 @@ impl Scenario {
         self
     }
 
-    /// The consumed queues are quorum queues (the others stay classic).
+    /// The route's queues (consumed, retry, parking) are quorum queues, as `declare = true,
+    /// queue_type = "quorum"` would make them; the rejected and `.out` ones stay classic.
     pub fn quorum(mut self) -> Scenario {
         self.quorum = true;
         self
@@ -160,25 +161,35 @@ impl Scenario {
             let queue = format!("{prefix}{q}");
             let rejected = format!("{queue}.rejected");
             out.push((rejected.clone(), FieldTable::default()));
-            let mut args = dead_letter_to(&rejected);
-            if self.quorum {
-                args.insert(
-                    "x-queue-type".into(),
-                    AMQPValue::LongString("quorum".into()),
-                );
-            }
-            out.push((queue.clone(), args));
+            out.push((queue.clone(), self.typed(dead_letter_to(&rejected))));
             if let Some(ttl) = self.retry_ttl_ms {
-                let mut args = dead_letter_to(&queue);
+                let mut args = self.typed(dead_letter_to(&queue));
                 args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl as i64));
+                if self.quorum {
+                    // As `declare = true` makes a quorum retry queue: a copy on its way back
+                    // must not be lost.
+                    let long = |v: &str| AMQPValue::LongString(v.into());
+                    args.insert("x-dead-letter-strategy".into(), long("at-least-once"));
+                    args.insert("x-overflow".into(), long("reject-publish"));
+                }
                 out.push((format!("{queue}.retry"), args));
             }
             out.push((format!("{queue}.out"), FieldTable::default()));
         }
         if let Some(parking) = &self.parking {
-            out.push((format!("{prefix}{parking}"), FieldTable::default()));
+            let parking = format!("{prefix}{parking}");
+            out.push((parking, self.typed(FieldTable::default())));
         }
         out
+    }
+
+    /// `args` with the queue type of the route's own queues (consumed, retry, parking).
+    fn typed(&self, mut args: FieldTable) -> FieldTable {
+        if self.quorum {
+            let quorum = AMQPValue::LongString("quorum".into());
+            args.insert("x-queue-type".into(), quorum);
+        }
+        args
     }
 }
 
