@@ -10,7 +10,7 @@ use asyncworker_tests::{Broker, Running, settings, unique_prefix, wait_for};
 use lapin::ExchangeKind;
 use lapin::options::{ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions};
 
-use super::behave::{deliveries, publishes};
+use super::behave::{Delivery, deliveries, publishes};
 use super::metrics::{flushes, sum};
 use super::outcome::{Copy, Observations};
 use super::table::Scenario;
@@ -23,6 +23,23 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
     let prefix = unique_prefix("conformance");
     let broker = Broker::connect().await;
     declare(&broker, &prefix, table).await;
+    publish(&broker, &prefix, table).await;
+    let running = Running::start(module, settings(&prefix));
+    let app = running.app.clone();
+    let settled = wait_for(SETTLE_LIMIT, || accounted(&app, &broker, &prefix, table)).await;
+    let books = Accounts::read(&app, &prefix, table);
+    running.stop().await.expect("the worker stops cleanly");
+    let observations = observe(&broker, &app, &prefix, table).await;
+    delete(&broker, &prefix, table).await;
+    assert!(
+        settled,
+        "RabbitMQ: not every message was settled within {SETTLE_LIMIT:?}: {books:?}"
+    );
+    observations
+}
+
+/// Every input, in table order, confirmed.
+async fn publish(broker: &Broker, prefix: &str, table: &[Scenario]) {
     for s in table {
         for input in &s.inputs {
             let body = [input.body.clone()];
@@ -32,21 +49,18 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
                     broker.publish_raw_to(&exchange, key, body).await;
                 }
                 _ => {
-                    broker
-                        .publish_raw(&format!("{prefix}{}", input.queue), body)
-                        .await
+                    let queue = format!("{prefix}{}", input.queue);
+                    broker.publish_raw(&queue, body).await;
                 }
             }
         }
     }
-    let running = Running::start(module, settings(&prefix));
-    let app = running.app.clone();
-    let settled = wait_for(SETTLE_LIMIT, || accounted(&app, &broker, &prefix, table)).await;
-    let why = (!settled).then(|| accounts(&app, &prefix, table));
-    running.stop().await.expect("the worker stops cleanly");
-    let observations = observe(&broker, &app, &prefix, table).await;
+}
+
+/// Every queue and exchange [`declare`] made: the node is shared.
+async fn delete(broker: &Broker, prefix: &str, table: &[Scenario]) {
     for s in table {
-        for (queue, _) in s.declarations(&prefix) {
+        for (queue, _) in s.declarations(prefix) {
             broker.delete(&queue).await;
         }
         if let Some((exchange, _)) = &s.exchange {
@@ -58,10 +72,6 @@ pub async fn run(table: &[Scenario], module: &str) -> Observations {
                 .await;
         }
     }
-    if let Some(why) = why {
-        panic!("RabbitMQ: not every message was settled within {SETTLE_LIMIT:?}: {why}");
-    }
-    observations
 }
 
 /// Every queue of every scenario, fresh, and the exchanges bound to them.
@@ -97,12 +107,6 @@ async fn declare(broker: &Broker, prefix: &str, table: &[Scenario]) {
     }
 }
 
-/// The worker's counts and the handlers' records, as the text of a failure.
-fn accounts(app: &App, prefix: &str, table: &[Scenario]) -> String {
-    let a = Accounts::read(app, prefix, table);
-    format!("{a:?}")
-}
-
 /// What the worker counted (its metrics) next to what the handlers saw.
 #[derive(Debug)]
 struct Accounts {
@@ -126,9 +130,7 @@ impl Accounts {
     fn read(app: &App, prefix: &str, table: &[Scenario]) -> Accounts {
         let text = app.metrics().encode();
         let seen = deliveries(prefix);
-        let count = |f: &dyn Fn(&super::behave::Delivery) -> bool| {
-            seen.iter().filter(|d| f(d)).count() as u64
-        };
+        let count = |f: &dyn Fn(&Delivery) -> bool| seen.iter().filter(|d| f(d)).count() as u64;
         let messages = |outcome| sum(&text, "asyncworker_messages_total", &[("outcome", outcome)]);
         let retries = |outcome| {
             sum(
