@@ -6,7 +6,7 @@
 //! message was rejected if the message is in `<queue>.rejected` (every consumed queue
 //! dead-letters there), dead-lettered if it is in the parking queue, and acked otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use asyncworker::amqp::{AMQPValue, ATTEMPT_HEADER, BasicProperties, ERROR_HEADER};
@@ -315,37 +315,25 @@ pub fn report(table: &[Scenario], a: (&str, &[Outcome]), b: (&str, &[Outcome])) 
 /// The differences between two outcomes of one scenario, one line each (none when equal).
 fn differences(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Vec<String> {
     let mut lines = Vec::new();
-    let ids: std::collections::BTreeSet<&u64> = a.fates.keys().chain(b.fates.keys()).collect();
+    let ids: BTreeSet<&u64> = a.fates.keys().chain(b.fates.keys()).collect();
     for id in ids {
         let (fa, fb) = (a.fates.get(id), b.fates.get(id));
         if fa != fb {
             lines.push(format!("id {id}: {a_name} {fa:?}, {b_name} {fb:?}"));
         }
     }
-    let mut field = |name: &str, x: String, y: String| {
+    let mut field = |name: &str, x: &dyn fmt::Debug, y: &dyn fmt::Debug| {
+        let (x, y) = (format!("{x:?}"), format!("{y:?}"));
         if x != y {
             lines.push(format!("{name}: {a_name} {x}, {b_name} {y}"));
         }
     };
-    field("bulks", format!("{:?}", a.bulks), format!("{:?}", b.bulks));
-    field(
-        "flushes",
-        format!("{:?}", a.flushes),
-        format!("{:?}", b.flushes),
-    );
-    field(
-        "parked",
-        format!("{:?}", a.parked),
-        format!("{:?}", b.parked),
-    );
-    field(
-        "published",
-        format!("{:?}", a.published),
-        format!("{:?}", b.published),
-    );
-    field("left", format!("{:?}", a.left), format!("{:?}", b.left));
-    let ids: std::collections::BTreeSet<&u64> =
-        a.properties.keys().chain(b.properties.keys()).collect();
+    field("bulks", &a.bulks, &b.bulks);
+    field("flushes", &a.flushes, &b.flushes);
+    field("parked", &a.parked, &b.parked);
+    field("published", &a.published, &b.published);
+    field("left", &a.left, &b.left);
+    let ids: BTreeSet<&u64> = a.properties.keys().chain(b.properties.keys()).collect();
     for id in ids {
         let none = Vec::new();
         let pa = a.properties.get(id).unwrap_or(&none);
