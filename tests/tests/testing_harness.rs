@@ -179,13 +179,12 @@ mod publishing {
         app.amqp()
             .publish("", "ph.invoices", &(m.body() * rate.0))
             .await?;
-        app.amqp()
-            .mandatory()
-            .publish("", "ph.nowhere", &0)
-            .await
-            .err()
-            .map(|_| ())
-            .ok_or_else(|| asyncworker::amqp::PublishError::Closed)
+        // No queue takes it: returned, as by RabbitMQ.
+        let unroutable = app.amqp().mandatory().publish("", "ph.nowhere", &0).await;
+        SEEN.lock()
+            .unwrap()
+            .push(("forward", format!("{unroutable:?}")));
+        Ok(())
     }
 }
 
@@ -208,7 +207,8 @@ async fn what_handlers_publish_is_recorded_and_state_can_be_replaced_before_star
         15,
         "routed to the queue too"
     );
-    // The mandatory publish to a queue that does not exist was returned, as by RabbitMQ.
+    let returned = seen("forward");
+    assert!(returned[0].starts_with("Err(Unroutable"), "{returned:?}");
     assert_eq!(kinds(&w, "ph.orders"), [FateKind::Acked]);
     w.stop().await;
 }
