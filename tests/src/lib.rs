@@ -120,13 +120,24 @@ impl Broker {
 
     /// Publishes raw bodies (persistent) and waits for every confirm.
     pub async fn publish_raw(&self, queue: &str, bodies: impl IntoIterator<Item = Vec<u8>>) {
+        self.publish_raw_to("", queue, bodies).await;
+    }
+
+    /// Publishes raw bodies (persistent) to `exchange` with `routing_key` and waits for every
+    /// confirm.
+    pub async fn publish_raw_to(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        bodies: impl IntoIterator<Item = Vec<u8>>,
+    ) {
         let mut confirms = Vec::new();
         for body in bodies {
             let c = self
                 .channel
                 .basic_publish(
-                    "".into(),
-                    queue.into(),
+                    exchange.into(),
+                    routing_key.into(),
                     BasicPublishOptions::default(),
                     &body,
                     BasicProperties::default()
@@ -170,6 +181,12 @@ impl Broker {
 
     /// Fetches and acks every ready message of `queue`, returning the bodies.
     pub async fn drain(&self, queue: &str) -> Vec<Vec<u8>> {
+        let messages = self.take_all(queue).await;
+        messages.into_iter().map(|m| m.delivery.data).collect()
+    }
+
+    /// Fetches and acks every ready message of `queue`, with its properties and headers.
+    pub async fn take_all(&self, queue: &str) -> Vec<lapin::message::BasicGetMessage> {
         let mut out = Vec::new();
         while let Some(m) = self
             .channel
@@ -180,7 +197,7 @@ impl Broker {
             .await
             .expect("basic_get")
         {
-            out.push(m.delivery.data);
+            out.push(m);
         }
         out
     }

@@ -16,7 +16,6 @@ use asyncworker_tests::{
     Broker, Job, Running, broker_counts_async, settings, unique_prefix, wait_for, wait_until,
 };
 use lapin::message::BasicGetMessage;
-use lapin::options::BasicGetOptions;
 
 /// Every handler call: (id, attempt, when).
 #[derive(Default)]
@@ -53,19 +52,6 @@ fn text(v: &AMQPValue) -> String {
         AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
         other => panic!("not a string header: {other:?}"),
     }
-}
-
-async fn get_all(broker: &Broker, queue: &str) -> Vec<BasicGetMessage> {
-    let mut out = Vec::new();
-    while let Some(m) = broker
-        .channel
-        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
-        .await
-        .expect("basic_get")
-    {
-        out.push(m);
-    }
-    out
 }
 
 /// Waits until the worker's consumers are attached (the topology is declared by then).
@@ -188,7 +174,7 @@ async fn a_message_that_always_fails_ends_in_the_parking_queue_with_headers() {
     running.stop().await.expect("clean stop");
 
     let mut by_id: HashMap<u64, BasicGetMessage> = HashMap::new();
-    for m in get_all(&broker, &parking).await {
+    for m in broker.take_all(&parking).await {
         let job: Job = serde_json::from_slice(&m.delivery.data).expect("the body is unchanged");
         by_id.insert(job.id, m);
     }

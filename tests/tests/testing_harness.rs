@@ -179,13 +179,12 @@ mod publishing {
         app.amqp()
             .publish("", "ph.invoices", &(m.body() * rate.0))
             .await?;
-        app.amqp()
-            .mandatory()
-            .publish("", "ph.nowhere", &0)
-            .await
-            .err()
-            .map(|_| ())
-            .ok_or_else(|| asyncworker::amqp::PublishError::Closed)
+        // No queue takes it: returned, as by RabbitMQ.
+        let unroutable = app.amqp().mandatory().publish("", "ph.nowhere", &0).await;
+        SEEN.lock()
+            .unwrap()
+            .push(("forward", format!("{unroutable:?}")));
+        Ok(())
     }
 }
 
@@ -208,7 +207,8 @@ async fn what_handlers_publish_is_recorded_and_state_can_be_replaced_before_star
         15,
         "routed to the queue too"
     );
-    // The mandatory publish to a queue that does not exist was returned, as by RabbitMQ.
+    let returned = seen("forward");
+    assert!(returned[0].starts_with("Err(Unroutable"), "{returned:?}");
     assert_eq!(kinds(&w, "ph.orders"), [FateKind::Acked]);
     w.stop().await;
 }
@@ -295,4 +295,101 @@ async fn sse_events_fed_by_the_test_reach_the_route_in_bulks() {
         ]
     );
     w.stop().await;
+}
+
+mod slow {
+    use super::*;
+
+    /// The first delivery hangs far beyond the timeout; the redelivery is quick.
+    #[route(amqp = ["sh.jobs"], timeout = "2s")]
+    async fn hangs_once(m: Message<u32>) {
+        if !m.redelivered() {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_handler_timeout_is_skipped_to_rather_than_waited_for() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::slow")
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    w.publish("sh.jobs", &1);
+    w.settled().await;
+    // The default on_exception requeues; the redelivery is acked.
+    assert_eq!(kinds(&w, "sh.jobs"), [FateKind::Requeued, FateKind::Acked]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}: the 2 s timeout was waited for",
+        started.elapsed()
+    );
+    w.stop().await;
+}
+
+mod lifecycle {
+    use super::*;
+
+    pub static STOPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    #[route(amqp = ["lh.q"], bulk_size = 100)]
+    async fn collect(messages: Vec<Message<u32>>) {
+        STOPPED
+            .lock()
+            .unwrap()
+            .push(format!("bulk of {}", messages.len()));
+    }
+
+    #[on_shutdown]
+    async fn close(_app: &App) -> Result<(), std::io::Error> {
+        STOPPED.lock().unwrap().push("shutdown hook".into());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn stop_runs_the_shutdown_hooks_and_nothing_connects_to_the_broker() {
+    // If anything tried the broker or bound a port, it would be these: held by the test.
+    let broker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    broker.set_nonblocking(true).unwrap();
+    let url = format!("amqp://127.0.0.1:{}", broker.local_addr().unwrap().port());
+    let w = TestWorker::builder()
+        .only_module("testing_harness::lifecycle")
+        .env("ASYNCWORKER_AMQP_URL", &url)
+        .start()
+        .await
+        .unwrap();
+    w.publish("lh.q", &1);
+    w.publish("lh.q", &2);
+    w.settled().await;
+    assert_eq!(w.fates("lh.q").len(), 2);
+    let app = w.app();
+    w.stop().await;
+    assert_eq!(
+        *lifecycle::STOPPED.lock().unwrap(),
+        ["bulk of 2", "shutdown hook"]
+    );
+    assert!(app.is_shutting_down());
+    let accepted = broker.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the harness connected to the broker URL: {accepted:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_setting_fails_start_naming_the_variable_and_its_value() {
+    let err = TestWorker::builder()
+        .only_module("testing_harness::routing")
+        .env("ASYNCWORKER_AMQP_PREFETCH", "lots")
+        .start()
+        .await
+        .expect_err("not a number");
+    let text = err.to_string();
+    assert!(
+        text.contains("ASYNCWORKER_AMQP_PREFETCH") && text.contains("lots"),
+        "{text}"
+    );
 }

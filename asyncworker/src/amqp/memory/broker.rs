@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use lapin::BasicProperties;
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
@@ -85,6 +85,36 @@ struct Queue {
 pub(super) struct Stored {
     pub(super) message: Recorded,
     pub(super) expires: Option<Instant>,
+    /// How often it went back to a quorum queue: its deliveries carry it as
+    /// `x-delivery-count` (RabbitMQ 3.x counts every return; the copies it dead-letters do
+    /// not carry it).
+    pub(super) returns: u32,
+}
+
+impl Stored {
+    /// The message as a consumer gets it.
+    fn delivered(&self) -> Recorded {
+        let mut message = self.message.clone();
+        if self.returns > 0 {
+            let mut headers = message.properties.headers().clone().unwrap_or_default();
+            let count = AMQPValue::LongLongInt(i64::from(self.returns));
+            headers.insert(DELIVERY_COUNT.into(), count);
+            message.properties = message.properties.with_headers(headers);
+        }
+        message
+    }
+}
+
+/// The header in which quorum queues count a message's returns.
+const DELIVERY_COUNT: &str = "x-delivery-count";
+
+/// Whether a queue declared with `arguments` is a quorum queue.
+fn is_quorum(arguments: &FieldTable) -> bool {
+    match arguments.inner().get("x-queue-type") {
+        Some(AMQPValue::LongString(t)) => t.as_bytes() == b"quorum",
+        Some(AMQPValue::ShortString(t)) => t.as_str() == "quorum",
+        _ => false,
+    }
 }
 
 struct Channel {
@@ -309,7 +339,7 @@ impl MemoryBroker {
             };
             settled.push(Fate {
                 kind,
-                message: stored.message,
+                message: stored.delivered(),
             });
         }
         let queue = ch.queue.clone();
@@ -340,7 +370,7 @@ impl MemoryBroker {
         };
         let fate = Fate {
             kind,
-            message: stored.message.clone(),
+            message: stored.delivered(),
         };
         s.fates.entry(queue.clone()).or_default().push(fate);
         let expiring = if requeue {
@@ -493,19 +523,23 @@ impl State {
             q.ready.push_back(Stored {
                 message: message.clone(),
                 expires,
+                returns: 0,
             });
             self.pump(name, now);
         }
         expiring
     }
 
-    /// Puts messages back at the front of `queue`, in their order, marked redelivered.
+    /// Puts messages back at the front of `queue`, in their order, marked redelivered (and
+    /// counted, in a quorum queue).
     fn requeue(&mut self, queue: &str, messages: Vec<Stored>) {
         let Some(q) = self.queues.get_mut(queue) else {
             return;
         };
+        let quorum = is_quorum(&q.arguments);
         for mut m in messages.into_iter().rev() {
             m.message.redelivered = true;
+            m.returns += u32::from(quorum);
             q.ready.push_front(m);
         }
     }
@@ -559,7 +593,7 @@ impl State {
             ch.next_tag += 1;
             let delivery = Delivery {
                 tag: ch.next_tag,
-                message: stored.message.clone(),
+                message: stored.delivered(),
             };
             ch.unacked.insert(ch.next_tag, stored);
             // A consumer whose receiver is gone keeps the message unacked until its channel
@@ -618,5 +652,57 @@ async fn expire_forever(broker: Weak<MemoryBroker>, wake: Arc<Notify>) {
 impl crate::app::Resource for MemoryBroker {
     fn close(&self) -> crate::future::BoxFuture<'_, ()> {
         Box::pin(async {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broker with `queue` (declared with `arguments`) consumed on one channel.
+    fn consumed(
+        queue: &str,
+        arguments: FieldTable,
+    ) -> (Arc<MemoryBroker>, u64, mpsc::UnboundedReceiver<Delivery>) {
+        let broker = MemoryBroker::start(Arc::new(VirtualClock::default()));
+        broker.declare_queue(queue, &arguments, true).unwrap();
+        broker.consume("r", queue, 10).unwrap();
+        let (channel, rx) = broker.take_consumer("r", queue).unwrap();
+        let properties = BasicProperties::default();
+        let body = bytes::Bytes::from_static(b"1");
+        broker
+            .publish("", queue, properties, body, false, false)
+            .unwrap();
+        (broker, channel, rx)
+    }
+
+    fn count(d: &Delivery) -> Option<&AMQPValue> {
+        d.message.header(DELIVERY_COUNT)
+    }
+
+    #[tokio::test]
+    async fn quorum_queues_count_returns_in_x_delivery_count_and_classic_ones_do_not() {
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        let (broker, channel, mut rx) = consumed("q", args);
+        let first = rx.recv().await.unwrap();
+        assert_eq!(count(&first), None);
+        broker.reject(channel, first.tag, true).unwrap();
+        let second = rx.recv().await.unwrap();
+        assert_eq!(count(&second), Some(&AMQPValue::LongLongInt(1)));
+        broker.reject(channel, second.tag, true).unwrap();
+        let third = rx.recv().await.unwrap();
+        assert_eq!(count(&third), Some(&AMQPValue::LongLongInt(2)));
+        assert!(third.message.redelivered);
+
+        let (broker, channel, mut rx) = consumed("c", FieldTable::default());
+        let first = rx.recv().await.unwrap();
+        broker.reject(channel, first.tag, true).unwrap();
+        let again = rx.recv().await.unwrap();
+        assert!(again.message.redelivered);
+        assert_eq!(count(&again), None);
     }
 }

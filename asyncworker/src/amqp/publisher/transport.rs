@@ -7,6 +7,10 @@ use super::error::PublishError;
 use super::publish::BrokerPublisher;
 
 /// A publisher on one channel of a publisher connection, or into the in-memory broker.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a few per worker, behind an Arc; boxing would add an indirection to every real publish"
+)]
 pub(crate) enum Publisher {
     /// Confirmed publishing to RabbitMQ.
     Broker(BrokerPublisher),
