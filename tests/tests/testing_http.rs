@@ -150,3 +150,26 @@ async fn health_and_metrics_answer_in_process() {
     assert!(r.text().contains(counted), "{}", r.text());
     w.stop().await;
 }
+
+/// Consumers on the in-memory transports: attached as soon as the worker has started.
+mod consumers {
+    use super::*;
+
+    #[route(amqp = ["testing_http.orders"])]
+    async fn orders(_m: Message<serde_json::Value>) {}
+
+    #[route(sse = ["/v2/events"], url = "http://127.0.0.1:9")]
+    async fn events(_e: Vec<Event<serde_json::Value>>) {}
+}
+
+#[tokio::test]
+async fn ready_as_soon_as_started_with_amqp_and_sse_routes() {
+    let w = TestWorker::builder()
+        .only_module(&format!("{}::consumers", module_path!()))
+        .start()
+        .await
+        .expect("the worker starts");
+    let r = w.http().get("/health/ready").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    w.stop().await;
+}

@@ -96,6 +96,10 @@ pub(crate) fn prepare(
     if let Some(feeds) = &memory {
         for r in &routes {
             feeds.register(&r.cfg.route, &r.paths);
+            // A feed has no connection to wait for: its stream is up once registered.
+            for (_, flag) in &r.ready {
+                flag.store(true, std::sync::atomic::Ordering::Release);
+            }
         }
     }
     Ok(Some(Box::new(SseBackend {
