@@ -16,6 +16,10 @@ use crate::future::BoxFuture;
 
 /// What a framework deadline is for: the harness skips them with different patience.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(
+    not(feature = "testing"),
+    allow(dead_code, reason = "only the harness's clock tells the kinds apart")
+)]
 pub(crate) enum Wait {
     /// A bucket's `bulk_flush` deadline.
     Flush,
