@@ -32,6 +32,8 @@ pub(crate) struct ScheduleRoute {
     pub(crate) max_concurrency: Option<u16>,
     pub(crate) immediately: Option<bool>,
     pub(crate) timeout_ms: Option<u64>,
+    /// `tz = "Europe/Berlin"` on a `cron` route: the zone its fields are read in.
+    pub(crate) tz: Option<LitStr>,
 }
 
 /// `every = "30s"`: a positive duration.
@@ -41,31 +43,59 @@ pub(crate) fn validate_every(
     errors: &mut Errors,
 ) -> Option<ScheduleRoute> {
     let ms = errors.ok(duration::millis("every", every));
+    if let Some(tz) = &args.tz {
+        errors.push(syn::Error::new(
+            tz.key.span,
+            "`tz` applies to `cron` routes only: `every` counts from the worker's start, in no time zone",
+        ));
+    }
     let route = options(args, errors, Trigger::Every(ms.unwrap_or(1)));
-    ms.map(|_| route)
+    ms.filter(|_| args.tz.is_none()).map(|_| route)
 }
 
-/// `cron = "0 */5 * * * *"`: seconds first, UTC, parsed by the `cron` crate.
+/// `cron = "*/5 * * * *"` (five fields, minutes first) or `"0 */5 * * * *"` (seconds first,
+/// optionally a year), parsed by the `cron` crate as the runtime parses it; `tz` names the
+/// IANA zone its fields are read in (UTC without it).
 pub(crate) fn validate_cron(
     args: &RouteArgs,
     cron: &LitStr,
     errors: &mut Errors,
 ) -> Option<ScheduleRoute> {
-    let ok = match cron_error(&cron.value()) {
+    let mut ok = match cron_error(&with_seconds(&cron.value())) {
         None => true,
         Some(e) => {
             errors.push(syn::Error::new(
                 cron.span(),
-                format!(
-                    "invalid cron expression:\n{}\nfields: second minute hour day-of-month month day-of-week [year], in UTC; e.g. \"0 */5 * * * *\"",
-                    e.trim_end()
-                ),
+                format!("invalid cron expression:\n{}\n{CRON_FIELDS}", e.trim_end()),
             ));
             false
         }
     };
+    if let Some(tz) = &args.tz
+        && let Some(e) = tz_error(&tz.value.value())
+    {
+        errors.push(syn::Error::new(tz.value.span(), e));
+        ok = false;
+    }
     let route = options(args, errors, Trigger::Cron(cron.clone()));
     ok.then_some(route)
+}
+
+/// The forms a cron expression takes, for its error message.
+pub(crate) const CRON_FIELDS: &str = "fields: minute hour day-of-month month day-of-week \
+    (five, seconds = 0), or second minute hour day-of-month month day-of-week [year]; in UTC \
+    unless `tz` is given; e.g. \"*/5 * * * *\" or \"30 */5 * * * *\"";
+
+/// A five-field crontab expression with seconds = 0 in front; the runtime's `with_seconds`
+/// (asyncworker's `schedule/crontab.rs`) is the same few lines, and a test there and one here
+/// hold the same cases, since a proc-macro crate cannot share code with its runtime.
+pub(crate) fn with_seconds(expr: &str) -> String {
+    let expr = expr.trim();
+    if expr.split_whitespace().count() == 5 {
+        format!("0 {expr}")
+    } else {
+        expr.to_owned()
+    }
 }
 
 /// Why `expr` is not a valid cron expression, as the runtime's parser says.
@@ -83,6 +113,35 @@ fn cron_error(_expr: &str) -> Option<String> {
     None
 }
 
+/// Why `name` is not an IANA time zone the runtime knows, with the one that was probably
+/// meant: the same name in other case (`europe/berlin`), or the zone of a city (`Berlin`).
+#[cfg(feature = "schedule")]
+pub(crate) fn tz_error(name: &str) -> Option<String> {
+    if name.parse::<chrono_tz::Tz>().is_ok() {
+        return None;
+    }
+    let names = || chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+    let meant = names().find(|n| n.eq_ignore_ascii_case(name)).or_else(|| {
+        names().find(|n| {
+            n.rsplit('/')
+                .next()
+                .is_some_and(|city| city.eq_ignore_ascii_case(&name.replace(' ', "_")))
+        })
+    });
+    let mut message = format!("unknown time zone `{name}`");
+    match meant {
+        Some(m) => message.push_str(&format!("; did you mean `{m}`?")),
+        None => message.push_str("; use an IANA name such as \"Europe/Berlin\" or \"UTC\""),
+    }
+    Some(message)
+}
+
+/// Without the schedule backend the route's gate refuses the route anyway.
+#[cfg(not(feature = "schedule"))]
+fn tz_error(_name: &str) -> Option<String> {
+    None
+}
+
 fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleRoute {
     let max_concurrency = args
         .max_concurrency
@@ -97,6 +156,7 @@ fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleR
         max_concurrency,
         immediately: args.immediately.as_ref().map(|a| a.value.value),
         timeout_ms,
+        tz: args.tz.as_ref().map(|a| a.value.clone()),
     }
 }
 
@@ -113,6 +173,7 @@ pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
         .set("max_concurrency", route.max_concurrency)
         .set("immediately", route.immediately)
         .some("timeout_ms", route.timeout_ms)
+        .some("tz", route.tz.as_ref())
         .finish(SCHEDULE_OPTIONS);
     Handler {
         def: SCHEDULE_ROUTE_DEF,

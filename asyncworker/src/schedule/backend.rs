@@ -1,14 +1,14 @@
 //! The schedule backend: scheduled routes resolved from the registry, listed, checked and
 //! run (one ticker task per route).
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::clock::{Ticker, next_fire};
+use super::clock::Ticker;
+use super::crontab::Crontab;
 use super::def::{ScheduleFactory, ScheduleRouteDef, Trigger};
 use super::run::tick;
 use crate::app::App;
@@ -28,9 +28,9 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn describe(&self) -> String {
         let o = &self.def.options;
-        let trigger = match self.def.trigger {
-            Trigger::Every(ms) => format!("every={ms}ms"),
-            Trigger::Cron(expr) => format!("cron={expr:?}"),
+        let trigger = match &self.ticker {
+            Ticker::Every(period) => format!("every={}ms", period.as_millis()),
+            Ticker::Cron(crontab) => crontab.describe(),
         };
         let mut s = format!(
             "schedule {:<17} {trigger} max_concurrency={} immediately={}",
@@ -44,7 +44,7 @@ impl Prepared {
     }
 
     /// The `--check` line: when the route would fire next if the worker started at `now`
-    /// (UTC). A cron expression with no future fire time fails unless `immediately` runs the
+    /// (UTC, or the route's `tz` with its offset). A cron expression with no future fire time fails unless `immediately` runs the
     /// job once at start: otherwise the job would never run.
     pub(crate) fn check(&self, now: DateTime<Utc>) -> CheckLine {
         let immediately = self.def.options.immediately;
@@ -55,17 +55,17 @@ impl Prepared {
                     .and_then(|p| now.checked_add_signed(p)),
                 format!("every={}ms", period.as_millis()),
             ),
-            Ticker::Cron(schedule) => (
-                next_fire(schedule, now),
-                format!("cron={:?}", schedule.source()),
-            ),
+            Ticker::Cron(crontab) => (crontab.next_after(now), crontab.describe()),
         };
         let mut line = format!("schedule {}: {trigger}, ", self.def.name);
+        let at = |t: DateTime<Utc>| match &self.ticker {
+            Ticker::Cron(c) if c.tz() != chrono_tz::Tz::UTC => t
+                .with_timezone(&c.tz())
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            _ => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        };
         match next {
-            Some(t) => line.push_str(&format!(
-                "next fire at {}",
-                t.to_rfc3339_opts(SecondsFormat::Millis, true)
-            )),
+            Some(t) => line.push_str(&format!("next fire at {}", at(t))),
             None => line.push_str("no future fire time"),
         }
         if immediately {
@@ -106,13 +106,10 @@ pub(crate) fn routes(filter: &Filter) -> Result<Vec<Prepared>, Vec<RouteProblem>
     for def in defs {
         let ticker = match def.trigger {
             Trigger::Every(ms) => Ticker::Every(Duration::from_millis(ms.max(1))),
-            Trigger::Cron(expr) => match cron::Schedule::from_str(expr) {
-                Ok(s) => Ticker::Cron(Box::new(s)),
+            Trigger::Cron(expr) => match Crontab::parse(expr, def.options.tz) {
+                Ok(c) => Ticker::Cron(Box::new(c)),
                 Err(e) => {
-                    problems.push(RouteProblem::of(
-                        def,
-                        format!("invalid cron expression {expr:?}: {e}"),
-                    ));
+                    problems.push(RouteProblem::of(def, e));
                     continue;
                 }
             },

@@ -6,15 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-/// The next fire time of `schedule` strictly after `after`.
-pub(crate) fn next_fire(schedule: &cron::Schedule, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    schedule.after(&after).next()
-}
+use super::crontab::Crontab;
 
-/// A route's trigger, resolved: a period, or a parsed cron expression.
+/// A route's trigger, resolved: a period, or a parsed cron expression with its zone.
 pub(crate) enum Ticker {
     Every(Duration),
-    Cron(Box<cron::Schedule>),
+    Cron(Box<Crontab>),
 }
 
 /// The wait before each tick of one running schedule.
@@ -23,8 +20,9 @@ pub(crate) enum Clock {
     /// bunched up.
     Every(Interval),
     /// The next fire time is computed afresh at each tick from the wall clock, so a clock
-    /// change or a slow run never shifts later fires.
-    Cron(Box<cron::Schedule>),
+    /// change or a slow run never shifts later fires; never at or before the last one, so a
+    /// timer that wakes a little early does not fire it twice.
+    Cron(Box<Crontab>, Option<DateTime<Utc>>),
 }
 
 impl Clock {
@@ -36,7 +34,7 @@ impl Clock {
                 interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
                 Clock::Every(interval)
             }
-            Ticker::Cron(schedule) => Clock::Cron(schedule),
+            Ticker::Cron(crontab) => Clock::Cron(crontab, None),
         }
     }
 
@@ -47,12 +45,14 @@ impl Clock {
                 interval.tick().await;
                 true
             }
-            Clock::Cron(schedule) => {
-                let Some(at) = next_fire(schedule, Utc::now()) else {
+            Clock::Cron(crontab, last) => {
+                let after = last.map_or_else(Utc::now, |l| l.max(Utc::now()));
+                let Some(at) = crontab.next_after(after) else {
                     return false;
                 };
                 let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
                 tokio::time::sleep(wait).await;
+                *last = Some(at);
                 true
             }
         }

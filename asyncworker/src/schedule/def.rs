@@ -13,7 +13,8 @@ use crate::handler::{HandlerFuture, StateRequirement};
 pub enum Trigger {
     /// Every `ms` milliseconds (positive).
     Every(u64),
-    /// A cron expression, seconds first, in UTC (validated at compile time).
+    /// A cron expression: five fields (minutes first) or six or seven (seconds first), read in
+    /// UTC or in the options' `tz` (validated at compile time).
     Cron(&'static str),
 }
 
@@ -24,6 +25,8 @@ pub struct ScheduleOptions {
     pub max_concurrency: u16,
     pub immediately: bool,
     pub timeout_ms: Option<u64>,
+    /// The IANA time zone of a `cron` route (`None`: UTC).
+    pub tz: Option<&'static str>,
 }
 
 impl ScheduleOptions {
@@ -31,6 +34,7 @@ impl ScheduleOptions {
         max_concurrency: 1,
         immediately: false,
         timeout_ms: None,
+        tz: None,
     };
 }
 

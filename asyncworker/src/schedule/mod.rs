@@ -6,11 +6,13 @@
 //! tickers stop and the running jobs are awaited within the deadline.
 //!
 //! `every` ticks at a fixed rate from start (missed ticks are skipped, not bunched up);
-//! `cron` expressions (seconds field first, UTC) are parsed by the `cron` crate, which also
-//! computes the next fire time.
+//! `cron` expressions (five fields, minutes first, or six or seven, seconds first; in UTC or
+//! the route's `tz`) are parsed by the `cron` crate, which also computes the next fire time;
+//! `crontab` holds the forms and the daylight-saving rules.
 
 mod backend;
 mod clock;
+mod crontab;
 mod def;
 pub(crate) mod handler;
 mod run;

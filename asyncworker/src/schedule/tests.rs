@@ -8,16 +8,32 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::backend::Prepared;
-use super::clock::{Ticker, next_fire};
+use super::clock::Ticker;
+use super::crontab::{Crontab, with_seconds};
 use super::def::{ScheduleFactory, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
 }
 
-fn next(expr: &str, after: DateTime<Utc>) -> DateTime<Utc> {
-    let schedule = cron::Schedule::from_str(expr).unwrap();
-    next_fire(&schedule, after).unwrap()
+fn next(expr: &'static str, after: DateTime<Utc>) -> DateTime<Utc> {
+    Crontab::parse(expr, None)
+        .unwrap()
+        .next_after(after)
+        .unwrap()
+}
+
+/// The next `n` fire times of `expr` in `tz` after `after`, as a running schedule finds them
+/// (each from the previous one).
+fn fires(expr: &'static str, tz: &str, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+    let crontab = Crontab::parse(expr, Some(tz)).unwrap();
+    let mut out: Vec<DateTime<Utc>> = Vec::new();
+    let mut from = after;
+    while out.len() < n {
+        from = crontab.next_after(from).unwrap();
+        out.push(from);
+    }
+    out
 }
 
 #[test]
@@ -76,7 +92,9 @@ fn factory() -> ScheduleFactory {
 fn prepared(def: &'static ScheduleRouteDef) -> Prepared {
     let ticker = match def.trigger {
         Trigger::Every(ms) => Ticker::Every(Duration::from_millis(ms)),
-        Trigger::Cron(expr) => Ticker::Cron(Box::new(cron::Schedule::from_str(expr).unwrap())),
+        Trigger::Cron(expr) => {
+            Ticker::Cron(Box::new(Crontab::parse(expr, def.options.tz).unwrap()))
+        }
     };
     Prepared {
         def,
@@ -148,5 +166,112 @@ fn consecutive_fires_are_in_order() {
             at(2026, 3, 1, 10, 30, 0),
             at(2026, 3, 1, 11, 0, 0)
         ]
+    );
+}
+
+#[test]
+fn five_fields_are_minutes_first_with_seconds_zero() {
+    assert_eq!(with_seconds(" */5 * * * * "), "0 */5 * * * *");
+    assert_eq!(with_seconds("0 */5 * * * *"), "0 */5 * * * *");
+    assert_eq!(
+        with_seconds("0 0 12 * * Mon-Fri 2030"),
+        "0 0 12 * * Mon-Fri 2030"
+    );
+    assert_eq!(with_seconds("@daily"), "@daily");
+    // Every five minutes, on the minute.
+    assert_eq!(
+        next("*/5 * * * *", at(2026, 1, 1, 10, 57, 30)),
+        at(2026, 1, 1, 11, 0, 0)
+    );
+    assert_eq!(
+        next("*/5 * * * *", at(2026, 1, 1, 11, 0, 0)),
+        at(2026, 1, 1, 11, 5, 0)
+    );
+    // 09:30 on weekdays: Friday 2 January 2026, then Monday the 5th.
+    assert_eq!(
+        next("30 9 * * Mon-Fri", at(2026, 1, 1, 9, 30, 0)),
+        at(2026, 1, 2, 9, 30, 0)
+    );
+    assert_eq!(
+        next("30 9 * * Mon-Fri", at(2026, 1, 2, 10, 0, 0)),
+        at(2026, 1, 5, 9, 30, 0)
+    );
+    assert!(Crontab::parse("*/5 * * *", None).is_err());
+}
+
+#[test]
+fn a_zone_shifts_the_fire_time_by_its_offset() {
+    // 09:00 in Berlin is 08:00 UTC in winter (CET) and 07:00 UTC in summer (CEST).
+    let winter = fires("0 9 * * *", "Europe/Berlin", at(2026, 1, 15, 12, 0, 0), 1);
+    assert_eq!(winter, [at(2026, 1, 16, 8, 0, 0)]);
+    let summer = fires("0 9 * * *", "Europe/Berlin", at(2026, 7, 15, 12, 0, 0), 1);
+    assert_eq!(summer, [at(2026, 7, 16, 7, 0, 0)]);
+    assert!(Crontab::parse("0 9 * * *", Some("Mars/Olympus")).is_err());
+}
+
+#[test]
+fn the_hour_skipped_in_spring_does_not_fire() {
+    // Berlin, 29 March 2026: at 02:00 CET (01:00 UTC) the clocks go to 03:00 CEST.
+    let daily = fires("30 2 * * *", "Europe/Berlin", at(2026, 3, 28, 12, 0, 0), 2);
+    // 02:30 does not exist on the 29th: no fire that day, the next on the 30th (CEST).
+    assert_eq!(
+        daily,
+        [at(2026, 3, 30, 0, 30, 0), at(2026, 3, 31, 0, 30, 0)]
+    );
+    // Hourly at :15 through the change: 01:15 CET, then 03:15 CEST, one hour later.
+    let hourly = fires("15 * * * *", "Europe/Berlin", at(2026, 3, 29, 0, 0, 0), 2);
+    assert_eq!(
+        hourly,
+        [at(2026, 3, 29, 0, 15, 0), at(2026, 3, 29, 1, 15, 0)]
+    );
+}
+
+#[test]
+fn the_hour_repeated_in_autumn_fires_once() {
+    // Berlin, 25 October 2026: at 03:00 CEST (01:00 UTC) the clocks go back to 02:00 CET, so
+    // 02:30 happens at 00:30 UTC and again at 01:30 UTC.
+    let daily = fires("30 2 * * *", "Europe/Berlin", at(2026, 10, 24, 12, 0, 0), 2);
+    assert_eq!(
+        daily,
+        [at(2026, 10, 25, 0, 30, 0), at(2026, 10, 26, 1, 30, 0)]
+    );
+    // Hourly: 02:00 local fires once (the first time), 03:00 CET next, two hours later.
+    let hourly = fires("0 * * * *", "Europe/Berlin", at(2026, 10, 24, 23, 30, 0), 3);
+    assert_eq!(
+        hourly,
+        [
+            at(2026, 10, 25, 0, 0, 0),
+            at(2026, 10, 25, 2, 0, 0),
+            at(2026, 10, 25, 3, 0, 0)
+        ]
+    );
+}
+
+#[test]
+fn started_inside_the_repeated_hour_nothing_fires_again_until_it_ends() {
+    // 02:10 CET, the second time 02:10 is read on 25 October 2026 (01:10 UTC). The cron crate
+    // alone gives 02:11 CEST, 40 minutes in the past: a schedule would fire at once, and again.
+    let crontab = Crontab::parse("* * * * *", Some("Europe/Berlin")).unwrap();
+    let now = at(2026, 10, 25, 1, 10, 0);
+    // Every minute of 02:xx already fired in its first occurrence: the next is 03:00 CET.
+    assert_eq!(crontab.next_after(now), Some(at(2026, 10, 25, 2, 0, 0)));
+    // With seconds, the same: thousands of candidates stepped over, none in the past.
+    let seconds = Crontab::parse("* * * * * *", Some("Europe/Berlin")).unwrap();
+    assert_eq!(seconds.next_after(now), Some(at(2026, 10, 25, 2, 0, 0)));
+}
+
+#[test]
+fn check_shows_the_zone_and_its_offset() {
+    static BERLIN: ScheduleRouteDef = ScheduleRouteDef {
+        options: ScheduleOptions {
+            tz: Some("Europe/Berlin"),
+            ..ScheduleOptions::DEFAULT
+        },
+        ..def("report", Trigger::Cron("0 9 * * Mon-Fri"), false)
+    };
+    let line = prepared(&BERLIN).check(at(2026, 7, 15, 12, 0, 0)).line;
+    assert_eq!(
+        line,
+        "schedule report: cron=\"0 9 * * Mon-Fri\" tz=Europe/Berlin, next fire at 2026-07-16T09:00:00.000+02:00"
     );
 }
