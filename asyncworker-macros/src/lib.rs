@@ -80,19 +80,21 @@ use proc_macro::TokenStream;
 /// finds the `State<T>` arguments (so missing state is reported at startup), and registers an
 /// `HttpRouteDef` with the paths, the methods and a factory of the handler.
 ///
-/// # Schedule arguments (`every = "30s"` or `cron = "0 */5 * * * *"`)
+/// # Schedule arguments (`every = "30s"` or `cron = "*/5 * * * *"`)
 ///
 /// | key | value | default |
 /// |---|---|---|
 /// | `every` | a positive duration: run at this fixed rate | — |
-/// | `cron` | a cron expression, seconds first, UTC | — |
+/// | `cron` | a cron expression: five fields (minute precision, `"*/5 * * * *"`), or six or seven with seconds first (`"30 */5 * * * *"`, `[year]`) | — |
+/// | `tz` | on `cron` routes, the IANA zone its fields are read in (`"Europe/Berlin"`): a local time skipped by daylight saving does not fire, a repeated one fires once | UTC |
 /// | `name` | the route's name | the function's name |
 /// | `max_concurrency` | runs in flight at once; a tick finding that many is skipped | 1 |
 /// | `immediately` | also run once at start | `false` |
 /// | `timeout` | a run taking longer is cancelled and counted | none |
 ///
 /// A scheduled handler takes only extractors (`App`, `State<T>`) and returns `()` or
-/// `Result<(), E>`; an invalid duration or cron expression is a compile error at the literal.
+/// `Result<(), E>`; an invalid duration, cron expression or time zone is a compile error at the
+/// literal.
 ///
 /// # AMQP arguments
 ///

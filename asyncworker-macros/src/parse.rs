@@ -142,7 +142,7 @@ pub(crate) fn unknown_argument(input: ParseStream, valid: &[&str]) -> syn::Error
 
 /// The valid key nearest to `name`, if near enough to be a typo: at most one edit for short
 /// names, a third of the length for longer ones.
-fn closest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let limit = (lower.chars().count() / 3).max(1);
     valid

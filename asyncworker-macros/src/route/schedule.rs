@@ -113,21 +113,27 @@ fn cron_error(_expr: &str) -> Option<String> {
     None
 }
 
-/// Why `name` is not an IANA time zone the runtime knows, with the one that was probably
-/// meant: the same name in other case (`europe/berlin`), or the zone of a city (`Berlin`).
+/// Why `name` is not an IANA time zone the runtime knows, with the one probably meant: the
+/// same name in other case (`europe/berlin`), a city's zone (`Berlin`), or a typo's
+/// (`Europe/Berln`).
 #[cfg(feature = "schedule")]
 pub(crate) fn tz_error(name: &str) -> Option<String> {
     if name.parse::<chrono_tz::Tz>().is_ok() {
         return None;
     }
-    let names = || chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
-    let meant = names().find(|n| n.eq_ignore_ascii_case(name)).or_else(|| {
-        names().find(|n| {
-            n.rsplit('/')
-                .next()
-                .is_some_and(|city| city.eq_ignore_ascii_case(&name.replace(' ', "_")))
-        })
-    });
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    let city = |zone: &&str| zone.rsplit('/').next().unwrap_or(zone).to_lowercase();
+    let wanted = name.replace(' ', "_").to_lowercase();
+    let lower: Vec<String> = zones.iter().map(|z| z.to_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let meant = zones
+        .iter()
+        .find(|z| z.eq_ignore_ascii_case(name) || city(z) == wanted)
+        .copied()
+        .or_else(|| {
+            let typo = crate::parse::closest(&wanted, &lower)?;
+            lower.iter().position(|z| *z == typo).map(|i| zones[i])
+        });
     let mut message = format!("unknown time zone `{name}`");
     match meant {
         Some(m) => message.push_str(&format!("; did you mean `{m}`?")),

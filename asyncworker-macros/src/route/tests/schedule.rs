@@ -1,7 +1,21 @@
 //! `#[route(every = ...)]` and `#[route(cron = ...)]`: every error at its token.
 
 use super::*;
+use crate::route::schedule::{CRON_FIELDS, with_seconds};
 use crate::test_support::At;
+
+/// The same cases as the runtime's `five_fields_are_minutes_first_with_seconds_zero`: the
+/// two copies of `with_seconds` must agree.
+#[test]
+fn five_fields_get_seconds_zero() {
+    assert_eq!(with_seconds(" */5 * * * * "), "0 */5 * * * *");
+    assert_eq!(with_seconds("0 */5 * * * *"), "0 */5 * * * *");
+    assert_eq!(
+        with_seconds("0 0 12 * * Mon-Fri 2030"),
+        "0 0 12 * * Mon-Fri 2030"
+    );
+    assert_eq!(with_seconds("@daily"), "@daily");
+}
 
 /// `#[route(every = ...)]` / `#[route(cron = ...)]`: every error at its token.
 #[test]
@@ -26,8 +40,7 @@ fn schedule_route_checks() {
         &[(
             At::Marker(1),
             &format!(
-                "invalid cron expression:\n{}\nfields: second minute hour \
-                 day-of-month month day-of-week [year], in UTC; e.g. \"0 */5 * * * *\"",
+                "invalid cron expression:\n{}\n{CRON_FIELDS}",
                 cause.to_string().trim_end()
             ),
         )],
@@ -47,7 +60,7 @@ fn schedule_route_checks() {
         r#"every = "1s", immediately = /*1*/"yes""#,
         &[(At::Marker(1), "expected boolean literal")],
     );
-    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, timeout";
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, tz, timeout";
     sched(
         r#"every = "1s", /*1*/bulk_size = 10"#,
         &[(
@@ -62,12 +75,59 @@ fn schedule_route_checks() {
             &format!("unknown argument `immediatly`; did you mean `immediately`?\n{valid}"),
         )],
     );
+    // A five-field expression is checked as the runtime reads it, with seconds = 0.
+    let bad5 = "61 * * * *";
+    let cause =
+        <::cron::Schedule as std::str::FromStr>::from_str(&format!("0 {bad5}")).unwrap_err();
+    sched(
+        &format!(r#"cron = /*1*/"{bad5}""#),
+        &[(
+            At::Marker(1),
+            &format!(
+                "invalid cron expression:\n{}\n{CRON_FIELDS}",
+                cause.to_string().trim_end()
+            ),
+        )],
+    );
+    // An unknown zone at its literal, with the name probably meant.
+    sched(
+        r#"cron = "0 9 * * *", tz = /*1*/"europe/berlin""#,
+        &[(
+            At::Marker(1),
+            "unknown time zone `europe/berlin`; did you mean `Europe/Berlin`?",
+        )],
+    );
+    sched(
+        r#"cron = "0 9 * * *", tz = /*1*/"Berlin""#,
+        &[(
+            At::Marker(1),
+            "unknown time zone `Berlin`; did you mean `Europe/Berlin`?",
+        )],
+    );
+    sched(
+        r#"cron = "0 9 * * *", tz = /*1*/"CEST+2""#,
+        &[(
+            At::Marker(1),
+            "unknown time zone `CEST+2`; use an IANA name such as \"Europe/Berlin\" or \"UTC\"",
+        )],
+    );
+    // `every` has no zone.
+    sched(
+        r#"every = "1h", /*1*/tz = "Europe/Berlin""#,
+        &[(
+            At::Marker(1),
+            "`tz` applies to `cron` routes only: `every` counts from the worker's start, in no time zone",
+        )],
+    );
     // Valid ones expand.
     for attr in [
         r#"every = "30s""#,
         r#"every = "200ms", name = "tick", max_concurrency = 2, immediately = true, timeout = "1s""#,
         r#"cron = "0 */5 * * * *""#,
         r#"cron = "0 0 12 * * Mon-Fri 2030""#,
+        r#"cron = "*/5 * * * *""#,
+        r#"cron = "30 9 * * Mon-Fri", tz = "Europe/Berlin""#,
+        r#"cron = "0 0 9 * * *", tz = "UTC""#,
     ] {
         try_expand(tokens(attr), tokens(handler))
             .unwrap_or_else(|err| panic!("`{attr}` rejected: {err}"));
