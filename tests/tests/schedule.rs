@@ -265,3 +265,56 @@ async fn cron_runs_for_real() {
         assert!(gap >= Duration::from_millis(500), "gap {gap:?} in {runs:?}");
     }
 }
+
+mod cron_in_a_zone {
+    use super::*;
+    pub static RUNS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+
+    // Kolkata is UTC+05:30: a zone whose offset is not whole hours.
+    #[route(cron = "* * * * * *", tz = "Asia/Kolkata")]
+    async fn each_second_in_kolkata() {
+        RUNS.lock().unwrap().push(Instant::now());
+    }
+}
+
+/// A cron route with a time zone runs for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_with_a_zone_runs_for_real() {
+    let worker = Running::start(
+        &format!("{}::cron_in_a_zone", module_path!()),
+        settings(&unique_prefix("cron-tz")),
+    );
+    wait_until(Duration::from_secs(6), "2 cron runs in Kolkata", || async {
+        cron_in_a_zone::RUNS.lock().unwrap().len() >= 2
+    })
+    .await;
+    worker.stop().await.unwrap();
+}
+
+mod five_fields {
+    use super::*;
+
+    #[route(cron = "30 9 * * Mon-Fri", tz = "Europe/Berlin")]
+    async fn weekday_morning() {}
+}
+
+/// A five-field expression with a zone, as the worker reads it: `--check` gives its next fire
+/// time, at 09:30:00 local time with Berlin's offset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_fields_with_a_zone_are_checked() {
+    let report = asyncworker::Worker::new(settings(&unique_prefix("cron5")))
+        .only_module(&format!("{}::five_fields", module_path!()))
+        .check()
+        .await
+        .unwrap();
+    assert!(report.is_ok(), "{report}");
+    let line = &report.items()[0].line;
+    let prefix =
+        "schedule weekday_morning: cron=\"30 9 * * Mon-Fri\" tz=Europe/Berlin, next fire at ";
+    assert!(line.starts_with(prefix), "{line}");
+    let at = &line[prefix.len()..];
+    assert!(
+        at.ends_with("T09:30:00.000+01:00") || at.ends_with("T09:30:00.000+02:00"),
+        "{line}"
+    );
+}
