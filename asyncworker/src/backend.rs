@@ -65,6 +65,12 @@ pub(crate) trait Backend: Send {
         Box::pin(async move { lines })
     }
 
+    /// `--drain`: what tells whether this backend has run out of work, or `None` if it cannot
+    /// (an HTTP server never does; it only runs alongside the drained backends).
+    fn drain_probe(&self) -> Option<Box<dyn DrainProbe>> {
+        None
+    }
+
     /// Runs until `stop`, then drains within `deadline`. An `Err` means the backend failed on
     /// its own (not because of `stop`), which stops the whole worker.
     fn run(
@@ -73,4 +79,22 @@ pub(crate) trait Backend: Send {
         stop: CancellationToken,
         deadline: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
+}
+
+/// The future [`DrainProbe::poll`] returns.
+pub(crate) type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Drained, String>> + Send + 'a>>;
+
+/// Asked repeatedly under `--drain`, while the backend runs, whether everything it consumes is
+/// done. `Err`: a route can never drain (its queue does not exist), which fails the run.
+pub(crate) trait DrainProbe: Send {
+    fn poll(&mut self) -> PollFuture<'_>;
+}
+
+/// One answer of a [`DrainProbe`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// Nothing is waiting and nothing is in flight.
+    Yes,
+    /// Still at work: what is left, for the progress log (`"route orders: 120 ready"`).
+    No(String),
 }

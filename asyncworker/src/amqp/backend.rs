@@ -305,6 +305,14 @@ impl Backend for AmqpBackend {
         Box::pin(check::check(targets.collect()))
     }
 
+    fn drain_probe(&self) -> Option<Box<dyn crate::backend::DrainProbe>> {
+        Some(Box::new(super::drained::AmqpDrain::new(
+            &self.routes,
+            #[cfg(feature = "testing")]
+            self.memory.clone(),
+        )))
+    }
+
     fn run(
         self: Box<Self>,
         app: App,

@@ -8,7 +8,8 @@
 //!   routes are prepared and run.
 //! - `consumer/`: a queue's channel, its deliveries, their settlement and the handler trait.
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
-//! - Shared broker pieces: `connection` (with its `tls`), `topology`, `retry`, `check`.
+//! - Shared broker pieces: `connection` (with its `tls`), `topology`, `retry`, `check`,
+//!   `drained` (`--drain`).
 //! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
 mod backend;
@@ -16,6 +17,7 @@ mod check;
 mod connection;
 mod consumer;
 mod def;
+mod drained;
 mod field;
 #[cfg(feature = "testing")]
 pub(crate) mod memory;

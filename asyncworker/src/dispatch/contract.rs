@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use crate::action::{Action, Mark};
@@ -72,6 +73,9 @@ pub(crate) struct DispatchConfig {
     pub(crate) timeout: Option<Duration>,
     pub(crate) actions: Actions,
     pub(crate) metrics: RouteMetrics,
+    /// Items the dispatcher took and has not settled yet (decoding, in the bucket, in a
+    /// handler call, being settled): `--drain` waits for none.
+    pub(crate) held: Arc<AtomicUsize>,
 }
 
 /// The fate of the items a handler did not mark, by how they ended.
@@ -104,6 +108,7 @@ impl DispatchConfig {
             timeout: bulk.timeout_ms.map(Duration::from_millis),
             actions,
             metrics,
+            held: Arc::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! what each call leaves behind.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -57,6 +58,7 @@ pub(crate) async fn run<Rt, Rc>(
             Some(_) = running.join_next(), if !running.is_empty() => {}
             item = rx.recv() => match item {
                 Some(inbound) => {
+                    cfg.held.fetch_add(1, Ordering::AcqRel);
                     if let Some(p) = accept(&*route, &cfg, inbound).await {
                         clock.note_buffered(1);
                         if bucket.push(p, clock.now()) {
@@ -109,6 +111,7 @@ async fn accept<Rt: Route, Rc: Receipt>(
                 "message body does not decode; it never reaches the handler"
             );
             Rc::settle_all(vec![(inbound.receipt, cfg.actions.on_decode_error)]).await;
+            cfg.held.fetch_sub(1, Ordering::AcqRel);
             None
         }
     }
@@ -169,6 +172,7 @@ async fn start_call<Rt: Route, Rc: Receipt>(
         .observe(started.elapsed().as_secs_f64());
     cfg.metrics.in_flight.dec();
     settle_outcome(&cfg, &outcome, &marks, rest).await;
+    cfg.held.fetch_sub(n, Ordering::AcqRel);
     app.clock().note_running(-1);
 }
 

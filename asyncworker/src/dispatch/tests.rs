@@ -140,6 +140,7 @@ fn cfg(bulk_size: usize, concurrency: usize) -> DispatchConfig {
             "test",
             &[Arc::from("memory")],
         ),
+        held: Arc::default(),
     }
 }
 
@@ -294,4 +295,22 @@ async fn closing_the_intake_hands_the_partial_bucket_over_and_waits() {
     }
     let log = h.close().await;
     assert_eq!(log, acks(&["1", "2", "3"]));
+}
+
+/// `--drain` reads `held`: an item counts from its arrival (the bucket included) until it is
+/// settled; an undecodable one until it is settled alone.
+#[tokio::test(start_paused = true)]
+async fn held_counts_items_until_they_are_settled() {
+    let c = cfg(3, 1);
+    let held = Arc::clone(&c.held);
+    let h = start(c, Duration::ZERO);
+    for e in ["1", "2", "oops"] {
+        h.send(e).await;
+    }
+    assert_eq!(h.settled(1).await.len(), 1, "the undecodable one, alone");
+    // Two items wait in the bucket for `bulk_flush`: held, not settled.
+    assert_eq!(held.load(Ordering::Acquire), 2);
+    assert_eq!(h.settled(3).await.len(), 3);
+    assert_eq!(held.load(Ordering::Acquire), 0);
+    h.close().await;
 }

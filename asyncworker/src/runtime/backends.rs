@@ -25,6 +25,9 @@ pub(super) const ALL: &[(&str, Prepare)] = &[
 /// in gets the feature to enable, not "unknown".
 pub(super) const KNOWN: &[&str] = &["amqp", "http", "sse", "schedule"];
 
+/// The backends `--drain` does not start: they never run out of work (a stream, a schedule).
+pub(super) const ENDLESS: &[&str] = &["sse", "schedule"];
+
 /// The names `--only` accepts.
 pub(super) fn kinds() -> Vec<&'static str> {
     ALL.iter().map(|(kind, _)| *kind).collect()

@@ -18,9 +18,13 @@ pub(super) fn usage() -> String {
     let kinds = super::backends::kinds();
     let (list, names) = (kinds.join(","), kinds.join(", "));
     format!(
-        "usage: <worker> [--only {list}] [--routes | --check] [--help]
+        "usage: <worker> [--only {list}] [--drain | --routes | --check] [--help]
 
   --only LIST  run only these backends (comma-separated: {names}); hooks still run
+  --drain      batch run: consume until every AMQP route's queues (retry queues included) are
+               empty and nothing is in flight or in a bucket, then shut down gracefully and
+               exit 0 (also ASYNCWORKER_DRAIN=true); SSE and scheduled routes are not started,
+               the HTTP server runs meanwhile; exit 1 if a route cannot run (a missing queue)
   --routes     print every registered route and hook with its source location, then exit
   --check      verify the settings and that every route would work (broker and queues, HTTP
                port, SSE servers, schedules) without running hooks or consuming anything;
@@ -45,6 +49,8 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         Err(e) => return fail(&e),
     };
     settings.only = args.only;
+    // `ASYNCWORKER_DRAIN` shapes a run only: `--routes` and `--check` still see every route.
+    settings.drain = matches!(args.mode, Mode::Run) && (args.drain || settings.drain);
     match args.mode {
         Mode::Run => run_with(settings),
         Mode::Routes => run_routes(settings),
@@ -57,6 +63,8 @@ struct Args {
     mode: Mode,
     /// `--only`: the backends to keep, if not all.
     only: Option<Vec<String>>,
+    /// `--drain`: run until the queues are empty.
+    drain: bool,
 }
 
 /// What the worker binary does.
@@ -72,7 +80,7 @@ enum Mode {
 /// The flags, or the exit code to leave with at once: `--help` (0, the usage printed on
 /// stdout) or bad usage (2, the error and the usage on stderr).
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> {
-    let (mut routes, mut check, mut only) = (false, false, None);
+    let (mut routes, mut check, mut drain, mut only) = (false, false, false, None);
     while let Some(arg) = args.next() {
         let only_value = match arg.as_str() {
             "--only" => Some(args.next().unwrap_or_default()),
@@ -85,6 +93,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
         match arg.as_str() {
             "--routes" => routes = true,
             "--check" => check = true,
+            "--drain" => drain = true,
             "--help" | "-h" => {
                 println!("{}", usage());
                 return Err(ExitCode::SUCCESS);
@@ -92,13 +101,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
             other => return Err(usage_error(&format!("unknown argument `{other}`"))),
         }
     }
+    if drain && (routes || check) {
+        return Err(usage_error(
+            "--drain runs the worker; it cannot be combined with --routes or --check",
+        ));
+    }
     let mode = match (routes, check) {
         (true, true) => return Err(usage_error("--routes and --check cannot be combined")),
         (true, false) => Mode::Routes,
         (false, true) => Mode::Check,
         (false, false) => Mode::Run,
     };
-    Ok(Args { mode, only })
+    Ok(Args { mode, only, drain })
 }
 
 /// `amqp,http` → the backend names, refusing unknown or empty ones.

@@ -7,6 +7,7 @@
 mod backends;
 mod check;
 mod cli;
+mod drain;
 mod error;
 mod logging;
 mod signal;

@@ -7,9 +7,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::check::{self, CheckReport};
+use super::drain;
 use super::error::WorkerError;
 use crate::app::App;
-use crate::backend::{Backend, StateNeed};
+use crate::backend::{Backend, DrainProbe, StateNeed};
 use crate::hooks::Hooks;
 use crate::registry::RouteProblem;
 use crate::registry::{Filter, NO_ROUTES};
@@ -103,12 +104,20 @@ impl Worker {
 
     /// Runs until `stop` is cancelled (or a handler calls [`App::shutdown`]), then shuts down
     /// gracefully. Returns an error if the worker could not start or a backend failed.
+    ///
+    /// With [`Settings::drain`] (`--drain`) it also stops, the same way, once every AMQP
+    /// route's queues are empty and nothing is in flight; SSE and scheduled routes are not
+    /// started, and a worker without AMQP routes is an error.
     pub async fn run(self, stop: CancellationToken) -> Result<(), WorkerError> {
         let filter = Filter::module(self.module.as_deref());
         let registry = Hooks::collect(&filter);
         let deadline = self.settings.shutdown_timeout;
         let app = self.app;
         let backends = prepare_backends(&filter, &app)?;
+        let probes = match self.settings.drain {
+            true => Some(drain::probes(&backends)?),
+            false => None,
+        };
         for line in backends.iter().flat_map(|b| b.describe()) {
             tracing::info!("route {line}");
         }
@@ -119,7 +128,7 @@ impl Worker {
             run_shutdown_hooks(&registry, &app, deadline).await;
             return Err(e);
         }
-        let failure = run_backends(backends, &app, &stop, deadline).await;
+        let failure = run_backends(backends, probes, &app, &stop, deadline).await;
         finish(&registry, &app, deadline).await;
         failure.map_or(Ok(()), |f| Err(WorkerError::Backend(f)))
     }
@@ -172,11 +181,13 @@ fn missing_state(needs: Vec<StateNeed>, app: &App) -> Vec<RouteProblem> {
 /// What [`tokio::task::JoinSet`] gives back for one backend: its kind and how its run ended.
 type Ended = (&'static str, Result<(), String>);
 
-/// Runs every backend until `stop`, [`App::shutdown`] or the first backend that ends on its
-/// own; then stops them all and waits for them to drain. Returns why a backend ended, if one
-/// did: that is a failure of the whole worker.
+/// Runs every backend until `stop`, [`App::shutdown`], the first backend that ends on its
+/// own, or (with `probes`, under `--drain`) the end of the work; then stops them all and waits
+/// for them to drain. Returns why a backend ended, or why the drain cannot finish, if so: that
+/// is a failure of the whole worker.
 async fn run_backends(
     backends: Vec<Box<dyn Backend>>,
+    probes: Option<Vec<Box<dyn DrainProbe>>>,
     app: &App,
     stop: &CancellationToken,
     deadline: Duration,
@@ -191,7 +202,7 @@ async fn run_backends(
     app.health().set_started(true);
     crate::observe::notify::notify("READY=1");
     tracing::info!("worker started");
-    let failure = first_end(&mut running, stop, &token).await;
+    let failure = first_end(&mut running, probes, stop, &token).await;
     if let Some(f) = &failure {
         tracing::error!("{f}; shutting down");
     }
@@ -206,16 +217,24 @@ async fn run_backends(
     failure
 }
 
-/// Waits for `stop`, the app's own shutdown, or a backend that ends first; only the last is a
-/// failure, described.
+/// Waits for `stop`, the app's own shutdown, the end of a drain, or a backend that ends
+/// first; a backend that ends and a drain that cannot finish are failures, described.
 async fn first_end(
     running: &mut JoinSet<Ended>,
+    probes: Option<Vec<Box<dyn DrainProbe>>>,
     stop: &CancellationToken,
     token: &CancellationToken,
 ) -> Option<String> {
+    let drained = async {
+        match probes {
+            Some(probes) => drain::until_drained(probes).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         () = stop.cancelled() => None,
         () = token.cancelled() => None,
+        result = drained => result.err().map(|e| format!("--drain cannot finish: {e}")),
         Some(ended) = running.join_next() => Some(match ended {
             Ok((kind, Ok(()))) => format!("the {kind} backend stopped on its own"),
             Ok((kind, Err(e))) => format!("the {kind} backend failed: {e}"),
@@ -252,10 +271,17 @@ pub(crate) fn prepare_each(
     let mut problems = Vec::new();
     let mut backends = Vec::new();
     let only = app.settings().only.clone();
+    let drain = app.settings().drain;
     for &(kind, prepare) in super::backends::ALL {
         // A backend left out is not even prepared: it registers no readiness part, opens
         // nothing and is not listed.
         if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind)) {
+            continue;
+        }
+        if drain && super::backends::ENDLESS.contains(&kind) {
+            tracing::info!(
+                "--drain: {kind} routes, if any, are not started: they never run out of work"
+            );
             continue;
         }
         match prepare(filter, app, lookup) {

@@ -185,6 +185,13 @@ const VARS: &[Var] = &[
         expected: "a duration such as \"30s\" or \"500ms\"",
     },
     Var {
+        name: "ASYNCWORKER_DRAIN",
+        key: "drain",
+        given: |o| text(o.drain),
+        set: |s, v| parse_bool(v).map(|b| s.drain = b),
+        expected: "true or false",
+    },
+    Var {
         name: "ASYNCWORKER_LOG",
         key: "log",
         given: |o| text(o.log),

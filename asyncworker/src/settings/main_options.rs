@@ -58,6 +58,8 @@ pub struct MainOptions {
     /// `ASYNCWORKER_AMQP_PUBLISH_TIMEOUT`: how long a publish may wait for a connection and
     /// its confirm, e.g. `"30s"`.
     pub amqp_publish_timeout: Option<&'static str>,
+    /// `ASYNCWORKER_DRAIN`: run as `--drain` does, until the AMQP queues are empty.
+    pub drain: Option<bool>,
     /// `ASYNCWORKER_LOG`: a tracing filter such as `"info,asyncworker=debug"`.
     pub log: Option<&'static str>,
     /// `ASYNCWORKER_LOG_FORMAT`: `"pretty"` or `"json"`.
@@ -90,6 +92,7 @@ impl MainOptions {
         sse_tls_ca_file: None,
         shutdown_timeout: None,
         amqp_publish_timeout: None,
+        drain: None,
         log: None,
         log_format: None,
         init_tracing: None,

@@ -70,6 +70,10 @@ pub struct Settings {
     /// The backends to run (`amqp`, `http`, `sse`); `None` runs all. Set by `--only`, so one
     /// codebase can be deployed as separate consumer and API processes.
     pub only: Option<Vec<String>>,
+    /// Batch run (`--drain`, `ASYNCWORKER_DRAIN=true`): consume until every AMQP route's queues
+    /// are empty and nothing is in flight, then stop and exit 0. SSE and scheduled routes are
+    /// not started (they never run out of work); the HTTP server runs meanwhile.
+    pub drain: bool,
     /// Per-route overrides set in code, keyed by route name. The environment offers the same
     /// as `ASYNCWORKER_ROUTE_<NAME>_<OPTION>` (e.g. `ASYNCWORKER_ROUTE_DRAIN_BULK_SIZE=500`);
     /// values set here win over it.
@@ -114,6 +118,7 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             init_tracing: true,
             only: None,
+            drain: false,
             routes: std::collections::BTreeMap::new(),
             amqp_connections: std::collections::BTreeMap::new(),
             amqp_publish_timeout: Duration::from_secs(30),

@@ -1,0 +1,157 @@
+//! `--drain` for AMQP routes: a route is drained when its consumers are attached, every queue a
+//! message can come back from (the route's queues and their retry queues, not the parking
+//! queue) has no ready message, and its dispatcher holds nothing unsettled.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio_util::sync::CancellationToken;
+
+use super::backend::Prepared;
+use super::connection::ConnectionManager;
+use super::topology::{QueueSpec, inspect};
+use crate::backend::{DrainProbe, Drained, PollFuture};
+
+/// What the probe looks at for one route.
+struct RouteWatch {
+    route: Arc<str>,
+    connection: Arc<ConnectionManager>,
+    /// The queues to find empty, and whether the route declares them (a missing one will be
+    /// declared by its consumer; otherwise it is an error).
+    queues: Vec<(QueueSpec, bool)>,
+    /// Each consumer's queue and readiness (attached to it).
+    consumers: Vec<(Arc<str>, Arc<AtomicBool>)>,
+    held: Arc<AtomicUsize>,
+}
+
+/// What the broker says of one queue.
+enum Count {
+    Ready(u64),
+    Missing,
+    /// It could not be asked now (the consumers reconnect meanwhile): work may be left.
+    Unknown(String),
+}
+
+/// The probe of an AMQP backend.
+pub(crate) struct AmqpDrain {
+    routes: Vec<RouteWatch>,
+    /// Under the testing harness: ready messages are counted in the in-memory broker.
+    #[cfg(feature = "testing")]
+    memory: Option<Arc<super::memory::MemoryBroker>>,
+}
+
+/// Whether a message in `q` can still reach the handler: a parking queue's messages never do.
+fn comes_back(q: &QueueSpec) -> bool {
+    q.role != "dead-letter queue"
+}
+
+impl AmqpDrain {
+    pub(crate) fn new(
+        routes: &[Prepared],
+        #[cfg(feature = "testing")] memory: Option<Arc<super::memory::MemoryBroker>>,
+    ) -> AmqpDrain {
+        let routes = routes
+            .iter()
+            .map(|r| {
+                let mut queues: Vec<(QueueSpec, bool)> = Vec::new();
+                for t in &r.topologies {
+                    for q in t.queues.iter().filter(|q| comes_back(q)) {
+                        if !queues.iter().any(|(seen, _)| seen.name == q.name) {
+                            queues.push((q.clone(), t.declare));
+                        }
+                    }
+                }
+                RouteWatch {
+                    route: Arc::clone(&r.cfg.route),
+                    connection: Arc::clone(&r.connection),
+                    queues,
+                    consumers: r
+                        .queues
+                        .iter()
+                        .cloned()
+                        .zip(r.ready.iter().cloned())
+                        .collect(),
+                    held: Arc::clone(&r.cfg.held),
+                }
+            })
+            .collect();
+        AmqpDrain {
+            routes,
+            #[cfg(feature = "testing")]
+            memory,
+        }
+    }
+
+    /// The first route with work left, described; `Err` if a queue that is not declared does
+    /// not exist.
+    async fn poll_all(&self) -> Result<Drained, String> {
+        for r in &self.routes {
+            if let Drained::No(what) = self.poll_route(r).await? {
+                return Ok(Drained::No(format!("route {}: {what}", r.route)));
+            }
+        }
+        Ok(Drained::Yes)
+    }
+
+    /// Held items are read before and after the queues are counted: a message on its way
+    /// from the broker to the dispatcher meanwhile is seen in one of the three.
+    async fn poll_route(&self, r: &RouteWatch) -> Result<Drained, String> {
+        let in_flight = || match r.held.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(format!("{n} messages in flight")),
+        };
+        if let Some(left) = in_flight() {
+            return Ok(Drained::No(left));
+        }
+        let mut left = None;
+        for (q, declared) in &r.queues {
+            let (role, name) = (q.role, &q.name);
+            let what = match self.count(r, name).await {
+                Count::Ready(0) => continue,
+                Count::Ready(n) => format!("{n} ready in {role} `{name}`"),
+                Count::Missing if *declared => format!("{role} `{name}` not declared yet"),
+                Count::Missing => return Err(missing(r, q)),
+                Count::Unknown(e) => format!("cannot count {role} `{name}`: {e}"),
+            };
+            left.get_or_insert(what);
+        }
+        let detached = r.consumers.iter().find(|(_, a)| !a.load(Ordering::Acquire));
+        let left = left
+            .or_else(|| detached.map(|(q, _)| format!("consumer of `{q}` not attached")))
+            .or_else(in_flight);
+        Ok(left.map_or(Drained::Yes, Drained::No))
+    }
+
+    /// What the broker (or, under the harness, the in-memory broker) says of `queue`.
+    async fn count(&self, r: &RouteWatch, queue: &str) -> Count {
+        #[cfg(feature = "testing")]
+        if let Some(broker) = &self.memory {
+            return broker
+                .ready(queue)
+                .map_or(Count::Missing, |m| Count::Ready(m.len() as u64));
+        }
+        // Never cancelled: the run's own stop ends the whole drain instead.
+        let Some(conn) = r.connection.get(&CancellationToken::new()).await else {
+            return Count::Unknown("no connection".into());
+        };
+        match inspect(&conn, queue).await {
+            Ok(Some((ready, _))) => Count::Ready(u64::from(ready)),
+            Ok(None) => Count::Missing,
+            Err(e) => Count::Unknown(e),
+        }
+    }
+}
+
+/// The error of a route whose queue does not exist and is not declared.
+fn missing(r: &RouteWatch, q: &QueueSpec) -> String {
+    format!(
+        "route `{}`: {} `{}` does not exist (create it, or set declare = true)",
+        r.route, q.role, q.name
+    )
+}
+
+impl DrainProbe for AmqpDrain {
+    fn poll(&mut self) -> PollFuture<'_> {
+        Box::pin(self.poll_all())
+    }
+}
