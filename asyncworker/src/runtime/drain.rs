@@ -22,9 +22,13 @@ pub(super) fn probes(
     let probes: Vec<_> = backends.iter().filter_map(|b| b.drain_probe()).collect();
     if probes.is_empty() {
         let kinds: Vec<&str> = backends.iter().map(|b| b.kind()).collect();
+        let has = match kinds.is_empty() {
+            true => "no other route runs: SSE and scheduled routes are not started by --drain"
+                .to_owned(),
+            false => format!("it has: {}", kinds.join(", ")),
+        };
         return Err(WorkerError::Routes(vec![RouteProblem::worker(format!(
-            "--drain consumes AMQP routes until their queues are empty, but this worker runs none (it has: {})",
-            kinds.join(", ")
+            "--drain consumes AMQP routes until their queues are empty, but this worker runs none ({has})"
         ))]));
     }
     Ok(probes)

@@ -255,7 +255,8 @@ pub(crate) async fn finish(registry: &Hooks, app: &App, deadline: Duration) {
 fn prepare_backends(filter: &Filter, app: &App) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
     let lookup = |k: &str| std::env::var(k).ok();
     let backends = prepare_each(filter, app, &lookup)?;
-    if backends.iter().all(|b| b.describe().is_empty()) {
+    // Under `--drain`, a worker left with no route gets the drain's own, clearer error.
+    if !app.settings().drain && backends.iter().all(|b| b.describe().is_empty()) {
         return Err(WorkerError::Routes(vec![RouteProblem::worker(NO_ROUTES)]));
     }
     Ok(backends)

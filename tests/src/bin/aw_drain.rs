@@ -1,0 +1,27 @@
+//! A worker for the `--drain` tests: an AMQP route on `jobs` (behind
+//! `ASYNCWORKER_AMQP_QUEUE_PREFIX`) with bulks of up to 100 flushed after 500 ms, printing
+//! `HANDLED <id>` per message and `BULK <size>` per call; a schedule printing `TICK` (which
+//! `--drain` does not start); and a shutdown hook printing `SHUTDOWN HOOK`.
+
+use asyncworker::prelude::*;
+use asyncworker_tests::Job;
+
+#[route(amqp = ["jobs"], bulk_size = 100, bulk_flush = "500ms")]
+async fn jobs(messages: Vec<Message<Job>>) {
+    println!("BULK {}", messages.len());
+    for m in &messages {
+        println!("HANDLED {}", m.body().id);
+    }
+}
+
+#[route(every = "50ms", immediately = true)]
+async fn tick() {
+    println!("TICK");
+}
+
+#[on_shutdown]
+async fn bye(_app: &App) {
+    println!("SHUTDOWN HOOK");
+}
+
+asyncworker::main!();
