@@ -19,11 +19,28 @@ fn worker(prefix: &str, args: &[&str]) -> Proc {
     Proc::spawn(cmd)
 }
 
+/// Deletes `jobs` and the queues the worker declared (its `flaky` route's), each on a
+/// channel of its own: deleting one that was never made closes the channel.
+async fn cleanup(broker: &Broker, prefix: &str) {
+    for q in ["flaky", "flaky.retry", "jobs"] {
+        let channel = broker.conn.create_channel().await.expect("channel");
+        let name = format!("{prefix}{q}");
+        let _ = channel
+            .queue_delete(name.as_str().into(), Default::default())
+            .await;
+    }
+}
+
 /// How often each id was handled, from the worker's `HANDLED <id>` lines.
 fn handled(proc: &Proc) -> HashMap<u64, u32> {
+    lines_by_id(proc, "HANDLED ")
+}
+
+/// How often each id's line starting with `prefix` was printed.
+fn lines_by_id(proc: &Proc, prefix: &str) -> HashMap<u64, u32> {
     let mut counts = HashMap::new();
     for line in proc.stdout() {
-        if let Some(id) = line.strip_prefix("HANDLED ") {
+        if let Some(id) = line.strip_prefix(prefix) {
             *counts.entry(id.parse().expect("id")).or_default() += 1;
         }
     }
@@ -70,7 +87,36 @@ async fn drains_5000_messages_then_exits_0_with_each_handled_once() {
     // The graceful end: the shutdown hook ran; the schedule was never started.
     assert!(printed(&proc, "SHUTDOWN HOOK"), "{:?}", proc.stdout());
     assert!(!printed(&proc, "TICK"), "--drain started the schedule");
-    broker.delete(&queue).await;
+    cleanup(&broker, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_waiting_in_a_retry_queue_is_waited_for() {
+    let prefix = unique_prefix("drain-retry");
+    let broker = Broker::connect().await;
+    broker.declare(&format!("{prefix}jobs")).await;
+    // A first run declares `flaky` and its retry queue (the route's own arguments) and, with
+    // nothing to do, ends.
+    let flaky = format!("{prefix}flaky");
+    let mut first = worker(&prefix, &["--drain"]);
+    assert_eq!(
+        first.wait(EXIT_WITHIN).await.code(),
+        Some(0),
+        "{}",
+        first.stderr()
+    );
+    broker.publish_json(&flaky, &Job::many(5)).await;
+    let mut proc = worker(&prefix, &["--drain"]);
+    let status = proc.wait(EXIT_WITHIN).await;
+    assert_eq!(status.code(), Some(0), "stderr: {}", proc.stderr());
+    // Each failed once, waited in the retry queue while the main queue was empty, came back
+    // and succeeded before the worker stopped.
+    let succeeded = lines_by_id(&proc, "FLAKY ");
+    assert_eq!(succeeded.len(), 5, "{:?}", proc.stdout());
+    assert!(succeeded.values().all(|c| *c == 1), "{succeeded:?}");
+    assert_eq!(broker.ready(&flaky).await, 0);
+    assert_eq!(broker.ready(&format!("{flaky}.retry")).await, 0);
+    cleanup(&broker, &prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,7 +138,7 @@ async fn an_empty_queue_exits_at_once() {
     assert_eq!(status.code(), Some(0), "stderr: {}", proc.stderr());
     assert!(handled(&proc).is_empty());
     assert!(printed(&proc, "SHUTDOWN HOOK"), "{:?}", proc.stdout());
-    broker.delete(&queue).await;
+    cleanup(&broker, &prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +171,7 @@ async fn a_partial_bucket_is_flushed_before_the_exit() {
         .expect("the drained line");
     assert!(bulk_at < drained_at, "{lines:?}");
     assert_eq!(broker.ready(&queue).await, 0);
-    broker.delete(&queue).await;
+    cleanup(&broker, &prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,6 +187,7 @@ async fn a_missing_queue_fails_the_drain() {
         )),
         "{stderr}"
     );
+    cleanup(&Broker::connect().await, &prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

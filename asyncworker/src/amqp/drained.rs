@@ -103,6 +103,13 @@ impl AmqpDrain {
         if let Some(left) = in_flight() {
             return Ok(Drained::No(left));
         }
+        let detached = r.consumers.iter().find(|(_, a)| !a.load(Ordering::Acquire));
+        let detached = detached.map(|(q, _)| format!("consumer of `{q}` not attached"));
+        // A route that declares its queues has them once its consumers are attached: asking
+        // before would only make the broker close the channel of the passive declare.
+        if detached.is_some() && r.queues.iter().all(|(_, declared)| *declared) {
+            return Ok(Drained::No(detached.unwrap_or_default()));
+        }
         let mut left = None;
         for (q, declared) in &r.queues {
             let (role, name) = (q.role, &q.name);
@@ -115,10 +122,7 @@ impl AmqpDrain {
             };
             left.get_or_insert(what);
         }
-        let detached = r.consumers.iter().find(|(_, a)| !a.load(Ordering::Acquire));
-        let left = left
-            .or_else(|| detached.map(|(q, _)| format!("consumer of `{q}` not attached")))
-            .or_else(in_flight);
+        let left = left.or(detached).or_else(in_flight);
         Ok(left.map_or(Drained::Yes, Drained::No))
     }
 
