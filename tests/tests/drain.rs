@@ -220,3 +220,26 @@ async fn help_documents_drain_and_it_is_refused_with_check() {
             .contains("--drain runs the worker; it cannot be combined with --routes or --check")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_cannot_attach_fails_the_drain() {
+    let prefix = unique_prefix("drain-mismatch");
+    let broker = Broker::connect().await;
+    broker.declare(&format!("{prefix}jobs")).await;
+    // `flaky` exists with an argument its route does not declare: the broker refuses the
+    // route's declare (406), so its consumer never attaches.
+    let mut args = lapin::types::FieldTable::default();
+    args.insert("x-max-length".into(), lapin::types::AMQPValue::LongLongInt(10));
+    broker.declare_with(&format!("{prefix}flaky"), args).await;
+    let mut proc = worker(&prefix, &["--drain"]);
+    let status = proc.wait(EXIT_WITHIN).await;
+    assert_eq!(status.code(), Some(1), "stdout: {:?}", proc.stdout());
+    let stderr = proc.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "--drain cannot finish: route `flaky`: the consumer of `{prefix}flaky` has not attached within 30s"
+        )),
+        "{stderr}"
+    );
+    cleanup(&broker, &prefix).await;
+}

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -19,9 +20,17 @@ struct RouteWatch {
     /// The queues to find empty, and whether the route declares them (a missing one will be
     /// declared by its consumer; otherwise it is an error).
     queues: Vec<(QueueSpec, bool)>,
-    /// Each consumer's queue and readiness (attached to it).
-    consumers: Vec<(Arc<str>, Arc<AtomicBool>)>,
+    consumers: Vec<Consumer>,
     held: Arc<AtomicUsize>,
+}
+
+/// One consumer of a route, as the probe sees it.
+struct Consumer {
+    queue: Arc<str>,
+    /// Its readiness: attached to its queue now.
+    attached: Arc<AtomicBool>,
+    /// Whether it was ever seen attached.
+    ever: bool,
 }
 
 /// What the broker says of one queue.
@@ -32,9 +41,16 @@ enum Count {
     Unknown(String),
 }
 
+/// How long a consumer may take to attach the first time: one that cannot (a queue declared
+/// elsewhere with other arguments, a broker that refuses us) fails the drain instead of
+/// holding it forever. Later detachments (a broker restart mid-run) are waited out.
+const ATTACH_LIMIT: Duration = Duration::from_secs(30);
+
 /// The probe of an AMQP backend.
 pub(crate) struct AmqpDrain {
     routes: Vec<RouteWatch>,
+    /// The first poll: when the consumers' time to attach started.
+    since: Option<Instant>,
     /// Under the testing harness: ready messages are counted in the in-memory broker.
     #[cfg(feature = "testing")]
     memory: Option<Arc<super::memory::MemoryBroker>>,
@@ -68,8 +84,12 @@ impl AmqpDrain {
                     consumers: r
                         .queues
                         .iter()
-                        .cloned()
-                        .zip(r.ready.iter().cloned())
+                        .zip(&r.ready)
+                        .map(|(q, ready)| Consumer {
+                            queue: Arc::clone(q),
+                            attached: Arc::clone(ready),
+                            ever: false,
+                        })
                         .collect(),
                     held: Arc::clone(&r.cfg.held),
                 }
@@ -77,9 +97,27 @@ impl AmqpDrain {
             .collect();
         AmqpDrain {
             routes,
+            since: None,
             #[cfg(feature = "testing")]
             memory,
         }
+    }
+
+    /// `Err` once a consumer has not attached within [`ATTACH_LIMIT`] of the first poll.
+    fn never_attached(&mut self) -> Result<(), String> {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        for r in &mut self.routes {
+            for c in &mut r.consumers {
+                c.ever |= c.attached.load(Ordering::Acquire);
+                if !c.ever && since.elapsed() > ATTACH_LIMIT {
+                    return Err(format!(
+                        "route `{}`: the consumer of `{}` has not attached within {ATTACH_LIMIT:?} (the log above says why)",
+                        r.route, c.queue
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The first route with work left, described; `Err` if a queue that is not declared does
@@ -103,8 +141,11 @@ impl AmqpDrain {
         if let Some(left) = in_flight() {
             return Ok(Drained::No(left));
         }
-        let detached = r.consumers.iter().find(|(_, a)| !a.load(Ordering::Acquire));
-        let detached = detached.map(|(q, _)| format!("consumer of `{q}` not attached"));
+        let detached = r
+            .consumers
+            .iter()
+            .find(|c| !c.attached.load(Ordering::Acquire));
+        let detached = detached.map(|c| format!("consumer of `{}` not attached", c.queue));
         // A route that declares its queues has them once its consumers are attached: asking
         // before would only make the broker close the channel of the passive declare.
         if detached.is_some() && r.queues.iter().all(|(_, declared)| *declared) {
@@ -156,6 +197,9 @@ fn missing(r: &RouteWatch, q: &QueueSpec) -> String {
 
 impl DrainProbe for AmqpDrain {
     fn poll(&mut self) -> PollFuture<'_> {
-        Box::pin(self.poll_all())
+        Box::pin(async move {
+            self.never_attached()?;
+            self.poll_all().await
+        })
     }
 }
