@@ -10,13 +10,18 @@ use asyncworker_tests::{Broker, Job, Proc, unique_prefix};
 
 /// The `--drain` worker on `<prefix>jobs`, with `args`.
 fn worker(prefix: &str, args: &[&str]) -> Proc {
+    Proc::spawn(command(prefix, args))
+}
+
+/// The worker's command line, for a test to add to.
+fn command(prefix: &str, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aw_drain"));
     cmd.args(args)
         .env("ASYNCWORKER_AMQP_QUEUE_PREFIX", prefix)
         .env("ASYNCWORKER_LOG", "info")
         .env("ASYNCWORKER_LOG_FORMAT", "json")
         .env("ASYNCWORKER_SHUTDOWN_TIMEOUT", "10s");
-    Proc::spawn(cmd)
+    cmd
 }
 
 /// Deletes `jobs` and the queues the worker declared (its `flaky` route's), each on a
@@ -71,9 +76,17 @@ async fn drains_5000_messages_then_exits_0_with_each_handled_once() {
     broker.declare(&queue).await;
     broker.publish_json(&queue, &Job::many(N)).await;
 
-    let mut proc = worker(&prefix, &["--drain"]);
+    // With the HTTP server on (any free port): it serves health and metrics meanwhile.
+    let mut cmd = command(&prefix, &["--drain"]);
+    cmd.env("ASYNCWORKER_HTTP_PORT", "0");
+    let mut proc = Proc::spawn(cmd);
     let status = proc.wait(EXIT_WITHIN).await;
     assert_eq!(status.code(), Some(0), "stderr: {}", proc.stderr());
+    let lines = proc.stdout();
+    assert!(
+        lines.iter().any(|l| l.contains("listening on http://")),
+        "the HTTP server did not run: {lines:?}"
+    );
 
     let counts = handled(&proc);
     let missing: Vec<u64> = (0..N).filter(|id| !counts.contains_key(id)).collect();
@@ -229,7 +242,10 @@ async fn a_consumer_that_cannot_attach_fails_the_drain() {
     // `flaky` exists with an argument its route does not declare: the broker refuses the
     // route's declare (406), so its consumer never attaches.
     let mut args = lapin::types::FieldTable::default();
-    args.insert("x-max-length".into(), lapin::types::AMQPValue::LongLongInt(10));
+    args.insert(
+        "x-max-length".into(),
+        lapin::types::AMQPValue::LongLongInt(10),
+    );
     broker.declare_with(&format!("{prefix}flaky"), args).await;
     let mut proc = worker(&prefix, &["--drain"]);
     let status = proc.wait(EXIT_WITHIN).await;
