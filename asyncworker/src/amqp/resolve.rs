@@ -93,6 +93,7 @@ impl Resolved {
                     (o.retries > 0).then_some((retry_queue.as_str(), o.retry_delay_ms)),
                     self.dead_letter.as_deref(),
                 )
+                .shaped(&o.topology, self.dead_letter.as_deref())
             })
             .collect()
     }
@@ -135,6 +136,9 @@ impl Resolved {
                 " declare=true queue_type={}",
                 o.queue_type.as_str()
             ));
+        }
+        for (exchange, key) in o.topology.bind {
+            s.push_str(&format!(" bind={exchange}:{key}"));
         }
         s.push_str(&format!("  ({})", self.def.location()));
         s
