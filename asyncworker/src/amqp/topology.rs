@@ -410,4 +410,83 @@ mod tests {
         assert_eq!(t.queues.len(), 1);
         assert!(t.queues[0].arguments.inner().is_empty());
     }
+
+    #[test]
+    fn declared_main_queues_get_their_arguments_and_bindings() {
+        let options = TopologyOptions {
+            bind: &[
+                ("shop", "order.*"),
+                ("shop", "invoice.paid"),
+                ("amq.topic", "#"),
+            ],
+            max_length: Some(100),
+            overflow: Some("reject-publish"),
+            message_ttl_ms: Some(30_000),
+            delivery_limit: Some(5),
+            single_active: true,
+            ..TopologyOptions::DEFAULT
+        };
+        let t = Topology::new(
+            "orders",
+            QueueType::Quorum,
+            true,
+            None,
+            Some("orders.parking"),
+        )
+        .shaped(&options, Some("orders.parking"));
+        let main = t.queues[0].arguments.inner();
+        assert_eq!(main.get("x-max-length"), Some(&int(100)));
+        assert_eq!(main.get("x-overflow"), Some(&long("reject-publish")));
+        assert_eq!(main.get("x-message-ttl"), Some(&int(30_000)));
+        assert_eq!(main.get("x-delivery-limit"), Some(&int(5)));
+        assert_eq!(
+            main.get("x-single-active-consumer"),
+            Some(&AMQPValue::Boolean(true))
+        );
+        assert_eq!(main.get("x-dead-letter-exchange"), Some(&long("")));
+        assert_eq!(
+            main.get("x-dead-letter-routing-key"),
+            Some(&long("orders.parking"))
+        );
+        // The parking queue keeps only its type.
+        assert_eq!(t.queues[1].arguments.inner().len(), 1);
+        // One declaration per exchange; `amq.*` ones exist already.
+        assert_eq!(
+            t.exchanges,
+            [ExchangeSpec {
+                name: "shop".into(),
+                kind: "topic"
+            }]
+        );
+        let keys: Vec<&str> = t.bindings.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(keys, ["order.*", "invoice.paid", "#"]);
+    }
+
+    #[test]
+    fn a_route_that_does_not_declare_gets_nothing_more() {
+        let options = TopologyOptions {
+            bind: &[("shop", "#")],
+            max_length: Some(1),
+            ..TopologyOptions::DEFAULT
+        };
+        let t = Topology::new("jobs", QueueType::Classic, false, None, Some("parking"))
+            .shaped(&options, Some("parking"));
+        assert!(t.queues[0].arguments.inner().is_empty());
+        assert!(t.exchanges.is_empty() && t.bindings.is_empty());
+    }
+
+    #[test]
+    fn header_bindings_carry_their_arguments() {
+        let options = TopologyOptions {
+            bind: &[("docs", "")],
+            exchange_type: "headers",
+            bind_headers: &[("x-match", "any"), ("kind", "order")],
+            ..TopologyOptions::DEFAULT
+        };
+        let t = Topology::new("q", QueueType::Classic, true, None, None).shaped(&options, None);
+        let args = t.bindings[0].arguments.inner();
+        assert_eq!(args.get("x-match"), Some(&long("any")));
+        assert_eq!(args.get("kind"), Some(&long("order")));
+        assert!(!t.queues[0].arguments.contains_key("x-dead-letter-exchange"));
+    }
 }

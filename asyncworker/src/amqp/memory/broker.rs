@@ -741,4 +741,50 @@ mod tests {
         assert!(again.message.redelivered);
         assert_eq!(count(&again), None);
     }
+
+    /// A broker with `queue` (declared with `x-max-length = 2` and `overflow`, dead-lettering
+    /// to `parking`) and no consumer; publishes 1, 2, 3.
+    fn full(overflow: &str) -> Arc<MemoryBroker> {
+        let broker = MemoryBroker::start(Arc::new(VirtualClock::default()));
+        broker
+            .declare_queue("parking", &FieldTable::default(), true)
+            .unwrap();
+        let mut args = FieldTable::default();
+        args.insert("x-max-length".into(), AMQPValue::LongLongInt(2));
+        args.insert("x-overflow".into(), AMQPValue::LongString(overflow.into()));
+        let dlx = AMQPValue::LongString("".into());
+        args.insert("x-dead-letter-exchange".into(), dlx);
+        let key = AMQPValue::LongString("parking".into());
+        args.insert("x-dead-letter-routing-key".into(), key);
+        broker.declare_queue("q", &args, true).unwrap();
+        for body in [b"1", b"2", b"3"] {
+            let body = bytes::Bytes::copy_from_slice(body);
+            let properties = BasicProperties::default();
+            broker
+                .publish("", "q", properties, body, false, false)
+                .unwrap();
+        }
+        broker
+    }
+
+    fn bodies(broker: &MemoryBroker, queue: &str) -> Vec<String> {
+        let ready = broker.ready(queue).unwrap();
+        ready
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_overflows_as_x_overflow_says() {
+        let b = full("drop-head");
+        assert_eq!(bodies(&b, "q"), ["2", "3"]);
+        assert_eq!(bodies(&b, "parking"), ["1"]);
+        let b = full("reject-publish");
+        assert_eq!(bodies(&b, "q"), ["1", "2"]);
+        assert!(bodies(&b, "parking").is_empty());
+        let b = full("reject-publish-dlx");
+        assert_eq!(bodies(&b, "q"), ["1", "2"]);
+        assert_eq!(bodies(&b, "parking"), ["3"]);
+    }
 }
