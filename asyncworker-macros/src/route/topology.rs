@@ -195,7 +195,9 @@ fn bind_headers_arg(
             out.push(pair);
         }
     }
-    if out.iter().all(|(k, _)| k == "x-match") && !arg.value.items.is_empty() {
+    // Only when every item parsed: a malformed one was reported already.
+    let complete = out.len() == arg.value.items.len();
+    if complete && out.iter().all(|(k, _)| k == "x-match") {
         errors.push(syn::Error::new(
             arg.value.bracket.span.join(),
             "`bind_headers` needs at least one `\"name=value\"` to match",
