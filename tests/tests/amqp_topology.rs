@@ -216,7 +216,7 @@ mod rejecting {
     #[route(amqp = ["jobs"], declare = true, dead_letter = "jobs.parking")]
     async fn rejecting(m: Message<Job>) {
         SEEN.call(&[m.body().id]);
-        if m.body().id % 2 == 0 {
+        if m.body().id.is_multiple_of(2) {
             m.reject();
         }
     }

@@ -444,13 +444,14 @@ mod capped {
 async fn mismatched_queue_arguments_fail_the_start_in_the_same_words() {
     let mut args = FieldTable::default();
     args.insert("x-max-length".into(), AMQPValue::LongLongInt(10));
-    let err = TestWorker::builder()
+    let started = TestWorker::builder()
         .only_module("testing_harness::capped")
         .declare_queue("tp.capped", args)
         .start()
-        .await
-        .err()
-        .expect("the start fails");
+        .await;
+    let Err(err) = started else {
+        panic!("the start must fail");
+    };
     let expected = "queue `tp.capped` exists on the broker with x-max-length = 10, but the route \
                     declares it without x-max-length: delete the queue (its messages go with \
                     it) or change the route's options to match";

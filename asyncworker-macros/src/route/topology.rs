@@ -320,7 +320,7 @@ impl TopologyRoute {
     /// The `topology: TopologyOptions { .. }` field of the route's options, if any key is set.
     pub(crate) fn field(&self) -> Option<TokenStream> {
         let set = |v: &Vec<(String, String)>| (!v.is_empty()).then(|| pairs(v));
-        let options = Options::new()
+        Options::new()
             .set("bind", set(&self.bind))
             .set("exchange_type", self.exchange_type.as_deref())
             .set("bind_headers", set(&self.bind_headers))
@@ -329,7 +329,6 @@ impl TopologyRoute {
             .some("message_ttl_ms", self.message_ttl_ms)
             .some("delivery_limit", self.delivery_limit)
             .set("single_active", self.single_active)
-            .finish_if_any(TOPOLOGY_OPTIONS);
-        options
+            .finish_if_any(TOPOLOGY_OPTIONS)
     }
 }
