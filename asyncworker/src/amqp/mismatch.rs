@@ -43,7 +43,8 @@ impl Mismatch {
     }
 
     /// The first argument on which `ours` (what a route declares) and `theirs` (what exists)
-    /// differ, named as RabbitMQ would; `None` when they agree.
+    /// differ, named as RabbitMQ would; `None` when they agree. The in-memory broker's 406.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn between(
         kind: &str,
         name: &str,
