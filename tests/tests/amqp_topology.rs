@@ -413,3 +413,77 @@ async fn check_flag_fails_on_mismatched_arguments() {
     assert_eq!(code, Some(0), "{out:?}");
     broker.delete(&capped).await;
 }
+
+mod arguments {
+    use super::*;
+
+    #[route(amqp = ["args"], declare = true, queue_type = "quorum", max_length = 5, overflow = "reject-publish", message_ttl = "1h", delivery_limit = 7, single_active = true, dead_letter = "args.parking")]
+    async fn arguments(_m: Message<Job>) {}
+}
+
+/// Declares `queue` on a channel of its own with `args`: `Ok` only if the broker's queue has
+/// exactly these arguments (RabbitMQ compares them, 406 otherwise).
+async fn declare_as(broker: &Broker, queue: &str, args: FieldTable) -> Result<(), String> {
+    let channel = broker.conn.create_channel().await.expect("channel");
+    let options = lapin::options::QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let result = channel
+        .queue_declare(queue.into(), options, args)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string());
+    if result.is_ok() {
+        let _ = channel.close(200, "done".into()).await;
+    }
+    result
+}
+
+/// The route's queue carries its arguments on the broker (the broker accepts a declaration
+/// with exactly them, and refuses one without); the parking queue keeps only its type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_queues_carry_the_route_arguments() {
+    let prefix = unique_prefix("topo-args");
+    let (queue, parking) = (format!("{prefix}args"), format!("{prefix}args.parking"));
+    let broker = Broker::connect().await;
+    let worker = Running::start(&format!("{}::arguments", module_path!()), settings(&prefix));
+    let app = worker.app.clone();
+    wait_until(Duration::from_secs(20), "the route to be ready", || {
+        let app = app.clone();
+        async move { app.health().is_ready() }
+    })
+    .await;
+    worker.stop().await.expect("clean stop");
+
+    let long = |s: &str| AMQPValue::LongString(s.into());
+    let mut quorum = FieldTable::default();
+    quorum.insert("x-queue-type".into(), long("quorum"));
+    let mut expected = quorum.clone();
+    for (k, v) in [
+        ("x-max-length", AMQPValue::LongLongInt(5)),
+        ("x-overflow", long("reject-publish")),
+        ("x-message-ttl", AMQPValue::LongLongInt(3_600_000)),
+        ("x-delivery-limit", AMQPValue::LongLongInt(7)),
+        ("x-single-active-consumer", AMQPValue::Boolean(true)),
+        ("x-dead-letter-exchange", long("")),
+        ("x-dead-letter-routing-key", long(&parking)),
+    ] {
+        expected.insert(k.into(), v);
+    }
+    declare_as(&broker, &queue, expected)
+        .await
+        .expect("the queue has exactly the route's arguments");
+    let refused = declare_as(&broker, &queue, quorum.clone()).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("PRECONDITION_FAILED")),
+        "{refused:?}"
+    );
+    declare_as(&broker, &parking, quorum)
+        .await
+        .expect("the parking queue has only its type");
+    broker.delete(&queue).await;
+    broker.delete(&parking).await;
+}
