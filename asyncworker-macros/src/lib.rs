@@ -117,6 +117,19 @@ use proc_macro::TokenStream;
 /// | `dead_letter` | `"..."`: parking queue for messages that failed their last attempt; 1..=255 bytes, neither one of the route's queues nor `<queue>.retry` | none: rejected |
 /// | `declare` | `true` or `false`: declare the queues (durable) and their retry/parking queues at startup | `false` |
 /// | `queue_type` | `"classic"` or `"quorum"`; only with `declare = true` | `"classic"` |
+/// | `bind` | `["exchange:routing.key", ...]`, split at the first `:` (empty key allowed); only with `declare = true` | none |
+/// | `exchange_type` | `"direct"`, `"topic"`, `"fanout"` or `"headers"`: the exchanges in `bind` | `"topic"` |
+/// | `bind_headers` | `["x-match=all", "name=value", ...]`; only with `exchange_type = "headers"`, which needs it | none |
+/// | `max_length` | `x-max-length` of the route's queues, at least 1 | none |
+/// | `overflow` | `"drop-head"`, `"reject-publish"` or `"reject-publish-dlx"` (not on quorum queues); only with `max_length` | RabbitMQ's: `"drop-head"` |
+/// | `message_ttl` | duration, at most `4294967295ms` | none |
+/// | `delivery_limit` | `x-delivery-limit`, at least 1; only with `queue_type = "quorum"` | none |
+/// | `single_active` | `true`: single active consumer | `false` |
+///
+/// `bind`, `exchange_type`, `bind_headers` and the queue arguments shape what `declare = true`
+/// creates, so each needs it. They apply to the route's queues, not to the retry and parking
+/// queues; with `dead_letter`, the route's queues also dead-letter to the parking queue, so
+/// `reject()` parks a message rather than dropping it.
 ///
 /// Durations are strings of `<integer><unit>` segments with units `ms`, `s`, `m`, `h`:
 /// `"250ms"`, `"1s"`, `"1m30s"`.

@@ -92,6 +92,7 @@ paths!(PRIVATE {
     AMQP_OPTIONS => AmqpOptions,
     ACTION => Action,
     QUEUE_TYPE => QueueType,
+    TOPOLOGY_OPTIONS => TopologyOptions,
     // HTTP.
     ASSERT_HTTP_EXTRACTOR => assert_http_extractor,
     ASSERT_HTTP_LAST_ARG => assert_http_last_arg,

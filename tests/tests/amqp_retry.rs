@@ -298,7 +298,8 @@ mod marked {
 }
 
 /// Per-message marks win over the retry path: a requeued message comes straight back
-/// (redelivered, still attempt 1), a rejected one is gone (not parked, not retried).
+/// (redelivered, still attempt 1), a rejected one is not retried: the declared queue's own
+/// dead-letter target parks it (once), without the retry path's headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requeue_and_reject_marks_win_over_retries() {
     let prefix = unique_prefix("marked");
@@ -330,7 +331,14 @@ async fn requeue_and_reject_marks_win_over_retries() {
         1,
         "the rejected job never comes back"
     );
-    assert_eq!(broker.ready(&format!("{prefix}marked.parking")).await, 0);
+    let parked = broker.take_all(&format!("{prefix}marked.parking")).await;
+    let ids: Vec<u64> = asyncworker_tests::job_ids(
+        &parked
+            .iter()
+            .map(|m| m.delivery.data.clone())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(ids, [1], "only the rejected job is parked, by the broker");
     let metrics = app.metrics().encode();
     let retried_line = metrics
         .lines()

@@ -58,12 +58,21 @@ async fn ready_only_once_the_consumer_is_attached() {
         (200, serde_json::json!({"status": "live"}))
     );
     let expected_part = format!("amqp count {q}");
-    wait_until(Duration::from_secs(10), "startup done, consumer not ready", || async {
-        let (status, body) = get(&format!("{base}/health/ready")).await;
-        status == 503
-            && json(&body)
-                == serde_json::json!({"status": "not ready", "not_ready": [expected_part.clone()]})
-    })
+    // Once the consumer failed to attach, it says why.
+    wait_until(
+        Duration::from_secs(10),
+        "startup done, consumer not ready",
+        || async {
+            let (status, body) = get(&format!("{base}/health/ready")).await;
+            let body = json(&body);
+            status == 503
+                && body["status"] == "not ready"
+                && body["not_ready"] == serde_json::json!([expected_part.clone()])
+                && body["reasons"][&expected_part]
+                    .as_str()
+                    .is_some_and(|r| r.contains(&format!("queue `{q}` does not exist")))
+        },
+    )
     .await;
 
     broker.declare(&q).await;

@@ -393,3 +393,67 @@ async fn a_bad_setting_fails_start_naming_the_variable_and_its_value() {
         "{text}"
     );
 }
+
+mod topology {
+    use super::*;
+
+    /// Bound to a topic exchange it declares; odd ids are rejected, and park.
+    #[route(amqp = ["tp.orders"], declare = true, bind = ["tp.shop:order.*"], dead_letter = "tp.parking")]
+    async fn bound(m: Message<u32>) {
+        SEEN.lock().unwrap().push(("bound", m.body().to_string()));
+        if m.body() % 2 == 1 {
+            m.reject();
+        }
+    }
+}
+
+/// The harness declares what `declare = true` declares on RabbitMQ: the exchange and the
+/// binding, and the main queue's dead-letter target, so `reject()` parks in memory too.
+#[tokio::test]
+async fn routes_declare_their_bindings_and_reject_parks() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::topology")
+        .start()
+        .await
+        .unwrap();
+    w.publish_to("tp.shop", "order.created", &1u32);
+    w.publish_to("tp.shop", "order.paid", &2u32);
+    w.publish_to("tp.shop", "invoice.paid", &3u32);
+    w.settled().await;
+    assert_eq!(seen("bound"), ["1", "2"]);
+    assert_eq!(
+        kinds(&w, "tp.orders"),
+        [FateKind::Rejected, FateKind::Acked]
+    );
+    let parked = w.queue("tp.parking");
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].body.as_ref(), b"1");
+    w.stop().await;
+}
+
+mod capped {
+    use super::*;
+
+    #[route(amqp = ["tp.capped"], declare = true)]
+    async fn capped(_m: Message<u32>) {}
+}
+
+/// A queue that exists with other arguments fails the start with RabbitMQ's 406 in the words
+/// the real consumer and `--check` use.
+#[tokio::test]
+async fn mismatched_queue_arguments_fail_the_start_in_the_same_words() {
+    let mut args = FieldTable::default();
+    args.insert("x-max-length".into(), AMQPValue::LongLongInt(10));
+    let started = TestWorker::builder()
+        .only_module("testing_harness::capped")
+        .declare_queue("tp.capped", args)
+        .start()
+        .await;
+    let Err(err) = started else {
+        panic!("the start must fail");
+    };
+    let expected = "queue `tp.capped` exists on the broker with x-max-length = 10, but the route \
+                    declares it without x-max-length: delete the queue (its messages go with \
+                    it) or change the route's options to match";
+    assert!(err.to_string().contains(expected), "{err}");
+}

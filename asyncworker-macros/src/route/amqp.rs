@@ -7,6 +7,7 @@ use syn::{ItemFn, LitStr, Type};
 
 use super::args::{Queues, RouteArgs};
 use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::topology::{self, TopologyRoute};
 use crate::duration;
 use crate::errors::Errors;
 use crate::parse::{Arg, count_u16};
@@ -77,6 +78,7 @@ pub(crate) struct AmqpRoute {
     pub(crate) dead_letter: Option<LitStr>,
     pub(crate) declare: Option<bool>,
     pub(crate) queue_type: Option<QueueType>,
+    pub(crate) topology: TopologyRoute,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
@@ -135,6 +137,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         .and_then(|a| errors.ok(dead_letter_arg(&a.value, queues)));
     let declare = args.declare.as_ref().map(|a| a.value.value);
     let queue_type = queue_type_arg(args, declare, errors);
+    let topology = topology::validate(args, queue_type == Some(QueueType::Quorum), errors);
 
     AmqpRoute {
         queues: queues.names.iter().cloned().collect(),
@@ -153,6 +156,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         dead_letter,
         declare,
         queue_type,
+        topology,
     }
 }
 
@@ -389,5 +393,6 @@ fn options(route: &AmqpRoute) -> TokenStream {
         .some("dead_letter", route.dead_letter.as_ref())
         .set("declare", route.declare)
         .set("queue_type", route.queue_type)
+        .set("topology", route.topology.field())
         .finish(AMQP_OPTIONS)
 }

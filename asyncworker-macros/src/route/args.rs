@@ -148,6 +148,14 @@ route_keys! {
         dead_letter: LitStr => [Amqp],
         declare: LitBool => [Amqp],
         queue_type: LitStr => [Amqp],
+        bind: StrList => [Amqp],
+        exchange_type: LitStr => [Amqp],
+        bind_headers: StrList => [Amqp],
+        max_length: LitInt => [Amqp],
+        overflow: LitStr => [Amqp],
+        message_ttl: LitStr => [Amqp],
+        delivery_limit: LitInt => [Amqp],
+        single_active: LitBool => [Amqp],
     }
 }
 

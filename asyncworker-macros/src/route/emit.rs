@@ -198,6 +198,11 @@ impl Options {
         self.set(field, value.map(|value| quote!(#SOME(#value))))
     }
 
+    /// `ty { fields.., ..ty::DEFAULT }` when any field is set, else `None` (the default stays).
+    pub(crate) fn finish_if_any(&self, ty: Path) -> Option<TokenStream> {
+        (!self.fields.is_empty()).then(|| self.finish(ty))
+    }
+
     /// `ty { fields.., ..ty::DEFAULT }`.
     pub(crate) fn finish(&self, ty: Path) -> TokenStream {
         let fields = &self.fields;

@@ -8,6 +8,7 @@ mod expand;
 mod http;
 mod schedule;
 mod sse;
+mod topology;
 
 pub(crate) use self::expand::expand;
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::topology::Topology;
 use crate::app::App;
 use crate::backend::{Backend, Preparation, StateNeed, state_needs};
 use crate::dispatch::DispatchConfig;
-use crate::observe::health::Health;
+use crate::observe::health::{Health, Reason};
 use crate::observe::metrics::{Metrics, QueueLabels, RouteMetrics};
 use crate::registry::Filter;
 use crate::registry::RouteDef as _;
@@ -45,6 +45,8 @@ pub(crate) struct Prepared {
     pub(crate) connection: Arc<ConnectionManager>,
     /// Per queue, in the order of `queues`; registered once the whole backend is prepared.
     pub(crate) ready: Vec<Arc<AtomicBool>>,
+    /// Per queue, in the order of `queues`: why its consumer is not attached, while it is not.
+    pub(crate) reasons: Vec<Reason>,
 }
 
 /// The AMQP routes of a worker, resolved against its settings and ready to run.
@@ -192,17 +194,21 @@ impl Prepared {
             cfg: Arc::new(cfg),
             connection,
             ready: Vec::new(),
+            reasons: Vec::new(),
         })
     }
 
-    /// One readiness part per queue: `amqp <route> <queue>`, ready while it has a consumer.
+    /// One readiness part per queue: `amqp <route> <queue>`, ready while it has a consumer,
+    /// with the reason it has none.
     fn register_readiness(&mut self, health: &Health) {
         let route = &self.cfg.route;
-        self.ready = self
-            .queues
-            .iter()
-            .map(|q| health.register(format!("amqp {route} {q}")))
-            .collect();
+        for q in &self.queues {
+            let part = format!("amqp {route} {q}");
+            self.ready.push(health.register(part.clone()));
+            let reason = Reason::default();
+            health.register_reason(part, Arc::clone(&reason));
+            self.reasons.push(reason);
+        }
     }
 
     /// The consumer of the queue at `index`, with its metric handles.
@@ -218,6 +224,7 @@ impl Prepared {
             prefetch: self.resolved.prefetch,
             connection: Arc::clone(&self.connection),
             ready: Arc::clone(&self.ready[index]),
+            reason: Arc::clone(&self.reasons[index]),
             reconnects: metrics.reconnects.get_or_create(&labels).clone(),
             lost: metrics.settlements_lost.get_or_create(&labels).clone(),
             retry: self.retry[index].clone(),

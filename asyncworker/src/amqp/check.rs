@@ -7,7 +7,9 @@ use std::time::Duration;
 use lapin::Connection;
 
 use super::connection::ConnectionManager;
-use super::topology::{QueueSpec, Topology, inspect};
+use super::topology::{
+    Declared, ExchangeSpec, QueueSpec, Topology, equivalent, exchange_exists, inspect,
+};
 use crate::backend::CheckLine;
 
 /// How long connecting may take before the check gives up on a connection.
@@ -69,6 +71,15 @@ async fn route_line(name: &str, conn: &Connection, topologies: &[Arc<Topology>])
     let mut parts = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for topology in topologies {
+        for e in &topology.exchanges {
+            if seen.contains(&e.name.as_str()) {
+                continue;
+            }
+            seen.push(&e.name);
+            let (fine, part) = exchange_part(conn, e).await;
+            ok &= fine;
+            parts.push(part);
+        }
         for q in &topology.queues {
             // Several queues of a route share one parking queue: report it once.
             if seen.contains(&q.name.as_str()) {
@@ -87,10 +98,13 @@ async fn route_line(name: &str, conn: &Connection, topologies: &[Arc<Topology>])
 }
 
 /// What the broker has of `q`, and whether the route would run with it (a missing queue is
-/// fine when the route declares it).
+/// fine when the route declares it; an existing one must then take the route's arguments).
 async fn queue_part(conn: &Connection, q: &QueueSpec, declare: bool) -> (bool, String) {
     let (role, name) = (q.role, &q.name);
     match inspect(conn, name).await {
+        Ok(Some(_)) if declare && let Err(e) = equivalent(conn, Declared::Queue(q)).await => {
+            (false, e)
+        }
         Ok(Some((ready, consumers))) => (
             true,
             format!("{role} `{name}` exists ({ready} ready, {consumers} consumers)"),
@@ -101,5 +115,21 @@ async fn queue_part(conn: &Connection, q: &QueueSpec, declare: bool) -> (bool, S
             format!("{role} `{name}` MISSING (create it, or set declare = true)"),
         ),
         Err(e) => (false, e),
+    }
+}
+
+/// Whether exchange `e`, which the route declares, exists, and takes the route's type.
+async fn exchange_part(conn: &Connection, e: &ExchangeSpec) -> (bool, String) {
+    let name = &e.name;
+    match exchange_exists(conn, e).await {
+        Ok(true) => match equivalent(conn, Declared::Exchange(e)).await {
+            Ok(()) => (true, format!("exchange `{name}` exists ({})", e.kind)),
+            Err(why) => (false, why),
+        },
+        Ok(false) => (
+            true,
+            format!("exchange `{name}` missing, declared at start"),
+        ),
+        Err(why) => (false, why),
     }
 }

@@ -50,6 +50,46 @@ pub struct AmqpOptions {
     pub declare: bool,
     /// The `x-queue-type` of declared queues.
     pub queue_type: QueueType,
+    /// Exchanges, bindings and main-queue arguments `declare = true` creates.
+    pub topology: TopologyOptions,
+}
+
+/// What `declare = true` creates besides the queues: the exchanges the route's queues are bound
+/// to, and the arguments of its main queues (not of the retry or parking queues). The macro
+/// checks every value; empty/`None` means "not set".
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct TopologyOptions {
+    /// (exchange, routing key) pairs from `bind = ["exchange:key", ...]`.
+    pub bind: &'static [(&'static str, &'static str)],
+    /// The type of the exchanges in `bind`: "direct", "topic", "fanout" or "headers".
+    pub exchange_type: &'static str,
+    /// The arguments of every binding to a headers exchange, `x-match` included.
+    pub bind_headers: &'static [(&'static str, &'static str)],
+    /// `x-max-length`.
+    pub max_length: Option<u64>,
+    /// `x-overflow`: "drop-head", "reject-publish" or "reject-publish-dlx".
+    pub overflow: Option<&'static str>,
+    /// `x-message-ttl`, in milliseconds.
+    pub message_ttl_ms: Option<u64>,
+    /// `x-delivery-limit` (quorum queues).
+    pub delivery_limit: Option<u64>,
+    /// `x-single-active-consumer`.
+    pub single_active: bool,
+}
+
+impl TopologyOptions {
+    /// Nothing besides the queues.
+    pub const DEFAULT: TopologyOptions = TopologyOptions {
+        bind: &[],
+        exchange_type: "topic",
+        bind_headers: &[],
+        max_length: None,
+        overflow: None,
+        message_ttl_ms: None,
+        delivery_limit: None,
+        single_active: false,
+    };
 }
 
 /// The type of a queue `declare = true` creates.
@@ -90,6 +130,7 @@ impl AmqpOptions {
         dead_letter: None,
         declare: false,
         queue_type: QueueType::Classic,
+        topology: TopologyOptions::DEFAULT,
     };
 
     /// The options that shape bulks, as the attribute set them.

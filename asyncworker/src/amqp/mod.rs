@@ -21,6 +21,7 @@ mod drained;
 mod field;
 #[cfg(feature = "testing")]
 pub(crate) mod memory;
+mod mismatch;
 mod publisher;
 mod resolve;
 mod retry;
@@ -51,5 +52,5 @@ pub use retry::{
 pub mod exports {
     pub use super::consumer::handler::{MessagesArg, assert_messages};
     pub use super::consumer::intake::{AmqpFactory, amqp_factory};
-    pub use super::def::{AmqpOptions, AmqpRouteDef, QueueType};
+    pub use super::def::{AmqpOptions, AmqpRouteDef, QueueType, TopologyOptions};
 }

@@ -1,7 +1,7 @@
 //! How a route's options resolve: deployment overrides, the queue prefix, validation, the
 //! topology each queue needs, and the one-line `describe`.
 
-use super::def::{AmqpOptions, AmqpRouteDef};
+use super::def::{AmqpOptions, AmqpRouteDef, TopologyOptions};
 use super::topology::Topology;
 use crate::bulk::BulkOptions;
 use crate::registry::RouteDef as _;
@@ -93,6 +93,7 @@ impl Resolved {
                     (o.retries > 0).then_some((retry_queue.as_str(), o.retry_delay_ms)),
                     self.dead_letter.as_deref(),
                 )
+                .shaped(&o.topology, self.dead_letter.as_deref())
             })
             .collect()
     }
@@ -136,10 +137,38 @@ impl Resolved {
                 o.queue_type.as_str()
             ));
         }
+        s.push_str(&describe_topology(&o.topology));
         s.push_str(&format!("  ({})", self.def.location()));
         s
     }
 }
+/// The topology keys a route sets, for `describe`: bindings and main-queue arguments.
+fn describe_topology(t: &TopologyOptions) -> String {
+    let mut s = String::new();
+    for (exchange, key) in t.bind {
+        s.push_str(&format!(" bind={exchange}:{key}"));
+    }
+    if !t.bind.is_empty() {
+        s.push_str(&format!(" exchange_type={}", t.exchange_type));
+    }
+    if let Some(n) = t.max_length {
+        s.push_str(&format!(" max_length={n}"));
+    }
+    if let Some(o) = t.overflow {
+        s.push_str(&format!(" overflow={o}"));
+    }
+    if let Some(ms) = t.message_ttl_ms {
+        s.push_str(&format!(" message_ttl={ms}ms"));
+    }
+    if let Some(n) = t.delivery_limit {
+        s.push_str(&format!(" delivery_limit={n}"));
+    }
+    if t.single_active {
+        s.push_str(" single_active=true");
+    }
+    s
+}
+
 /// A deployment's queue list (`_QUEUES`), if every name is one the broker accepts.
 fn valid_queue_override(queues: Vec<String>) -> Result<Vec<String>, String> {
     if queues.is_empty() || queues.iter().any(|q| q.is_empty() || q.len() > 255) {

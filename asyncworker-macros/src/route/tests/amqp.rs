@@ -336,3 +336,132 @@ fn every_retry_and_topology_error_at_once() {
         ],
     );
 }
+
+#[test]
+fn topology_keys_need_declare() {
+    let needs = |key: &str| {
+        format!(
+            "`{key}` shapes what the route declares; add `declare = true` (without it the route \
+             creates no exchange, binding or queue)"
+        )
+    };
+    check1(r#"amqp = ["a"], /*1*/bind = ["ex:k"]"#, &needs("bind"));
+    check1(
+        r#"amqp = ["a"], declare = false, /*1*/max_length = 10"#,
+        &needs("max_length"),
+    );
+    check1(
+        r#"amqp = ["a"], /*1*/single_active = true"#,
+        &needs("single_active"),
+    );
+    check1(
+        r#"amqp = ["a"], /*1*/message_ttl = "30s""#,
+        &needs("message_ttl"),
+    );
+    accepts(r#"amqp = ["a"], declare = true, bind = ["shop:order.*", "audit:"]"#);
+}
+
+#[test]
+fn bindings_name_an_exchange_and_a_key() {
+    let head = r#"amqp = ["a"], declare = true, bind = "#;
+    check1(
+        &format!(r#"{head}["ok:k", /*1*/"nokey"]"#),
+        "`nokey` names no routing key: write `\"exchange:routing.key\"` (`\"exchange:\"` for \
+         an empty key)",
+    );
+    check1(
+        &format!(r#"{head}[/*1*/":k"]"#),
+        "the exchange before `:` must not be empty (the default exchange takes no bindings)",
+    );
+    check1(
+        &format!(r#"{head}["e:k", /*1*/"e:k"]"#),
+        "binding `e:k` is listed twice",
+    );
+    check1(
+        &format!("{head}/*1*/[]"),
+        "`bind` needs at least one `\"exchange:routing.key\"`",
+    );
+    // Split at the first `:`: the key may hold more.
+    accepts(&format!(r#"{head}["e:a:b"]"#));
+}
+
+#[test]
+fn exchange_types_and_header_bindings() {
+    let head = r#"amqp = ["a"], declare = true"#;
+    check1(
+        &format!(r#"{head}, bind = ["e:"], exchange_type = /*1*/"fan""#),
+        "unknown value `fan` for `exchange_type`: expected \"direct\", \"topic\", \"fanout\", \
+         \"headers\"",
+    );
+    check1(
+        &format!(r#"{head}, /*1*/exchange_type = "fanout""#),
+        "`exchange_type` is the type of the exchanges in `bind`; add `bind = [...]`",
+    );
+    check1(
+        &format!(r#"{head}, bind = ["e:"], /*1*/bind_headers = ["a=b"]"#),
+        "`bind_headers` needs `exchange_type = \"headers\"`",
+    );
+    check1(
+        &format!(r#"{head}, bind = ["e:"], exchange_type = /*1*/"headers""#),
+        "a headers exchange routes by the binding's arguments: add `bind_headers = \
+         [\"x-match=all\", \"name=value\", ...]`",
+    );
+    let headers = format!(r#"{head}, bind = ["e:"], exchange_type = "headers", bind_headers = "#);
+    check1(
+        &format!(r#"{headers}[/*1*/"x-match=some", "a=b"]"#),
+        "unknown `x-match` mode `some`: expected \"all\", \"any\", \"all-with-x\", \"any-with-x\"",
+    );
+    check1(
+        &format!(r#"{headers}["a=b", /*1*/"c"]"#),
+        "`c` is not `\"name=value\"`",
+    );
+    check1(
+        &format!(r#"{headers}/*1*/["x-match=any"]"#),
+        "`bind_headers` needs at least one `\"name=value\"` to match",
+    );
+    accepts(&format!(r#"{headers}["x-match=any", "type=order", "v="]"#));
+    accepts(&format!(
+        r#"{head}, bind = ["e:"], exchange_type = "fanout""#
+    ));
+}
+
+#[test]
+fn queue_arguments_are_checked() {
+    let head = r#"amqp = ["a"], declare = true"#;
+    check1(
+        &format!("{head}, max_length = /*1*/0"),
+        "`max_length` must be at least 1",
+    );
+    check1(
+        &format!(r#"{head}, /*1*/overflow = "drop-head""#),
+        "`overflow` says what a full queue does; add `max_length = N`",
+    );
+    check1(
+        &format!(r#"{head}, max_length = 5, overflow = /*1*/"drop-tail""#),
+        "unknown value `drop-tail` for `overflow`: expected \"drop-head\", \"reject-publish\", \
+         \"reject-publish-dlx\"",
+    );
+    check1(
+        &format!(
+            r#"{head}, queue_type = "quorum", max_length = 5, overflow = /*1*/"reject-publish-dlx""#
+        ),
+        "quorum queues do not support `reject-publish-dlx`; use \"drop-head\" or \
+         \"reject-publish\"",
+    );
+    check1(
+        &format!(r#"{head}, message_ttl = /*1*/"0s""#),
+        "`message_ttl` must be greater than zero",
+    );
+    check1(
+        &format!(r#"{head}, message_ttl = /*1*/"1200h""#),
+        "`message_ttl` must be at most 4294967295ms (about 49 days): RabbitMQ limits \
+         x-message-ttl to a u32",
+    );
+    check1(
+        &format!("{head}, /*1*/delivery_limit = 5"),
+        "`delivery_limit` is a quorum queue's (`x-delivery-limit`); add `queue_type = \"quorum\"`",
+    );
+    accepts(&format!(
+        r#"{head}, queue_type = "quorum", delivery_limit = 5, max_length = 100, overflow = "reject-publish", message_ttl = "30s", single_active = true"#
+    ));
+}

@@ -124,6 +124,35 @@ fn expansion_of_retry_and_topology_options() {
     }
 }
 
+#[test]
+fn expansion_of_bindings_and_queue_arguments() {
+    let attr = r#"amqp = ["docs"], declare = true, bind = ["shop:order.*", "audit:"],
+        exchange_type = "headers", bind_headers = ["x-match=any", "kind=order"],
+        max_length = 10, overflow = "reject-publish", message_ttl = "30s", single_active = true"#;
+    let out = try_expand(tokens(attr), tokens(HANDLER)).unwrap();
+    assert_tokens_eq(
+        &registration_options(out),
+        r#"::asyncworker::__private::AmqpOptions {
+            bulk_size: 1u16,
+            declare: true,
+            topology: ::asyncworker::__private::TopologyOptions {
+                bind: &[("shop", "order.*"), ("audit", "")],
+                exchange_type: "headers",
+                bind_headers: &[("x-match", "any"), ("kind", "order")],
+                max_length: ::core::option::Option::Some(10u64),
+                overflow: ::core::option::Option::Some("reject-publish"),
+                message_ttl_ms: ::core::option::Option::Some(30000u64),
+                single_active: true,
+                ..::asyncworker::__private::TopologyOptions::DEFAULT
+            },
+            ..::asyncworker::__private::AmqpOptions::DEFAULT
+        }"#,
+    );
+    // Without topology keys, no `topology` field: the runtime's default stays.
+    let out = try_expand(tokens(r#"amqp = ["q"], declare = true"#), tokens(HANDLER)).unwrap();
+    assert!(!registration_options(out).to_string().contains("topology"));
+}
+
 /// The statements of the registration's `const _` block in an expansion: the item after the
 /// function is the backend gate, whose body is that block.
 fn registration(out: TokenStream) -> Vec<syn::Stmt> {

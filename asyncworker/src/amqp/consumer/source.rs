@@ -27,6 +27,7 @@ use crate::amqp::retry::RetryPolicy;
 use crate::amqp::topology::{Topology, inspect};
 use crate::backoff::Backoff;
 use crate::dispatch::Inbound;
+use crate::observe::health::Reason;
 
 /// Where a source hands its deliveries: the route's dispatcher.
 pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
@@ -39,6 +40,9 @@ pub(crate) struct Source {
     pub(crate) connection: Arc<ConnectionManager>,
     /// This consumer's readiness, as `/health/ready` reports it.
     pub(crate) ready: Arc<AtomicBool>,
+    /// Why it is not attached, while it is not (a missing queue, mismatched arguments), as
+    /// `/health/ready` lists it.
+    pub(crate) reason: Reason,
     /// Counts re-attachments after a failure.
     pub(crate) reconnects: Counter,
     /// Counts settlements that could not be sent on this consumer's channels.
@@ -92,6 +96,7 @@ impl Source {
                 End::Stop => break,
                 End::Retry(reason) => {
                     attempt += 1;
+                    self.set_reason(Some(reason.clone()));
                     let delay = Backoff::RECONNECT.delay(attempt);
                     tracing::warn!(
                         route = %self.route,
@@ -128,6 +133,7 @@ impl Source {
             Err(end) => return end,
         };
         *attempt = 0;
+        self.set_reason(None);
         if std::mem::replace(attached_before, true) {
             self.reconnects.inc();
         }
@@ -195,6 +201,10 @@ impl Source {
         })
         .await?;
         Ok((channel, consumer, tag))
+    }
+
+    fn set_reason(&self, reason: Option<String>) {
+        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = reason;
     }
 
     /// Ends an attachment, readiness first, and closes its channel.

@@ -12,9 +12,10 @@ use lapin::types::{AMQPValue, FieldTable};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
-use super::dead_letter::{self, Reason};
+use super::dead_letter::{self, Overflow, Reason};
 use super::record::{Fate, FateKind, Recorded};
 use super::routing::{Binding, ExchangeKind};
+use crate::amqp::mismatch::Mismatch;
 use crate::amqp::publisher::error::PublishError;
 use crate::amqp::retry::Routed;
 use crate::clock::Wait;
@@ -166,10 +167,14 @@ impl MemoryBroker {
     pub(crate) fn declare_exchange(&self, name: &str, kind: ExchangeKind) -> Result<(), String> {
         let mut s = self.state();
         match s.exchanges.get(name) {
-            Some(e) if e.kind != kind => Err(format!(
-                "exchange `{name}` exists as {:?}, not {kind:?}",
-                e.kind
-            )),
+            Some(e) if e.kind != kind => Err(Mismatch {
+                kind: "exchange".into(),
+                name: name.to_owned(),
+                argument: "type".into(),
+                ours: Some(kind.as_str().into()),
+                theirs: Some(e.kind.as_str().into()),
+            }
+            .to_string()),
             Some(_) => Ok(()),
             None => {
                 let bindings = Vec::new();
@@ -191,10 +196,14 @@ impl MemoryBroker {
     ) -> Result<(), String> {
         let mut s = self.state();
         match s.queues.get(name) {
-            Some(q) if strict && q.arguments != *arguments => Err(format!(
-                "queue `{name}` exists with other arguments: {:?}, declared with {:?}",
-                q.arguments, arguments
-            )),
+            Some(q) if strict && q.arguments != *arguments => {
+                Err(
+                    Mismatch::between("queue", name, arguments, &q.arguments).map_or_else(
+                        || format!("queue `{name}` exists with other arguments"),
+                        |m| m.to_string(),
+                    ),
+                )
+            }
             Some(_) => Ok(()),
             None => {
                 let queue = Queue {
@@ -222,11 +231,15 @@ impl MemoryBroker {
         let Some(e) = s.exchanges.get_mut(exchange) else {
             return Err(format!("no exchange `{exchange}` to bind `{queue}` to"));
         };
-        e.bindings.push(Binding {
-            queue: queue.to_owned(),
-            key: key.to_owned(),
-            arguments: arguments.clone(),
-        });
+        // Binding again is a no-op, as on RabbitMQ.
+        let same = |b: &Binding| b.queue == queue && b.key == key && b.arguments == *arguments;
+        if !e.bindings.iter().any(same) {
+            e.bindings.push(Binding {
+                queue: queue.to_owned(),
+                key: key.to_owned(),
+                arguments: arguments.clone(),
+            });
+        }
         Ok(())
     }
 
@@ -509,23 +522,46 @@ impl State {
         Ok(queues)
     }
 
-    /// Puts a copy of `message` in each queue, with its time to live; says whether any copy
-    /// expires.
+    /// Puts a copy of `message` in each queue, with its time to live, within the queue's
+    /// `x-max-length` (what overflows is dead-lettered or dropped as `x-overflow` says); says
+    /// whether any copy expires.
     fn enqueue(&mut self, queues: &[String], message: &Recorded, now: Instant) -> bool {
         let mut expiring = false;
+        let mut overflowed: Vec<(String, Stored)> = Vec::new();
         for name in queues {
             let Some(q) = self.queues.get_mut(name) else {
                 continue;
             };
             let expires =
                 dead_letter::time_to_live(&q.arguments, &message.properties).map(|ttl| now + ttl);
-            expiring |= expires.is_some();
-            q.ready.push_back(Stored {
+            let stored = Stored {
                 message: message.clone(),
                 expires,
                 returns: 0,
-            });
+            };
+            match dead_letter::max_length(&q.arguments) {
+                Some((max, overflow)) if q.ready.len() >= max => match overflow {
+                    Overflow::RejectPublish => continue,
+                    Overflow::RejectPublishDlx => {
+                        overflowed.push((name.clone(), stored));
+                        continue;
+                    }
+                    Overflow::DropHead => {
+                        q.ready.push_back(stored);
+                        while q.ready.len() > max {
+                            if let Some(head) = q.ready.pop_front() {
+                                overflowed.push((name.clone(), head));
+                            }
+                        }
+                    }
+                },
+                _ => q.ready.push_back(stored),
+            }
+            expiring |= expires.is_some();
             self.pump(name, now);
+        }
+        for (queue, stored) in overflowed {
+            expiring |= self.dead_letter(&queue, stored, Reason::MaxLen, now);
         }
         expiring
     }
@@ -704,5 +740,51 @@ mod tests {
         let again = rx.recv().await.unwrap();
         assert!(again.message.redelivered);
         assert_eq!(count(&again), None);
+    }
+
+    /// A broker with `queue` (declared with `x-max-length = 2` and `overflow`, dead-lettering
+    /// to `parking`) and no consumer; publishes 1, 2, 3.
+    fn full(overflow: &str) -> Arc<MemoryBroker> {
+        let broker = MemoryBroker::start(Arc::new(VirtualClock::default()));
+        broker
+            .declare_queue("parking", &FieldTable::default(), true)
+            .unwrap();
+        let mut args = FieldTable::default();
+        args.insert("x-max-length".into(), AMQPValue::LongLongInt(2));
+        args.insert("x-overflow".into(), AMQPValue::LongString(overflow.into()));
+        let dlx = AMQPValue::LongString("".into());
+        args.insert("x-dead-letter-exchange".into(), dlx);
+        let key = AMQPValue::LongString("parking".into());
+        args.insert("x-dead-letter-routing-key".into(), key);
+        broker.declare_queue("q", &args, true).unwrap();
+        for body in [b"1", b"2", b"3"] {
+            let body = bytes::Bytes::copy_from_slice(body);
+            let properties = BasicProperties::default();
+            broker
+                .publish("", "q", properties, body, false, false)
+                .unwrap();
+        }
+        broker
+    }
+
+    fn bodies(broker: &MemoryBroker, queue: &str) -> Vec<String> {
+        let ready = broker.ready(queue).unwrap();
+        ready
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_overflows_as_x_overflow_says() {
+        let b = full("drop-head");
+        assert_eq!(bodies(&b, "q"), ["2", "3"]);
+        assert_eq!(bodies(&b, "parking"), ["1"]);
+        let b = full("reject-publish");
+        assert_eq!(bodies(&b, "q"), ["1", "2"]);
+        assert!(bodies(&b, "parking").is_empty());
+        let b = full("reject-publish-dlx");
+        assert_eq!(bodies(&b, "q"), ["1", "2"]);
+        assert_eq!(bodies(&b, "parking"), ["3"]);
     }
 }

@@ -9,25 +9,24 @@ use std::sync::atomic::Ordering;
 use tokio_util::sync::CancellationToken;
 
 use super::broker::MemoryBroker;
+use super::routing::ExchangeKind;
 use crate::amqp::backend::Prepared;
 use crate::amqp::consumer::acker::Acker;
 use crate::amqp::consumer::inbound::{Delivered, Place};
 use crate::amqp::consumer::settle::spawn_settler;
 use crate::amqp::consumer::source::{Source, Tx};
+use crate::amqp::topology::Topology;
 use crate::registry::RouteProblem;
 
-/// Declares every route's queues (with their retry and parking queues) and registers one
-/// consumer per (route, queue). A queue a route declares that exists with other arguments is a
-/// problem of that route, as RabbitMQ's 406 would be.
+/// Declares every route's exchanges, queues (with their retry and parking queues) and bindings,
+/// and registers one consumer per (route, queue). A queue or exchange a route declares that
+/// exists with other arguments is a problem of that route, worded as RabbitMQ's 406 is.
 pub(crate) fn attach(broker: &MemoryBroker, routes: &[Prepared]) -> Vec<RouteProblem> {
     let mut problems = Vec::new();
     for route in routes {
         let def = route.resolved.def;
         for (queue, topology) in route.queues.iter().zip(&route.topologies) {
-            let declared = topology
-                .queues
-                .iter()
-                .try_for_each(|q| broker.declare_queue(&q.name, &q.arguments, topology.declare));
+            let declared = declare(broker, topology);
             let consumed =
                 declared.and_then(|()| broker.consume(def.name, queue, route.resolved.prefetch));
             if let Err(e) = consumed {
@@ -36,6 +35,24 @@ pub(crate) fn attach(broker: &MemoryBroker, routes: &[Prepared]) -> Vec<RoutePro
         }
     }
     problems
+}
+
+/// What `topology.declare` does on RabbitMQ; without `declare`, a missing queue is created
+/// anyway (a test declares nothing by hand) and an existing one taken as it is.
+fn declare(broker: &MemoryBroker, topology: &Topology) -> Result<(), String> {
+    for e in &topology.exchanges {
+        let kind = ExchangeKind::named(e.kind)
+            .ok_or_else(|| format!("unknown exchange type `{}`", e.kind))?;
+        broker.declare_exchange(&e.name, kind)?;
+    }
+    for q in &topology.queues {
+        broker.declare_queue(&q.name, &q.arguments, topology.declare)?;
+    }
+    let queue = &topology.queues[0].name;
+    for b in &topology.bindings {
+        broker.bind(queue, &b.exchange, &b.key, &b.arguments)?;
+    }
+    Ok(())
 }
 
 /// Forwards the deliveries of `source`'s queue until `stop`; then lets the dispatcher drain,

@@ -14,6 +14,8 @@ use super::record::Recorded;
 pub(super) enum Reason {
     Rejected,
     Expired,
+    /// Dropped from the head of a full queue, or refused by one (`reject-publish-dlx`).
+    MaxLen,
 }
 
 impl Reason {
@@ -21,6 +23,7 @@ impl Reason {
         match self {
             Reason::Rejected => "rejected",
             Reason::Expired => "expired",
+            Reason::MaxLen => "maxlen",
         }
     }
 }
@@ -41,6 +44,34 @@ pub(super) fn time_to_live(
         .flatten()
         .min()
         .map(Duration::from_millis)
+}
+
+/// What a full queue does, from `x-max-length` and `x-overflow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Overflow {
+    /// The oldest ready message is dropped (dead-lettered), the new one taken: the default.
+    DropHead,
+    /// The new message is dropped.
+    RejectPublish,
+    /// The new message is dead-lettered.
+    RejectPublishDlx,
+}
+
+/// The maximum number of ready messages of a queue with these `arguments`, and what it does
+/// when full; `None` without `x-max-length`.
+pub(super) fn max_length(arguments: &FieldTable) -> Option<(usize, Overflow)> {
+    let max = arguments.inner().get("x-max-length").and_then(as_u64)?;
+    let overflow = match arguments
+        .inner()
+        .get("x-overflow")
+        .and_then(text)
+        .as_deref()
+    {
+        Some("reject-publish") => Overflow::RejectPublish,
+        Some("reject-publish-dlx") => Overflow::RejectPublishDlx,
+        _ => Overflow::DropHead,
+    };
+    Some((usize::try_from(max).unwrap_or(usize::MAX), overflow))
 }
 
 /// The copy of `message` that a queue with these `arguments` dead-letters, or `None` when it

@@ -26,6 +26,28 @@ pub(crate) struct Binding {
 }
 
 impl ExchangeKind {
+    /// The type as RabbitMQ names it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ExchangeKind::Direct => "direct",
+            ExchangeKind::Fanout => "fanout",
+            ExchangeKind::Topic => "topic",
+            ExchangeKind::Headers => "headers",
+        }
+    }
+
+    /// The type named `name`, as a route's `exchange_type` gives it.
+    pub(crate) fn named(name: &str) -> Option<ExchangeKind> {
+        [
+            ExchangeKind::Direct,
+            ExchangeKind::Fanout,
+            ExchangeKind::Topic,
+            ExchangeKind::Headers,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
     /// Whether `binding` takes a message with `routing_key` and `headers`.
     pub(crate) fn matches(
         self,
