@@ -50,6 +50,9 @@ pub struct AmqpOptions {
     pub declare: bool,
     /// The `x-queue-type` of declared queues.
     pub queue_type: QueueType,
+    /// Deliveries of an always-failing message before the poison guard rejects it, on routes
+    /// without `retries`; `None`: the worker's `amqp_max_redeliveries`; 0: no guard.
+    pub max_redeliveries: Option<u16>,
 }
 
 /// The type of a queue `declare = true` creates.
@@ -90,6 +93,7 @@ impl AmqpOptions {
         dead_letter: None,
         declare: false,
         queue_type: QueueType::Classic,
+        max_redeliveries: None,
     };
 
     /// The options that shape bulks, as the attribute set them.

@@ -18,6 +18,9 @@ pub(crate) struct Resolved {
     pub(crate) prefetch: u16,
     /// The parking queue, with the queue prefix.
     pub(crate) dead_letter: Option<String>,
+    /// Deliveries before the poison guard rejects a message that always fails (0: no
+    /// guard): the deployment's override, else the route's, else the worker's.
+    pub(crate) max_redeliveries: u16,
 }
 
 impl Resolved {
@@ -51,6 +54,10 @@ impl Resolved {
             queues: queues.into_iter().map(|q| format!("{prefix}{q}")).collect(),
             prefetch,
             dead_letter: options.dead_letter.map(|d| format!("{prefix}{d}")),
+            max_redeliveries: over
+                .max_redeliveries
+                .or(options.max_redeliveries)
+                .unwrap_or(settings.amqp_max_redeliveries),
         };
         resolved.no_loops().map_err(problem)?;
         Ok(resolved)
@@ -97,6 +104,15 @@ impl Resolved {
             .collect()
     }
 
+    /// Whether the poison guard watches this route: it has no retry path of its own, failed
+    /// messages are requeued, and `max_redeliveries` is not 0.
+    pub(crate) fn guarded(&self) -> bool {
+        self.options.retries == 0
+            && self.dead_letter.is_none()
+            && self.options.on_exception == crate::action::Action::Requeue
+            && self.max_redeliveries > 0
+    }
+
     /// A one-line summary for `--routes` and the startup log.
     pub(crate) fn describe(&self) -> String {
         let o = &self.options;
@@ -129,6 +145,9 @@ impl Resolved {
         }
         if let Some(d) = &self.dead_letter {
             s.push_str(&format!(" dead_letter={d:?}"));
+        }
+        if self.guarded() {
+            s.push_str(&format!(" max_redeliveries={}", self.max_redeliveries));
         }
         if o.declare {
             s.push_str(&format!(
