@@ -290,7 +290,11 @@ fn retry_policies(
         route: Arc::from(def.name),
         queue: Arc::clone(q),
         retries: o.retries,
-        retry_queue: (o.retries > 0).then(|| format!("{q}.retry")),
+        retry_queues: r
+            .retry_queues(q)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
         dead_letter: r.dead_letter.clone(),
         publisher: Arc::clone(&publisher),
         counters: RetryCounters::new(app.metrics(), def.name, q),

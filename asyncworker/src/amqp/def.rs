@@ -42,8 +42,11 @@ pub struct AmqpOptions {
     pub timeout_ms: Option<u64>,
     /// Delayed retries through `<queue>.retry` before the message is dead-lettered; 0 = none.
     pub retries: u16,
-    /// TTL of the retry queue, in milliseconds.
+    /// TTL of the retry queue, in milliseconds (of its first tier when there are several).
     pub retry_delay_ms: u64,
+    /// The TTL of each tier's retry queue, growing, when `retry_delay` lists more than one;
+    /// empty: one retry queue, `retry_delay_ms`.
+    pub retry_delays_ms: &'static [u64],
     /// The parking queue of messages that failed their last attempt.
     pub dead_letter: Option<&'static str>,
     /// Declare the queues (and retry/parking queues) at startup and after every reconnect.
@@ -90,6 +93,7 @@ impl AmqpOptions {
         timeout_ms: None,
         retries: 0,
         retry_delay_ms: 10_000,
+        retry_delays_ms: &[],
         dead_letter: None,
         declare: false,
         queue_type: QueueType::Classic,

@@ -54,8 +54,8 @@ pub(crate) struct RetryPolicy {
     pub(crate) queue: Arc<str>,
     /// Retries after the first failure.
     pub(crate) retries: u16,
-    /// `<queue>.retry`, when `retries > 0`.
-    pub(crate) retry_queue: Option<String>,
+    /// The retry queue of each tier (see [`retry_queues`]); empty when `retries = 0`.
+    pub(crate) retry_queues: Vec<String>,
     pub(crate) dead_letter: Option<String>,
     pub(crate) publisher: Arc<Publisher>,
     pub(crate) counters: RetryCounters,
@@ -88,6 +88,30 @@ impl RetryCounters {
             exhausted: counter("exhausted"),
             republish_failed: counter("republish_failed"),
         }
+    }
+}
+
+/// The retry queues of `queue`, one per delay, with their TTL: `<queue>.retry` when there is
+/// one delay (as before tiers existed), else `<queue>.retry.<delay>` per tier, e.g.
+/// `orders.retry.1s`, `orders.retry.30s`, `orders.retry.5m`, so operators see the delay.
+pub(crate) fn retry_queues(queue: &str, delays_ms: &[u64]) -> Vec<(String, u64)> {
+    match delays_ms {
+        [one] => vec![(format!("{queue}.retry"), *one)],
+        tiers => tiers
+            .iter()
+            .map(|&ms| (format!("{queue}.retry.{}", tier_name(ms)), ms))
+            .collect(),
+    }
+}
+
+/// A delay as its largest whole unit: `90s` → `90s`, `120000ms` → `2m`, `1500ms` → `1500ms`.
+fn tier_name(ms: u64) -> String {
+    match ms {
+        0 => "0ms".to_owned(),
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
     }
 }
 
@@ -171,7 +195,9 @@ enum Next<'a> {
 
 impl RetryPolicy {
     fn next(&self, attempt: u32) -> Next<'_> {
-        match &self.retry_queue {
+        // Attempt n failed: its retry waits in tier min(n, tiers).
+        let tier = (attempt.max(1) as usize).min(self.retry_queues.len());
+        match self.retry_queues.get(tier.wrapping_sub(1)) {
             Some(queue) if attempt <= u32::from(self.retries) => Next::Retry {
                 queue,
                 attempt: attempt + 1,
@@ -390,7 +416,11 @@ mod tests {
             route: "route".into(),
             queue: "orders".into(),
             retries,
-            retry_queue: (retries > 0).then(|| "orders.retry".to_owned()),
+            retry_queues: if retries > 0 {
+                vec!["orders.retry".to_owned()]
+            } else {
+                Vec::new()
+            },
             dead_letter: dead_letter.map(str::to_owned),
             publisher: Arc::new(publisher),
             counters: RetryCounters::new(&Metrics::new(), "route", "orders"),
@@ -423,6 +453,37 @@ mod tests {
             }
         );
         assert_eq!(policy(0, None).next(1), Next::Exhausted);
+    }
+
+    #[test]
+    fn attempt_n_waits_in_tier_min_n_tiers_named_by_its_delay() {
+        let tiers = retry_queues("orders", &[1000, 2000]);
+        assert_eq!(
+            tiers,
+            [
+                ("orders.retry.1s".to_owned(), 1000),
+                ("orders.retry.2s".to_owned(), 2000)
+            ]
+        );
+        assert_eq!(
+            retry_queues("orders", &[1500]),
+            [("orders.retry".to_owned(), 1500)]
+        );
+        assert_eq!(tier_name(300_000), "5m");
+        assert_eq!(tier_name(7_200_000), "2h");
+        assert_eq!(tier_name(1500), "1500ms");
+        let mut p = policy(3, Some("orders.parking"));
+        p.retry_queues = tiers.into_iter().map(|(q, _)| q).collect();
+        let retry = |queue, attempt| Next::Retry { queue, attempt };
+        assert_eq!(p.next(1), retry("orders.retry.1s", 2));
+        assert_eq!(p.next(2), retry("orders.retry.2s", 3));
+        assert_eq!(p.next(3), retry("orders.retry.2s", 4));
+        assert_eq!(
+            p.next(4),
+            Next::DeadLetter {
+                queue: "orders.parking"
+            }
+        );
     }
 
     #[test]

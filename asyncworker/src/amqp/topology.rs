@@ -54,6 +54,21 @@ impl Topology {
         Topology { declare, queues }
     }
 
+    /// One more retry tier of `queue`: `name` holds messages for `ttl_ms` (see `new`).
+    pub(crate) fn add_retry_tier(
+        &mut self,
+        queue: &str,
+        queue_type: QueueType,
+        name: &str,
+        ttl_ms: u64,
+    ) {
+        self.queues.push(QueueSpec {
+            name: name.to_owned(),
+            role: "retry queue",
+            arguments: retry_arguments(queue, queue_type, ttl_ms),
+        });
+    }
+
     /// Declares every queue (durable) on `channel`. A queue that exists with other arguments
     /// makes the broker close the channel; the error says which queue and why.
     pub(crate) async fn declare(&self, channel: &Channel) -> Result<(), String> {
