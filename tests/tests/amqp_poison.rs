@@ -1,0 +1,181 @@
+//! The poison guard against the real broker: with default options (no `retries`, failed
+//! messages requeued) a message that always fails is held a little longer before each
+//! requeue and rejected after `max_redeliveries` (20) deliveries, dead-lettered where its
+//! queue has a target, while the other messages flow; the worker's CPU while it fails is
+//! measured and printed (not asserted).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{LazyLock, Mutex, Once};
+use std::time::{Duration, Instant};
+
+use asyncworker::prelude::*;
+use asyncworker_tests::{
+    Broker, Job, Running, broker_counts_async, settings, unique_prefix, wait_for,
+};
+
+/// Everything logged in this test binary, to find the guard's error line.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Sends the logs of this binary to [`LOGS`]; before `Running::start` installs its own.
+fn capture_logs() {
+    struct Sink;
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            LOGS.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+            .with_ansi(false)
+            .with_writer(|| Sink)
+            .init();
+    });
+}
+
+fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+/// This process's CPU time so far (user + system), from `/proc/self/stat`.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // The kernel's USER_HZ, 100 on every Linux this runs on.
+    Duration::from_millis(ticks * 10)
+}
+
+/// Handler calls per (queue, id).
+static SEEN: LazyLock<Mutex<HashMap<(String, u64), u32>>> = LazyLock::new(Mutex::default);
+
+fn seen(queue: &str, id: u64) -> u32 {
+    SEEN.lock()
+        .unwrap()
+        .get(&(queue.to_owned(), id))
+        .copied()
+        .unwrap_or(0)
+}
+
+const GOOD: u64 = 1000;
+const POISON: u64 = 1_000_000;
+
+mod poison {
+    use super::*;
+
+    /// Default options: one message per call, failed ones requeued. The poison one fails.
+    #[route(amqp = ["plain", "dlx"])]
+    async fn poison(message: Message<Job>) -> Result<(), String> {
+        let key = (message.queue().to_owned(), message.body().id);
+        *SEEN.lock().unwrap().entry(key).or_default() += 1;
+        if message.body().tag == "poison" {
+            return Err("poison, on purpose".into());
+        }
+        Ok(())
+    }
+}
+
+/// One poison message among 1,000 good ones, on a classic queue (identified by its
+/// message id) and on one with a dead-letter target (no message id: identified by content).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
+    capture_logs();
+    let prefix = unique_prefix("poison");
+    let plain = format!("{prefix}plain");
+    let dlx = format!("{prefix}dlx");
+    let dlq = format!("{prefix}dlx.dead");
+    let broker = Broker::connect().await;
+    broker.declare(&plain).await;
+    broker.declare_with_dlq(&dlx, &dlq).await;
+    let poison = Job {
+        id: POISON,
+        tag: "poison".into(),
+    };
+    let with_id = lapin::BasicProperties::default().with_message_id("poison-7".into());
+    broker.publish_json_with(&plain, &poison, with_id).await;
+    broker
+        .publish_json_with(&dlx, &poison, lapin::BasicProperties::default())
+        .await;
+    broker.publish_json(&plain, &Job::many(GOOD)).await;
+    broker.publish_json(&dlx, &Job::many(GOOD)).await;
+
+    let started = Instant::now();
+    let running = Running::start(&format!("{}::poison", module_path!()), settings(&prefix));
+    let goods = wait_for(Duration::from_secs(60), || async {
+        (0..GOOD).all(|id| seen(&plain, id) > 0 && seen(&dlx, id) > 0)
+    })
+    .await;
+    assert!(goods, "every good message should be handled");
+    let goods_at = started.elapsed();
+    let poison_then = (seen(&plain, POISON), seen(&dlx, POISON));
+    let (cpu_from, wall_from) = (cpu_time(), Instant::now());
+
+    let rejected = wait_for(Duration::from_secs(120), || async {
+        let empty = |q: String| async move {
+            broker_counts_async(&q)
+                .await
+                .is_some_and(|(r, u, _)| r == 0 && u == 0)
+        };
+        empty(plain.clone()).await && empty(dlx.clone()).await && broker.ready(&dlq).await == 1
+    })
+    .await;
+    let (cpu, wall) = (cpu_time() - cpu_from, wall_from.elapsed());
+    let poison_seen = (seen(&plain, POISON), seen(&dlx, POISON));
+    running.stop().await.expect("clean stop");
+    println!(
+        "poison guard: {GOOD} good messages per queue handled after {goods_at:?}, the poison \
+         ones seen {poison_then:?} times by then; while they kept failing the worker used \
+         {cpu:?} of CPU in {wall:?} ({:.1} % of one core); poison seen {poison_seen:?} times in all",
+        100.0 * cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9)
+    );
+    assert!(
+        rejected,
+        "the poison messages should be rejected; seen {poison_seen:?} times"
+    );
+    assert_eq!(
+        poison_seen,
+        (20, 20),
+        "seen max_redeliveries times, then rejected"
+    );
+    for q in [&plain, &dlx] {
+        let dups: Vec<u64> = (0..GOOD).filter(|&id| seen(q, id) != 1).collect();
+        assert!(
+            dups.is_empty(),
+            "good messages handled more than once in {q}: {dups:?}"
+        );
+    }
+    let dead = broker.take_all(&dlq).await;
+    assert_eq!(dead.len(), 1);
+    let job: Job = serde_json::from_slice(&dead[0].delivery.data).unwrap();
+    assert_eq!(
+        job.tag, "poison",
+        "the dead-lettered message is the poison one"
+    );
+
+    let logs = logs();
+    let line = |queue: &str, id: &str| {
+        logs.lines().any(|l| {
+            l.contains("rejected")
+                && l.contains("route=poison")
+                && l.contains(&format!("queue={queue}"))
+                && l.contains(&format!("message_id={id}"))
+        })
+    };
+    assert!(
+        line(&plain, "poison-7"),
+        "an error naming route, queue and id:\n{logs}"
+    );
+    assert!(line(&dlx, "-"), "an error naming route and queue:\n{logs}");
+    for q in [&plain, &dlx, &dlq] {
+        broker.delete(q).await;
+    }
+}
