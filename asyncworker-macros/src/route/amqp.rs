@@ -252,23 +252,24 @@ fn retry_delay_arg(
             list.items.iter().collect()
         }
     };
-    let mut delays = Vec::with_capacity(lits.len());
+    let mut delays: Vec<(u64, &LitStr)> = Vec::with_capacity(lits.len());
     let mut ok = true;
     for (i, lit) in lits.iter().enumerate() {
         let Some(ms) = errors.ok(one_delay(lit)) else {
             ok = false;
             continue;
         };
-        if let Some(&before) = delays.last()
+        if let Some(&(before, before_lit)) = delays.last()
             && ms <= before
         {
             ok = false;
             errors.push(syn::Error::new(
                 lit.span(),
                 format!(
-                    "retry delays must grow from tier to tier: `{}` is not longer than the \
-                     {before}ms of tier {i}",
-                    lit.value()
+                    "retry delays must grow from tier to tier: `{}` is not longer than `{}` \
+                     before it",
+                    lit.value(),
+                    before_lit.value()
                 ),
             ));
         }
@@ -284,9 +285,9 @@ fn retry_delay_arg(
                 ),
             ));
         }
-        delays.push(ms);
+        delays.push((ms, lit));
     }
-    ok.then_some(delays)
+    ok.then(|| delays.into_iter().map(|(ms, _)| ms).collect())
 }
 
 /// One retry delay, a queue's `x-message-ttl`.
@@ -341,7 +342,7 @@ fn max_redeliveries_arg(
     errors.ok(lit.base10_parse::<u16>().map_err(|_| {
         syn::Error::new(
             lit.span(),
-            "`max_redeliveries` must be an integer from 0 (no limit) to 65535",
+            "`max_redeliveries` must be an integer from 0 (no guard) to 65535",
         )
     }))
 }
@@ -366,7 +367,9 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
         }
         let tier = name
             .strip_prefix(queue.as_str())
-            .is_some_and(|rest| rest.starts_with(&format!("{RETRY_SUFFIX}.")));
+            .and_then(|rest| rest.strip_prefix(RETRY_SUFFIX))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(is_tier_name);
         if name.strip_suffix(RETRY_SUFFIX) == Some(queue.as_str()) || tier {
             return error(format!(
                 "`dead_letter` must not be `{name}`, the retry queue of `{queue}`: a failed \
@@ -375,6 +378,12 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
         }
     }
     Ok(lit.clone())
+}
+
+/// Whether `s` names a retry tier as the runtime does: digits and a unit (`30s`, `1500ms`).
+fn is_tier_name(s: &str) -> bool {
+    let unit = s.trim_start_matches(|c: char| c.is_ascii_digit());
+    unit.len() < s.len() && ["ms", "s", "m", "h"].contains(&unit)
 }
 
 /// `queue_type = "classic" | "quorum"`, for the queues `declare = true` creates.
