@@ -6,6 +6,9 @@
 //!                   └──────────────────────────────┘
 //!                            after the last retry ──▶ orders.parking
 //! ```
+//!
+//! With `retry_delay = ["1s", "30s"]` there is one retry queue per tier (`orders.retry.1s`,
+//! `orders.retry.30s`), each dead-lettering back the same way.
 
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
