@@ -124,6 +124,7 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
     .await;
     let (cpu, wall) = (cpu_time() - cpu_from, wall_from.elapsed());
     let poison_seen = (seen(&plain, POISON), seen(&dlx, POISON));
+    let metrics = running.app.metrics().encode();
     running.stop().await.expect("clean stop");
     println!(
         "poison guard: {GOOD} good messages per queue handled after {goods_at:?}, the poison \
@@ -157,6 +158,12 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
         "the dead-lettered message is the poison one"
     );
 
+    for (outcome, n) in [("held", 19), ("redelivery_limit", 1)] {
+        let line = format!(
+            "asyncworker_amqp_retries_total{{route=\"poison\",queue=\"{plain}\",outcome=\"{outcome}\"}} {n}"
+        );
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
     let logs = logs();
     let line = |queue: &str, id: &str| {
         logs.lines().any(|l| {

@@ -197,6 +197,7 @@ impl Prepared {
                         Arc::clone(q),
                         r.max_redeliveries,
                         clock,
+                        app.metrics(),
                     ))
                 })
             })

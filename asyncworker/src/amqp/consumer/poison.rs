@@ -19,12 +19,14 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
 use tokio_util::sync::CancellationToken;
 
 use crate::action::Action;
 use crate::amqp::retry::{Original, delivery_count};
 use crate::backoff::Backoff;
 use crate::clock::{Clock, Wait};
+use crate::observe::metrics::{Metrics, OutcomeLabels};
 
 /// The delay before a failed delivery is requeued: 100 ms after the first failure, doubling
 /// up to 2 s. With the default 20 deliveries a poison message is rejected after about half a
@@ -47,6 +49,10 @@ pub(crate) struct PoisonGuard {
     /// Cancelled at shutdown: held deliveries go back at once, new failures are not held.
     release: CancellationToken,
     failures: Mutex<Failures>,
+    /// `asyncworker_amqp_retries_total{outcome="held"}`: failed deliveries held, then requeued.
+    held: Counter,
+    /// `asyncworker_amqp_retries_total{outcome="redelivery_limit"}`: rejected by the guard.
+    rejected: Counter,
 }
 
 /// What the guard decided for a failed delivery.
@@ -61,9 +67,29 @@ pub(crate) enum Verdict {
 }
 
 impl PoisonGuard {
-    /// The guard of (`route`, `queue`), rejecting after `max` deliveries (`max` ≥ 1).
-    pub(crate) fn new(route: Arc<str>, queue: Arc<str>, max: u16, clock: Clock) -> PoisonGuard {
+    /// The guard of (`route`, `queue`), rejecting after `max` deliveries (`max` ≥ 1), counted
+    /// in `metrics`.
+    pub(crate) fn new(
+        route: Arc<str>,
+        queue: Arc<str>,
+        max: u16,
+        clock: Clock,
+        metrics: &Metrics,
+    ) -> PoisonGuard {
+        let counter = |outcome: &str| {
+            metrics
+                .amqp_retries
+                .get_or_create(&OutcomeLabels {
+                    route: route.to_string(),
+                    queue: queue.to_string(),
+                    outcome: outcome.to_owned(),
+                })
+                .clone()
+        };
+        let (held, rejected) = (counter("held"), counter("redelivery_limit"));
         PoisonGuard {
+            held,
+            rejected,
             route,
             queue,
             max: u32::from(max.max(1)),
@@ -83,6 +109,7 @@ impl PoisonGuard {
         let delivery = self.delivery_number(original);
         if delivery >= self.max {
             lock(&self.failures).forget(key(original));
+            self.rejected.inc();
             tracing::error!(
                 route = %self.route,
                 queue = %self.queue,
@@ -97,6 +124,7 @@ impl PoisonGuard {
         if self.release.is_cancelled() {
             return Verdict::Requeue;
         }
+        self.held.inc();
         Verdict::Hold(HOLD.delay(delivery))
     }
 
@@ -227,7 +255,13 @@ mod tests {
     }
 
     fn guard(max: u16) -> PoisonGuard {
-        PoisonGuard::new("route".into(), "jobs".into(), max, Clock::Real)
+        PoisonGuard::new(
+            "route".into(),
+            "jobs".into(),
+            max,
+            Clock::Real,
+            &Metrics::new(),
+        )
     }
 
     #[test]
