@@ -624,7 +624,7 @@ mod tiers {
 
 /// `retry_delay = ["1s", "2s"]` with `retries = 3`: attempt n waits in tier min(n, 2), so the
 /// attempts are at least 1 s, 2 s and 2 s apart (a TTL never fires early; no upper bound is
-/// asserted), and the last one parks with its headers. A message carrying the pre-0.2 header
+/// asserted), and the last one parks with its headers. A message carrying the former header
 /// `x-asyncworker-attempt = 3` keeps its count: it is attempt 3, retried once from tier 2,
 /// and parks as attempt 4 under the new header name only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

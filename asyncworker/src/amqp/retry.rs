@@ -39,7 +39,7 @@ pub const ROUTING_KEY_HEADER: &str = "asyncworker-routing-key";
 /// Unix seconds when the message was dead-lettered.
 pub const DEAD_LETTERED_AT_HEADER: &str = "asyncworker-dead-lettered-at";
 
-/// The prefix our headers had before 0.2, still read.
+/// The prefix our headers used to have, still read.
 const LEGACY_PREFIX: &str = "x-";
 
 /// The broker's count of earlier deliveries of a message on a quorum queue.
@@ -125,7 +125,7 @@ pub(crate) struct Original {
     pub(crate) redelivered: bool,
 }
 
-/// `name` in `headers`, else its pre-0.2 name (`x-` + `name`).
+/// `name` in `headers`, else its former name (`x-` + `name`).
 fn ours<'a>(headers: &'a FieldTable, name: &str) -> Option<&'a AMQPValue> {
     let inner = headers.inner();
     inner
@@ -356,7 +356,7 @@ impl RetryPolicy {
     }
 }
 
-/// Renames our pre-0.2 headers (`x-asyncworker-*`) in `h` to their current names, so that a
+/// Renames our former headers (`x-asyncworker-*`) in `h` to their current names, so that a
 /// copy carries each once.
 fn upgrade_legacy(h: &mut FieldTable) {
     if !h.inner().keys().any(|k| is_legacy(k.as_str())) {
@@ -523,7 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn pre_0_2_header_names_are_read_and_renamed_on_the_next_copy() {
+    fn former_header_names_are_read_and_renamed_on_the_next_copy() {
         let mut h = FieldTable::default();
         h.insert("x-asyncworker-attempt".into(), AMQPValue::LongLongInt(3));
         h.insert("x-asyncworker-exchange".into(), long("events"));

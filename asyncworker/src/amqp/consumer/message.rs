@@ -87,7 +87,7 @@ impl<T> Message<T> {
     /// first delayed retry (`retries = N` on the route), and so on.
     ///
     /// It is the attempt our retry path carries in the `asyncworker-attempt` header (or its
-    /// pre-0.2 name `x-asyncworker-attempt`) plus, on a quorum queue, the broker's
+    /// former name `x-asyncworker-attempt`) plus, on a quorum queue, the broker's
     /// `x-delivery-count`: each requeue, lost channel or consumer timeout of this copy counts
     /// as an attempt too. On a classic queue a plain requeue is not counted (the broker keeps
     /// no count; see [`redelivered`](Message::redelivered)).
