@@ -71,7 +71,7 @@ mod poison {
     use super::*;
 
     /// Default options: one message per call, failed ones requeued. The poison one fails.
-    #[route(amqp = ["plain", "dlx"])]
+    #[route(amqp = ["plain", "dlx", "quorum"])]
     async fn poison(message: Message<Job>) -> Result<(), String> {
         let key = (message.queue().to_owned(), message.body().id);
         *SEEN.lock().unwrap().entry(key).or_default() += 1;
@@ -83,7 +83,8 @@ mod poison {
 }
 
 /// One poison message among 1,000 good ones, on a classic queue (identified by its
-/// message id) and on one with a dead-letter target (no message id: identified by content).
+/// message id), on one with a dead-letter target (no message id: identified by content) and on
+/// a quorum queue (counted by the broker's `x-delivery-count`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
     capture_logs();
@@ -94,36 +95,57 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
     let broker = Broker::connect().await;
     broker.declare(&plain).await;
     broker.declare_with_dlq(&dlx, &dlq).await;
+    let quorum = format!("{prefix}quorum");
+    let mut args = lapin::types::FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        lapin::types::AMQPValue::LongString("quorum".into()),
+    );
+    broker.declare_with(&quorum, args).await;
     let poison = Job {
         id: POISON,
         tag: "poison".into(),
     };
     let with_id = lapin::BasicProperties::default().with_message_id("poison-7".into());
     broker.publish_json_with(&plain, &poison, with_id).await;
-    broker
-        .publish_json_with(&dlx, &poison, lapin::BasicProperties::default())
-        .await;
+    for q in [&dlx, &quorum] {
+        broker
+            .publish_json_with(q, &poison, lapin::BasicProperties::default())
+            .await;
+    }
     broker.publish_json(&plain, &Job::many(GOOD)).await;
     broker.publish_json(&dlx, &Job::many(GOOD)).await;
+    broker.publish_json(&quorum, &Job::many(GOOD)).await;
 
     let started = Instant::now();
     let running = Running::start(&format!("{}::poison", module_path!()), settings(&prefix));
     let goods = wait_for(Duration::from_secs(60), || async {
-        (0..GOOD).all(|id| seen(&plain, id) > 0 && seen(&dlx, id) > 0)
+        (0..GOOD).all(|id| seen(&plain, id) > 0 && seen(&dlx, id) > 0 && seen(&quorum, id) > 0)
     })
     .await;
     assert!(goods, "every good message should be handled");
     let goods_at = started.elapsed();
-    let poison_then = (seen(&plain, POISON), seen(&dlx, POISON));
+    let poison_then = (
+        seen(&plain, POISON),
+        seen(&dlx, POISON),
+        seen(&quorum, POISON),
+    );
     let (cpu_from, wall_from) = (cpu_time(), Instant::now());
 
     // Polled in-process and over AMQP only: rabbitmqctl would load the machine being measured.
     let rejected = wait_for(Duration::from_secs(120), || async {
-        seen(&plain, POISON) >= 20 && seen(&dlx, POISON) >= 20 && broker.ready(&dlq).await == 1
+        seen(&plain, POISON) >= 20
+            && seen(&dlx, POISON) >= 20
+            && seen(&quorum, POISON) >= 20
+            && broker.ready(&dlq).await == 1
     })
     .await;
     let (cpu, wall) = (cpu_time() - cpu_from, wall_from.elapsed());
-    let poison_seen = (seen(&plain, POISON), seen(&dlx, POISON));
+    let poison_seen = (
+        seen(&plain, POISON),
+        seen(&dlx, POISON),
+        seen(&quorum, POISON),
+    );
     let metrics = running.app.metrics().encode();
     running.stop().await.expect("clean stop");
     println!(
@@ -138,10 +160,10 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
     );
     assert_eq!(
         poison_seen,
-        (20, 20),
+        (20, 20, 20),
         "seen max_redeliveries times, then rejected"
     );
-    for q in [&plain, &dlx] {
+    for q in [&plain, &dlx, &quorum] {
         let left = settled_ready(q, Duration::from_secs(20)).await;
         assert_eq!(left, 0, "{q}: the poison message is rejected, not requeued");
         let dups: Vec<u64> = (0..GOOD).filter(|&id| seen(q, id) != 1).collect();
@@ -178,7 +200,11 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
         "an error naming route, queue and id:\n{logs}"
     );
     assert!(line(&dlx, "-"), "an error naming route and queue:\n{logs}");
-    for q in [&plain, &dlx, &dlq] {
+    assert!(
+        line(&quorum, "-"),
+        "an error naming route and queue:\n{logs}"
+    );
+    for q in [&plain, &dlx, &dlq, &quorum] {
         broker.delete(q).await;
     }
 }
