@@ -113,7 +113,7 @@ use proc_macro::TokenStream;
 /// | `on_decode_error` | the same; for a body that does not decode | `"reject"` |
 /// | `timeout` | duration | none |
 /// | `retries` | `0..=10000` delayed retries after the first failure; `0` only with `dead_letter` | `0`: no delayed retry |
-/// | `retry_delay` | duration, `1ms` to `4294967295ms` (about 49 days); only with `retries = N`, N ≥ 1 | `"10s"` |
+/// | `retry_delay` | duration, `1ms` to `4294967295ms` (about 49 days), or a growing list of them, one per tier (at most `retries`); only with `retries = N`, N ≥ 1 | `"10s"` |
 /// | `dead_letter` | `"..."`: parking queue for messages that failed their last attempt; 1..=255 bytes, neither one of the route's queues nor `<queue>.retry` | none: rejected |
 /// | `declare` | `true` or `false`: declare the queues (durable) and their retry/parking queues at startup | `false` |
 /// | `queue_type` | `"classic"` or `"quorum"`; only with `declare = true` | `"classic"` |
@@ -130,6 +130,7 @@ use proc_macro::TokenStream;
 /// creates, so each needs it. They apply to the route's queues, not to the retry and parking
 /// queues; with `dead_letter`, the route's queues also dead-letter to the parking queue, so
 /// `reject()` parks a message rather than dropping it.
+/// | `max_redeliveries` | `0..=65535` deliveries of an always-failing message before the poison guard rejects it; `0`: no guard; not with `retries`, `dead_letter` or an `on_exception` other than `"requeue"` | the worker's `amqp_max_redeliveries` (20) |
 ///
 /// Durations are strings of `<integer><unit>` segments with units `ms`, `s`, `m`, `h`:
 /// `"250ms"`, `"1s"`, `"1m30s"`.
@@ -143,6 +144,14 @@ use proc_macro::TokenStream;
 /// a header), else it is rejected. `retries = 0, dead_letter = "..."` parks a failed message at
 /// once. A `dead_letter` naming one of the route's queues, or one of their `.retry` queues, is a
 /// compile error: the failed message would come back to the handler forever.
+///
+/// `retry_delay = ["1s", "30s", "5m"]` gives each tier a retry queue of its own, named by its
+/// delay (`orders.retry.1s`, `orders.retry.30s`, `orders.retry.5m`); attempt n waits in tier
+/// min(n, tiers). The delays must grow, and a tier no retry reaches is a compile error.
+///
+/// Without `retries` or `dead_letter`, failed messages are requeued (`on_exception`), and the
+/// poison guard slows a message that keeps failing down (a growing hold before each requeue)
+/// and rejects it after `max_redeliveries` deliveries.
 ///
 /// ```ignore
 /// /// Tried 4 times, 30 seconds apart; then parked in `orders.parking`. The route declares

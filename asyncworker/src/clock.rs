@@ -27,6 +27,8 @@ pub(crate) enum Wait {
     Timeout,
     /// A message's time to live in an in-memory queue (a retry delay).
     Expiry,
+    /// A failed delivery held by the poison guard before it is requeued.
+    Hold,
 }
 
 /// The clock of one worker.

@@ -154,6 +154,33 @@ impl Broker {
         }
     }
 
+    /// Publishes one JSON value (persistent) with `properties` (headers, message id) added,
+    /// and waits for its confirm.
+    pub async fn publish_json_with<T: serde::Serialize>(
+        &self,
+        queue: &str,
+        value: &T,
+        properties: BasicProperties,
+    ) {
+        let body = serde_json::to_vec(value).expect("json");
+        let confirm = self
+            .channel
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &body,
+                properties
+                    .with_delivery_mode(2)
+                    .with_content_type("application/json".into()),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("confirm");
+        assert!(confirm.is_ack(), "broker nacked a test message");
+    }
+
     /// Publishes JSON values (persistent) and waits for every confirm.
     pub async fn publish_json<T: serde::Serialize>(&self, queue: &str, values: &[T]) {
         self.publish_raw(

@@ -153,3 +153,31 @@ async fn check_flag_exit_codes_follow_the_queues() {
     );
     broker.delete(&format!("{prefix}jobs")).await;
 }
+
+mod tiered {
+    use super::*;
+
+    #[route(amqp = ["tiered"], retries = 3, retry_delay = ["1s", "1m"], dead_letter = "tiered.parking")]
+    async fn tiered(_m: Message<Job>) {}
+}
+
+/// Every tier's retry queue is checked, each by its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_retry_tier_is_checked() {
+    let prefix = unique_prefix("check-tiers");
+    let report = check("tiered", settings(&prefix)).await;
+    let item = amqp_line(&report);
+    assert!(!report.is_ok() && !item.ok, "{report}");
+    for q in ["tiered.retry.1s", "tiered.retry.1m"] {
+        assert!(
+            item.line.contains(&format!("`{prefix}{q}` MISSING")),
+            "{q} should be reported missing: {}",
+            item.line
+        );
+    }
+    assert!(
+        !item.line.contains(&format!("`{prefix}tiered.retry`")),
+        "no single retry queue with tiers: {}",
+        item.line
+    );
+}

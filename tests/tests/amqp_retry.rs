@@ -617,3 +617,145 @@ async fn a_deleted_queue_is_declared_again_when_the_consumer_reattaches() {
         broker.delete(&q).await;
     }
 }
+
+mod tiers {
+    use super::*;
+    pub static SEEN: LazyLock<Attempts> = LazyLock::new(Attempts::default);
+
+    /// Never succeeds: three retries through two tiers, then the parking queue.
+    #[route(amqp = ["tiers"], retries = 3, retry_delay = ["1s", "2s"], dead_letter = "tiers.parking", declare = true)]
+    async fn tiers(message: Message<Job>) -> Result<(), String> {
+        SEEN.record(message.body().id, message.attempt());
+        Err(format!("attempt {} fails on purpose", message.attempt()))
+    }
+}
+
+/// `retry_delay = ["1s", "2s"]` with `retries = 3`: attempt n waits in tier min(n, 2), so the
+/// attempts are at least 1 s, 2 s and 2 s apart (a TTL never fires early; no upper bound is
+/// asserted), and the last one parks with its headers. A message carrying the former header
+/// `x-asyncworker-attempt = 3` keeps its count: it is attempt 3, retried once from tier 2,
+/// and parks as attempt 4 under the new header name only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_tiers_wait_longer_and_the_last_attempt_parks() {
+    let prefix = unique_prefix("tiers");
+    let queue = format!("{prefix}tiers");
+    let parking = format!("{prefix}tiers.parking");
+    let running = Running::start(&format!("{}::tiers", module_path!()), settings(&prefix));
+    ready(&running).await;
+    let broker = Broker::connect().await;
+    let job = |id| Job {
+        id,
+        tag: String::new(),
+    };
+    broker.publish_json(&queue, &[job(7)]).await;
+    let mut legacy = FieldTable::default();
+    legacy.insert("x-asyncworker-attempt".into(), AMQPValue::LongLongInt(3));
+    let properties = lapin::BasicProperties::default().with_headers(legacy);
+    broker.publish_json_with(&queue, &job(8), properties).await;
+
+    let parked = wait_for(Duration::from_secs(30), || async {
+        broker.ready(&parking).await >= 2
+    })
+    .await;
+    assert!(
+        parked,
+        "both messages should park; attempts seen: {:?} {:?}",
+        tiers::SEEN.of(7),
+        tiers::SEEN.of(8)
+    );
+    running.stop().await.expect("clean stop");
+
+    let attempts = tiers::SEEN.of(7);
+    let numbers: Vec<u32> = attempts.iter().map(|a| a.0).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    let gaps: Vec<Duration> = attempts.windows(2).map(|p| p[1].1 - p[0].1).collect();
+    for (gap, tier) in gaps.iter().zip([1000, 2000, 2000]) {
+        assert!(
+            *gap >= Duration::from_millis(tier - 50),
+            "waits should grow by tier (1 s, 2 s, 2 s): {gaps:?}"
+        );
+    }
+    let legacy: Vec<u32> = tiers::SEEN.of(8).iter().map(|a| a.0).collect();
+    assert_eq!(legacy, [3, 4], "the old header's count is kept");
+
+    let mut by_id: HashMap<u64, BasicGetMessage> = HashMap::new();
+    for m in broker.take_all(&parking).await {
+        let job: Job = serde_json::from_slice(&m.delivery.data).expect("the body is unchanged");
+        by_id.insert(job.id, m);
+    }
+    assert_eq!(by_id.len(), 2, "each message parked exactly once");
+    for id in [7, 8] {
+        let h = by_id[&id]
+            .delivery
+            .properties
+            .headers()
+            .clone()
+            .expect("parked messages carry headers");
+        assert_eq!(ATTEMPT_HEADER, "asyncworker-attempt");
+        assert_eq!(header(&h, ATTEMPT_HEADER), &AMQPValue::LongLongInt(4));
+        assert!(text(header(&h, ERROR_HEADER)).contains("attempt 4 fails"));
+        assert_eq!(text(header(&h, ROUTE_HEADER)), "tiers");
+        assert_eq!(text(header(&h, QUEUE_HEADER)), queue);
+        assert!(
+            !h.inner()
+                .keys()
+                .any(|k| k.as_str().starts_with("x-asyncworker")),
+            "no header under its old name: {h:?}"
+        );
+    }
+    for q in [
+        queue.clone(),
+        format!("{queue}.retry.1s"),
+        format!("{queue}.retry.2s"),
+        parking,
+    ] {
+        let (ready, unacked, _) = broker_counts_async(&q).await.expect("queue exists");
+        assert_eq!((ready, unacked), (0, 0), "{q} should be empty");
+        broker.delete(&q).await;
+    }
+}
+
+mod counted {
+    use super::*;
+    pub static SEEN: LazyLock<Attempts> = LazyLock::new(Attempts::default);
+
+    /// Requeues its message until the third attempt; no retries, so only the broker counts.
+    #[route(amqp = ["counted"], declare = true, queue_type = "quorum")]
+    async fn counted(message: Message<Job>) {
+        SEEN.record(message.body().id, message.attempt());
+        if message.attempt() < 3 {
+            message.requeue();
+        }
+    }
+}
+
+/// On a quorum queue `Message::attempt()` counts the broker's `x-delivery-count` too: a
+/// message requeued twice is seen as attempts 1, 2, 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_counts_a_quorum_queues_deliveries() {
+    let prefix = unique_prefix("counted");
+    let queue = format!("{prefix}counted");
+    let running = Running::start(&format!("{}::counted", module_path!()), settings(&prefix));
+    ready(&running).await;
+    let broker = Broker::connect().await;
+    broker
+        .publish_json(
+            &queue,
+            &[Job {
+                id: 3,
+                tag: String::new(),
+            }],
+        )
+        .await;
+    let done = wait_for(Duration::from_secs(20), || async {
+        counted::SEEN.count(3) >= 3
+    })
+    .await;
+    running.stop().await.expect("clean stop");
+    let attempts: Vec<u32> = counted::SEEN.of(3).iter().map(|a| a.0).collect();
+    assert!(done, "three deliveries expected: {attempts:?}");
+    assert_eq!(attempts, [1, 2, 3]);
+    let (ready, unacked, _) = broker_counts_async(&queue).await.expect("queue exists");
+    assert_eq!((ready, unacked), (0, 0));
+    broker.delete(&queue).await;
+}

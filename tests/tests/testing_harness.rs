@@ -457,3 +457,63 @@ async fn mismatched_queue_arguments_fail_the_start_in_the_same_words() {
                     it) or change the route's options to match";
     assert!(err.to_string().contains(expected), "{err}");
 }
+mod poison {
+    use super::*;
+
+    #[route(amqp = ["pg.five"], max_redeliveries = 5)]
+    async fn five(_m: Message<u32>) -> Result<(), std::io::Error> {
+        Err(std::io::Error::other("poison"))
+    }
+
+    #[route(amqp = ["pg.default"])]
+    async fn default(_m: Message<u32>) -> Result<(), std::io::Error> {
+        Err(std::io::Error::other("poison"))
+    }
+
+    #[route(amqp = ["pg.tiers"], retries = 3, retry_delay = ["1h", "2h"], declare = true, dead_letter = "pg.tiers.parking")]
+    async fn tiers(_m: Message<u32>) -> Result<(), std::io::Error> {
+        Err(std::io::Error::other("boom"))
+    }
+}
+
+/// In memory too, the poison guard holds a failed delivery (on the worker's clock, which
+/// `settled()` moves over the hold) and rejects it after `max_redeliveries` deliveries, 20 by
+/// default; retry tiers each get their queue.
+#[tokio::test]
+async fn the_poison_guard_and_retry_tiers_work_in_memory_on_virtual_time() {
+    let w = TestWorker::builder()
+        .only_module("testing_harness::poison")
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    w.publish("pg.five", &1);
+    w.publish("pg.default", &2);
+    w.publish("pg.tiers", &3);
+    w.settled().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "holds and tier delays are skipped, not waited for"
+    );
+    let mut five = vec![FateKind::Requeued; 4];
+    five.push(FateKind::Rejected);
+    assert_eq!(kinds(&w, "pg.five"), five);
+    let default = kinds(&w, "pg.default");
+    assert_eq!(default.len(), 20, "{default:?}");
+    assert_eq!(default.last(), Some(&FateKind::Rejected));
+    assert_eq!(
+        kinds(&w, "pg.tiers"),
+        [
+            FateKind::Retried { attempt: 2 },
+            FateKind::Retried { attempt: 3 },
+            FateKind::Retried { attempt: 4 },
+            FateKind::DeadLettered {
+                queue: "pg.tiers.parking".into()
+            },
+        ]
+    );
+    assert!(w.queue("pg.tiers.retry.1h").is_empty());
+    assert!(w.queue("pg.tiers.retry.2h").is_empty());
+    assert_eq!(w.queue("pg.tiers.parking").len(), 1);
+    w.stop().await;
+}

@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{Queues, RouteArgs};
+use super::args::{Delays, Queues, RouteArgs};
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
@@ -75,10 +75,13 @@ pub(crate) struct AmqpRoute {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) retries: Option<u16>,
     pub(crate) retry_delay_ms: Option<u64>,
+    /// One delay per tier, when `retry_delay` lists more than one.
+    pub(crate) retry_delays_ms: Option<Vec<u64>>,
     pub(crate) dead_letter: Option<LitStr>,
     pub(crate) declare: Option<bool>,
     pub(crate) queue_type: Option<QueueType>,
     pub(crate) topology: TopologyRoute,
+    pub(crate) max_redeliveries: Option<u16>,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
@@ -130,7 +133,10 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
     }
 
     let retries = retries_arg(args, errors);
-    let retry_delay_ms = retry_delay_arg(args, retries, errors);
+    let delays = retry_delay_arg(args, retries, errors);
+    let retry_delay_ms = delays.as_ref().and_then(|d| d.first().copied());
+    let retry_delays_ms = delays.filter(|d| d.len() > 1);
+    let max_redeliveries = max_redeliveries_arg(args, on_exception, errors);
     let dead_letter = args
         .dead_letter
         .as_ref()
@@ -153,10 +159,12 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         timeout_ms,
         retries,
         retry_delay_ms,
+        retry_delays_ms,
         dead_letter,
         declare,
         queue_type,
         topology,
+        max_redeliveries,
     }
 }
 
@@ -214,9 +222,15 @@ fn retries_arg(args: &RouteArgs, errors: &mut Errors) -> Option<u16> {
     errors.ok(result.map_err(|message| syn::Error::new(lit.span(), message)))
 }
 
-/// `retry_delay = "10s"`: the TTL of the retry queue, so positive and at most `u32::MAX` ms; it
-/// means something only with `retries = N`, N ≥ 1.
-fn retry_delay_arg(args: &RouteArgs, retries: Option<u16>, errors: &mut Errors) -> Option<u64> {
+/// `retry_delay = "10s"`, or `["1s", "30s", "5m"]`: the TTL of the retry queue, or of each
+/// tier's (attempt n waits in tier min(n, tiers)), so positive and at most `u32::MAX` ms, and
+/// growing from tier to tier; it means something only with `retries = N`, N ≥ 1, and N ≥ the
+/// number of tiers (a tier no retry reaches is a mistake).
+fn retry_delay_arg(
+    args: &RouteArgs,
+    retries: Option<u16>,
+    errors: &mut Errors,
+) -> Option<Vec<u64>> {
     let arg = args.retry_delay.as_ref()?;
     if retries == Some(0) {
         errors.push(syn::Error::new(
@@ -229,18 +243,112 @@ fn retry_delay_arg(args: &RouteArgs, retries: Option<u16>, errors: &mut Errors) 
             "`retry_delay` needs `retries = N`",
         ));
     }
-    let ms = errors.ok(duration::millis("retry_delay", &arg.value))?;
+    let lits: Vec<&LitStr> = match &arg.value {
+        Delays::One(lit) => vec![lit],
+        Delays::Tiers(list) => {
+            if list.items.is_empty() {
+                errors.push(syn::Error::new(
+                    list.bracket.span.join(),
+                    "`retry_delay` needs at least one delay: `[\"1s\", \"30s\"]`",
+                ));
+                return None;
+            }
+            list.items.iter().collect()
+        }
+    };
+    let mut delays: Vec<(u64, &LitStr)> = Vec::with_capacity(lits.len());
+    let mut ok = true;
+    for (i, lit) in lits.iter().enumerate() {
+        let Some(ms) = errors.ok(one_delay(lit)) else {
+            ok = false;
+            continue;
+        };
+        if let Some(&(before, before_lit)) = delays.last()
+            && ms <= before
+        {
+            ok = false;
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "retry delays must grow from tier to tier: `{}` is not longer than `{}` \
+                     before it",
+                    lit.value(),
+                    before_lit.value()
+                ),
+            ));
+        }
+        if let Some(n) = retries.filter(|&n| n > 0)
+            && i >= usize::from(n)
+        {
+            ok = false;
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "tier {} can never be used: `retries = {n}` waits in at most {n} tier(s)",
+                    i + 1
+                ),
+            ));
+        }
+        delays.push((ms, lit));
+    }
+    ok.then(|| delays.into_iter().map(|(ms, _)| ms).collect())
+}
+
+/// One retry delay, a queue's `x-message-ttl`.
+fn one_delay(lit: &LitStr) -> syn::Result<u64> {
+    let ms = duration::millis("retry_delay", lit)?;
     if ms > MAX_RETRY_DELAY_MS {
-        errors.push(syn::Error::new(
-            arg.value.span(),
+        return Err(syn::Error::new(
+            lit.span(),
             format!(
                 "`retry_delay` must be at most {MAX_RETRY_DELAY_MS}ms (about 49 days): it is the \
                  retry queue's x-message-ttl, which RabbitMQ limits to a u32"
             ),
         ));
-        return None;
     }
-    Some(ms)
+    Ok(ms)
+}
+
+/// `max_redeliveries = N`, `0..=65535`: deliveries of an always-failing message before the
+/// poison guard rejects it; 0 turns the guard off. Only on routes whose failed messages are
+/// requeued: `retries` and `dead_letter` have their own ending.
+fn max_redeliveries_arg(
+    args: &RouteArgs,
+    on_exception: Option<Action>,
+    errors: &mut Errors,
+) -> Option<u16> {
+    let arg = args.max_redeliveries.as_ref()?;
+    for other in ["retries", "dead_letter"] {
+        if args.given(other) {
+            errors.push(syn::Error::new(
+                arg.key.span,
+                format!(
+                    "`max_redeliveries` applies to routes that requeue failed messages; with \
+                     `{other}` they are retried or parked instead"
+                ),
+            ));
+        }
+    }
+    if let Some(action) = on_exception.filter(|a| *a != Action::Requeue) {
+        errors.push(syn::Error::new(
+            arg.key.span,
+            format!(
+                "`max_redeliveries` does nothing with `on_exception = \"{}\"`: failed messages \
+                 are not requeued",
+                match action {
+                    Action::Ack => "ack",
+                    _ => "reject",
+                }
+            ),
+        ));
+    }
+    let lit = &arg.value;
+    errors.ok(lit.base10_parse::<u16>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "`max_redeliveries` must be an integer from 0 (no guard) to 65535",
+        )
+    }))
 }
 
 /// `dead_letter = "parking"`: a queue name of its own. One of the route's queues (or their
@@ -261,7 +369,12 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
                  would come back to this handler, in a loop"
             ));
         }
-        if name.strip_suffix(RETRY_SUFFIX) == Some(queue.as_str()) {
+        let tier = name
+            .strip_prefix(queue.as_str())
+            .and_then(|rest| rest.strip_prefix(RETRY_SUFFIX))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(is_tier_name);
+        if name.strip_suffix(RETRY_SUFFIX) == Some(queue.as_str()) || tier {
             return error(format!(
                 "`dead_letter` must not be `{name}`, the retry queue of `{queue}`: a failed \
                  message would come back to this handler, in a loop"
@@ -269,6 +382,12 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
         }
     }
     Ok(lit.clone())
+}
+
+/// Whether `s` names a retry tier as the runtime does: digits and a unit (`30s`, `1500ms`).
+fn is_tier_name(s: &str) -> bool {
+    let unit = s.trim_start_matches(|c: char| c.is_ascii_digit());
+    unit.len() < s.len() && ["ms", "s", "m", "h"].contains(&unit)
 }
 
 /// `queue_type = "classic" | "quorum"`, for the queues `declare = true` creates.
@@ -390,6 +509,11 @@ fn options(route: &AmqpRoute) -> TokenStream {
         .some("timeout_ms", route.timeout_ms)
         .set("retries", route.retries)
         .set("retry_delay_ms", route.retry_delay_ms)
+        .set(
+            "retry_delays_ms",
+            route.retry_delays_ms.as_ref().map(|d| quote!(&[#(#d),*])),
+        )
+        .some("max_redeliveries", route.max_redeliveries)
         .some("dead_letter", route.dead_letter.as_ref())
         .set("declare", route.declare)
         .set("queue_type", route.queue_type)

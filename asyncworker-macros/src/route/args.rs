@@ -144,7 +144,7 @@ route_keys! {
         idle_timeout: LitStr => [Sse],
         max_event_size: LitInt => [Sse],
         retries: LitInt => [Amqp],
-        retry_delay: LitStr => [Amqp],
+        retry_delay: Delays => [Amqp],
         dead_letter: LitStr => [Amqp],
         declare: LitBool => [Amqp],
         queue_type: LitStr => [Amqp],
@@ -156,6 +156,27 @@ route_keys! {
         message_ttl: LitStr => [Amqp],
         delivery_limit: LitInt => [Amqp],
         single_active: LitBool => [Amqp],
+        max_redeliveries: LitInt => [Amqp],
+    }
+}
+
+/// `retry_delay = "10s"`, or one delay per tier: `retry_delay = ["1s", "30s", "5m"]`.
+pub(crate) enum Delays {
+    One(LitStr),
+    Tiers(StrList),
+}
+
+impl Parse for Delays {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(token::Bracket) {
+            input.parse().map(Delays::Tiers)
+        } else if input.peek(LitStr) {
+            input.parse().map(Delays::One)
+        } else {
+            Err(input.error(
+                "`retry_delay` takes a duration (\"10s\") or one per tier ([\"1s\", \"30s\"])",
+            ))
+        }
     }
 }
 

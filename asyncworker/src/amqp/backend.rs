@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::check::{self, CheckTarget};
 use super::connection::{self, ConnectionManager};
 use super::consumer::intake::AmqpFactory;
+use super::consumer::poison::PoisonGuard;
 use super::consumer::source::Source;
 use super::def::AmqpRouteDef;
 use super::resolve::Resolved;
@@ -41,6 +42,8 @@ pub(crate) struct Prepared {
     pub(crate) topologies: Vec<Arc<Topology>>,
     /// Per queue, in the order of `queues`; `None` on routes without retries or dead letters.
     pub(crate) retry: Vec<Option<Arc<RetryPolicy>>>,
+    /// Per queue, in the order of `queues`; `None` on routes that are not guarded.
+    pub(crate) guards: Vec<Option<Arc<PoisonGuard>>>,
     pub(crate) cfg: Arc<DispatchConfig>,
     pub(crate) connection: Arc<ConnectionManager>,
     /// Per queue, in the order of `queues`; registered once the whole backend is prepared.
@@ -185,12 +188,29 @@ impl Prepared {
         );
         let topologies = r.topologies().into_iter().map(Arc::new).collect();
         let retry = retry_policies(&r, &queues, app)?;
+        let guards = queues
+            .iter()
+            .map(|q| {
+                r.guarded().then(|| {
+                    let route = Arc::from(def.name);
+                    let clock = app.clock().clone();
+                    Arc::new(PoisonGuard::new(
+                        route,
+                        Arc::clone(q),
+                        r.max_redeliveries,
+                        clock,
+                        app.metrics(),
+                    ))
+                })
+            })
+            .collect();
         Ok(Prepared {
             resolved: r,
             factory,
             queues,
             topologies,
             retry,
+            guards,
             cfg: Arc::new(cfg),
             connection,
             ready: Vec::new(),
@@ -228,6 +248,7 @@ impl Prepared {
             reconnects: metrics.reconnects.get_or_create(&labels).clone(),
             lost: metrics.settlements_lost.get_or_create(&labels).clone(),
             retry: self.retry[index].clone(),
+            guard: self.guards[index].clone(),
             topology: Arc::clone(&self.topologies[index]),
         }
     }
@@ -277,7 +298,11 @@ fn retry_policies(
         route: Arc::from(def.name),
         queue: Arc::clone(q),
         retries: o.retries,
-        retry_queue: (o.retries > 0).then(|| format!("{q}.retry")),
+        retry_queues: r
+            .retry_queues(q)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
         dead_letter: r.dead_letter.clone(),
         publisher: Arc::clone(&publisher),
         counters: RetryCounters::new(app.metrics(), def.name, q),

@@ -42,14 +42,20 @@ pub struct AmqpOptions {
     pub timeout_ms: Option<u64>,
     /// Delayed retries through `<queue>.retry` before the message is dead-lettered; 0 = none.
     pub retries: u16,
-    /// TTL of the retry queue, in milliseconds.
+    /// TTL of the retry queue, in milliseconds (of its first tier when there are several).
     pub retry_delay_ms: u64,
+    /// The TTL of each tier's retry queue, growing, when `retry_delay` lists more than one;
+    /// empty: one retry queue, `retry_delay_ms`.
+    pub retry_delays_ms: &'static [u64],
     /// The parking queue of messages that failed their last attempt.
     pub dead_letter: Option<&'static str>,
     /// Declare the queues (and retry/parking queues) at startup and after every reconnect.
     pub declare: bool,
     /// The `x-queue-type` of declared queues.
     pub queue_type: QueueType,
+    /// Deliveries of an always-failing message before the poison guard rejects it, on routes
+    /// without `retries`; `None`: the worker's `amqp_max_redeliveries`; 0: no guard.
+    pub max_redeliveries: Option<u16>,
     /// Exchanges, bindings and main-queue arguments `declare = true` creates.
     pub topology: TopologyOptions,
 }
@@ -127,10 +133,12 @@ impl AmqpOptions {
         timeout_ms: None,
         retries: 0,
         retry_delay_ms: 10_000,
+        retry_delays_ms: &[],
         dead_letter: None,
         declare: false,
         queue_type: QueueType::Classic,
         topology: TopologyOptions::DEFAULT,
+        max_redeliveries: None,
     };
 
     /// The options that shape bulks, as the attribute set them.

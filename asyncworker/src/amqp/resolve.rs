@@ -2,6 +2,7 @@
 //! topology each queue needs, and the one-line `describe`.
 
 use super::def::{AmqpOptions, AmqpRouteDef, TopologyOptions};
+use super::retry::retry_queues;
 use super::topology::Topology;
 use crate::bulk::BulkOptions;
 use crate::registry::RouteDef as _;
@@ -18,6 +19,9 @@ pub(crate) struct Resolved {
     pub(crate) prefetch: u16,
     /// The parking queue, with the queue prefix.
     pub(crate) dead_letter: Option<String>,
+    /// Deliveries before the poison guard rejects a message that always fails (0: no
+    /// guard): the deployment's override, else the route's, else the worker's.
+    pub(crate) max_redeliveries: u16,
 }
 
 impl Resolved {
@@ -51,6 +55,10 @@ impl Resolved {
             queues: queues.into_iter().map(|q| format!("{prefix}{q}")).collect(),
             prefetch,
             dead_letter: options.dead_letter.map(|d| format!("{prefix}{d}")),
+            max_redeliveries: over
+                .max_redeliveries
+                .or(options.max_redeliveries)
+                .unwrap_or(settings.amqp_max_redeliveries),
         };
         resolved.no_loops().map_err(problem)?;
         Ok(resolved)
@@ -60,14 +68,16 @@ impl Resolved {
     /// A route must not consume the queues its failed messages wait or park in.
     fn no_loops(&self) -> Result<(), String> {
         let queues = &self.queues;
-        if self.options.retries > 0
-            && let Some(q) = queues
-                .iter()
-                .find(|q| queues.contains(&format!("{q}.retry")))
-        {
-            return Err(format!(
-                "consumes both `{q}` and its retry queue `{q}.retry`: failed messages would come back without their delay; drop `{q}.retry` from the queues"
-            ));
+        for q in queues {
+            if let Some((retry, _)) = self
+                .retry_queues(q)
+                .into_iter()
+                .find(|(r, _)| queues.contains(r))
+            {
+                return Err(format!(
+                    "consumes both `{q}` and its retry queue `{retry}`: failed messages would come back without their delay; drop `{retry}` from the queues"
+                ));
+            }
         }
         if let Some(d) = &self.dead_letter
             && queues.contains(d)
@@ -79,23 +89,49 @@ impl Resolved {
         Ok(())
     }
 
-    /// The topology of each of the route's queues: itself, `<queue>.retry`, the parking queue.
+    /// The retry queues of `queue` with their TTL, one per tier; none without `retries`.
+    pub(crate) fn retry_queues(&self, queue: &str) -> Vec<(String, u64)> {
+        let o = &self.options;
+        if o.retries == 0 {
+            return Vec::new();
+        }
+        match o.retry_delays_ms {
+            [] => retry_queues(queue, &[o.retry_delay_ms]),
+            tiers => retry_queues(queue, tiers),
+        }
+    }
+
+    /// The topology of each of the route's queues: itself, its retry queue (one per tier),
+    /// the parking queue.
     pub(crate) fn topologies(&self) -> Vec<Topology> {
         let o = &self.options;
         self.queues
             .iter()
             .map(|q| {
-                let retry_queue = format!("{q}.retry");
-                Topology::new(
+                let tiers = self.retry_queues(q);
+                let first = tiers.first().map(|(name, ttl)| (name.as_str(), *ttl));
+                let mut t = Topology::new(
                     q,
                     o.queue_type,
                     o.declare,
-                    (o.retries > 0).then_some((retry_queue.as_str(), o.retry_delay_ms)),
+                    first,
                     self.dead_letter.as_deref(),
-                )
-                .shaped(&o.topology, self.dead_letter.as_deref())
+                );
+                for (name, ttl) in tiers.iter().skip(1) {
+                    t.add_retry_tier(q, o.queue_type, name, *ttl);
+                }
+                t.shaped(&o.topology, self.dead_letter.as_deref())
             })
             .collect()
+    }
+
+    /// Whether the poison guard watches this route: it has no retry path of its own, failed
+    /// messages are requeued, and `max_redeliveries` is not 0.
+    pub(crate) fn guarded(&self) -> bool {
+        self.options.retries == 0
+            && self.dead_letter.is_none()
+            && self.options.on_exception == crate::action::Action::Requeue
+            && self.max_redeliveries > 0
     }
 
     /// A one-line summary for `--routes` and the startup log.
@@ -123,13 +159,22 @@ impl Resolved {
             s.push_str(&format!(" connection={c:?}"));
         }
         if o.retries > 0 {
+            let delays: Vec<String> = self
+                .retry_queues("")
+                .iter()
+                .map(|(_, ms)| format!("{ms}ms"))
+                .collect();
             s.push_str(&format!(
-                " retries={} retry_delay={}ms",
-                o.retries, o.retry_delay_ms
+                " retries={} retry_delay={}",
+                o.retries,
+                delays.join(",")
             ));
         }
         if let Some(d) = &self.dead_letter {
             s.push_str(&format!(" dead_letter={d:?}"));
+        }
+        if self.guarded() {
+            s.push_str(&format!(" max_redeliveries={}", self.max_redeliveries));
         }
         if o.declare {
             s.push_str(&format!(

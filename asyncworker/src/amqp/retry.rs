@@ -20,20 +20,30 @@ use super::publisher::transport::Publisher;
 use crate::action::Action;
 use crate::observe::metrics::{Metrics, OutcomeLabels};
 
+// RabbitMQ 4 drops `x-` headers that clients set (rabbitmq-server #11339): ours carry no
+// prefix. The old names are still read, so that messages in flight across an upgrade keep
+// their count, and removed from the copies we write.
+
 /// The attempt number of a delivery: absent on the first delivery, 2 on the first retry...
-pub const ATTEMPT_HEADER: &str = "x-asyncworker-attempt";
+pub const ATTEMPT_HEADER: &str = "asyncworker-attempt";
 /// The error of the last attempt (on retried and dead-lettered messages).
-pub const ERROR_HEADER: &str = "x-asyncworker-error";
+pub const ERROR_HEADER: &str = "asyncworker-error";
 /// The route whose handler failed (on dead-lettered messages).
-pub const ROUTE_HEADER: &str = "x-asyncworker-route";
+pub const ROUTE_HEADER: &str = "asyncworker-route";
 /// The queue the message was consumed from (on dead-lettered messages).
-pub const QUEUE_HEADER: &str = "x-asyncworker-queue";
+pub const QUEUE_HEADER: &str = "asyncworker-queue";
 /// The exchange and routing key the message was first published with.
-pub const EXCHANGE_HEADER: &str = "x-asyncworker-exchange";
+pub const EXCHANGE_HEADER: &str = "asyncworker-exchange";
 /// See [`EXCHANGE_HEADER`].
-pub const ROUTING_KEY_HEADER: &str = "x-asyncworker-routing-key";
+pub const ROUTING_KEY_HEADER: &str = "asyncworker-routing-key";
 /// Unix seconds when the message was dead-lettered.
-pub const DEAD_LETTERED_AT_HEADER: &str = "x-asyncworker-dead-lettered-at";
+pub const DEAD_LETTERED_AT_HEADER: &str = "asyncworker-dead-lettered-at";
+
+/// The prefix our headers used to have, still read.
+const LEGACY_PREFIX: &str = "x-";
+
+/// The broker's count of earlier deliveries of a message on a quorum queue.
+const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
 
 /// Error texts are cut to this many bytes: headers travel with every copy of the message.
 const MAX_ERROR_BYTES: usize = 1024;
@@ -44,8 +54,8 @@ pub(crate) struct RetryPolicy {
     pub(crate) queue: Arc<str>,
     /// Retries after the first failure.
     pub(crate) retries: u16,
-    /// `<queue>.retry`, when `retries > 0`.
-    pub(crate) retry_queue: Option<String>,
+    /// The retry queue of each tier (see [`retry_queues`]); empty when `retries = 0`.
+    pub(crate) retry_queues: Vec<String>,
     pub(crate) dead_letter: Option<String>,
     pub(crate) publisher: Arc<Publisher>,
     pub(crate) counters: RetryCounters,
@@ -81,32 +91,82 @@ impl RetryCounters {
     }
 }
 
+/// The retry queues of `queue`, one per delay, with their TTL: `<queue>.retry` when there is
+/// one delay (as before tiers existed), else `<queue>.retry.<delay>` per tier, e.g.
+/// `orders.retry.1s`, `orders.retry.30s`, `orders.retry.5m`, so operators see the delay.
+pub(crate) fn retry_queues(queue: &str, delays_ms: &[u64]) -> Vec<(String, u64)> {
+    match delays_ms {
+        [one] => vec![(format!("{queue}.retry"), *one)],
+        tiers => tiers
+            .iter()
+            .map(|&ms| (format!("{queue}.retry.{}", tier_name(ms)), ms))
+            .collect(),
+    }
+}
+
+/// A delay as its largest whole unit: `90s` → `90s`, `120000ms` → `2m`, `1500ms` → `1500ms`.
+fn tier_name(ms: u64) -> String {
+    match ms {
+        0 => "0ms".to_owned(),
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    }
+}
+
 /// What the retry path needs of a delivery, kept aside because the handler owns the message.
 pub(crate) struct Original {
     pub(crate) data: Bytes,
     pub(crate) properties: BasicProperties,
     pub(crate) exchange: ShortString,
     pub(crate) routing_key: ShortString,
+    /// The broker delivered it before (the poison guard counts only those again).
+    pub(crate) redelivered: bool,
 }
 
-/// The attempt number carried by `properties` (1 when the header is absent).
+/// `name` in `headers`, else its former name (`x-` + `name`).
+fn ours<'a>(headers: &'a FieldTable, name: &str) -> Option<&'a AMQPValue> {
+    let inner = headers.inner();
+    inner
+        .get(name)
+        .or_else(|| inner.get(format!("{LEGACY_PREFIX}{name}").as_str()))
+}
+
+/// A header value as a count, whatever integer type the publisher chose.
+fn count(v: &AMQPValue) -> Option<u32> {
+    match v {
+        AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
+        AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
+        AMQPValue::LongUInt(n) => Some(*n),
+        AMQPValue::ShortInt(n) => u32::try_from(*n).ok(),
+        AMQPValue::ShortUInt(n) => Some(u32::from(*n)),
+        AMQPValue::ShortShortInt(n) => u32::try_from(*n).ok(),
+        AMQPValue::ShortShortUInt(n) => Some(u32::from(*n)),
+        _ => None,
+    }
+}
+
+/// The attempt number our retry path carries in `properties` (1 when the header is absent).
 pub(crate) fn attempt_of(properties: &BasicProperties) -> u32 {
     properties
         .headers()
         .as_ref()
-        .and_then(|h| h.inner().get(ATTEMPT_HEADER))
-        .and_then(|v| match v {
-            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
-            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
-            AMQPValue::LongUInt(n) => Some(*n),
-            AMQPValue::ShortInt(n) => u32::try_from(*n).ok(),
-            AMQPValue::ShortUInt(n) => Some(u32::from(*n)),
-            AMQPValue::ShortShortInt(n) => u32::try_from(*n).ok(),
-            AMQPValue::ShortShortUInt(n) => Some(u32::from(*n)),
-            _ => None,
-        })
+        .and_then(|h| ours(h, ATTEMPT_HEADER))
+        .and_then(count)
         .unwrap_or(1)
         .max(1)
+}
+
+/// How many times a quorum queue delivered this message before (its `x-delivery-count`:
+/// requeues, lost channels, timeouts); 0 on classic queues, which do not count.
+pub(crate) fn delivery_count(properties: &BasicProperties) -> u32 {
+    properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(DELIVERY_COUNT_HEADER))
+        .and_then(count)
+        .unwrap_or(0)
 }
 
 /// Where the retry path sent a failed message whose original it then acks: what the
@@ -135,7 +195,9 @@ enum Next<'a> {
 
 impl RetryPolicy {
     fn next(&self, attempt: u32) -> Next<'_> {
-        match &self.retry_queue {
+        // Attempt n failed: its retry waits in tier min(n, tiers).
+        let tier = (attempt.max(1) as usize).min(self.retry_queues.len());
+        match self.retry_queues.get(tier.wrapping_sub(1)) {
             Some(queue) if attempt <= u32::from(self.retries) => Next::Retry {
                 queue,
                 attempt: attempt + 1,
@@ -260,6 +322,13 @@ impl RetryPolicy {
     /// across retries), the number of the `attempt` and its `error`.
     fn headers(&self, original: &Original, attempt: u32, error: &str) -> FieldTable {
         let mut h = original.properties.headers().clone().unwrap_or_default();
+        upgrade_legacy(&mut h);
+        // The broker's count of this delivery says nothing about the copy, a new message.
+        if h.contains_key(DELIVERY_COUNT_HEADER) {
+            let mut inner = h.inner().clone();
+            inner.remove(DELIVERY_COUNT_HEADER);
+            h = FieldTable::from(inner);
+        }
         if !h.contains_key(EXCHANGE_HEADER) {
             h.insert(EXCHANGE_HEADER.into(), long(original.exchange.as_str()));
             h.insert(
@@ -285,6 +354,32 @@ impl RetryPolicy {
         h.insert(DEAD_LETTERED_AT_HEADER.into(), int(now));
         h
     }
+}
+
+/// Renames our former headers (`x-asyncworker-*`) in `h` to their current names, so that a
+/// copy carries each once.
+fn upgrade_legacy(h: &mut FieldTable) {
+    if !h.inner().keys().any(|k| is_legacy(k.as_str())) {
+        return;
+    }
+    let mut inner = h.inner().clone();
+    let legacy: Vec<ShortString> = inner
+        .keys()
+        .filter(|k| is_legacy(k.as_str()))
+        .cloned()
+        .collect();
+    for old in legacy {
+        if let Some(v) = inner.remove(&old) {
+            let new = ShortString::from(&old.as_str()[LEGACY_PREFIX.len()..]);
+            inner.entry(new).or_insert(v);
+        }
+    }
+    *h = FieldTable::from(inner);
+}
+
+fn is_legacy(key: &str) -> bool {
+    key.strip_prefix(LEGACY_PREFIX)
+        .is_some_and(|k| k.starts_with("asyncworker-"))
 }
 
 /// `error`, cut to [`MAX_ERROR_BYTES`] on a character boundary.
@@ -321,7 +416,11 @@ mod tests {
             route: "route".into(),
             queue: "orders".into(),
             retries,
-            retry_queue: (retries > 0).then(|| "orders.retry".to_owned()),
+            retry_queues: if retries > 0 {
+                vec!["orders.retry".to_owned()]
+            } else {
+                Vec::new()
+            },
             dead_letter: dead_letter.map(str::to_owned),
             publisher: Arc::new(publisher),
             counters: RetryCounters::new(&Metrics::new(), "route", "orders"),
@@ -334,6 +433,7 @@ mod tests {
             properties,
             exchange: exchange.into(),
             routing_key: routing_key.into(),
+            redelivered: false,
         }
     }
 
@@ -353,6 +453,37 @@ mod tests {
             }
         );
         assert_eq!(policy(0, None).next(1), Next::Exhausted);
+    }
+
+    #[test]
+    fn attempt_n_waits_in_tier_min_n_tiers_named_by_its_delay() {
+        let tiers = retry_queues("orders", &[1000, 2000]);
+        assert_eq!(
+            tiers,
+            [
+                ("orders.retry.1s".to_owned(), 1000),
+                ("orders.retry.2s".to_owned(), 2000)
+            ]
+        );
+        assert_eq!(
+            retry_queues("orders", &[1500]),
+            [("orders.retry".to_owned(), 1500)]
+        );
+        assert_eq!(tier_name(300_000), "5m");
+        assert_eq!(tier_name(7_200_000), "2h");
+        assert_eq!(tier_name(1500), "1500ms");
+        let mut p = policy(3, Some("orders.parking"));
+        p.retry_queues = tiers.into_iter().map(|(q, _)| q).collect();
+        let retry = |queue, attempt| Next::Retry { queue, attempt };
+        assert_eq!(p.next(1), retry("orders.retry.1s", 2));
+        assert_eq!(p.next(2), retry("orders.retry.2s", 3));
+        assert_eq!(p.next(3), retry("orders.retry.2s", 4));
+        assert_eq!(
+            p.next(4),
+            Next::DeadLetter {
+                queue: "orders.parking"
+            }
+        );
     }
 
     #[test]
@@ -389,6 +520,34 @@ mod tests {
         assert_eq!(attempt_of(&with_attempt(AMQPValue::ShortShortUInt(2))), 2);
         assert_eq!(attempt_of(&with_attempt(AMQPValue::LongInt(-4))), 1);
         assert_eq!(attempt_of(&with_attempt(AMQPValue::Boolean(true))), 1);
+    }
+
+    #[test]
+    fn former_header_names_are_read_and_renamed_on_the_next_copy() {
+        let mut h = FieldTable::default();
+        h.insert("x-asyncworker-attempt".into(), AMQPValue::LongLongInt(3));
+        h.insert("x-asyncworker-exchange".into(), long("events"));
+        h.insert("x-asyncworker-routing-key".into(), long("order.created"));
+        h.insert("x-delivery-count".into(), AMQPValue::LongLongInt(2));
+        h.insert("x-other".into(), long("kept"));
+        let props = BasicProperties::default().with_headers(h);
+        assert_eq!(attempt_of(&props), 3);
+        assert_eq!(delivery_count(&props), 2);
+        let p = policy(5, None);
+        let copy = p.headers(&original(props, "", "orders"), 4, "boom");
+        let keys: Vec<&str> = copy.inner().keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                ATTEMPT_HEADER,
+                ERROR_HEADER,
+                EXCHANGE_HEADER,
+                ROUTING_KEY_HEADER,
+                "x-other"
+            ]
+        );
+        assert_eq!(copy.inner().get(EXCHANGE_HEADER), Some(&long("events")));
+        assert_eq!(copy.inner().get(ATTEMPT_HEADER), Some(&int(4)));
     }
 
     #[test]

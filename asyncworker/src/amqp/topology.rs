@@ -6,6 +6,9 @@
 //!                   └──────────────────────────────┘
 //!                            after the last retry ──▶ orders.parking
 //! ```
+//!
+//! With `retry_delay = ["1s", "30s"]` there is one retry queue per tier (`orders.retry.1s`,
+//! `orders.retry.30s`), each dead-lettering back the same way.
 
 use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -107,6 +110,21 @@ impl Topology {
             });
         }
         self
+    }
+
+    /// One more retry tier of `queue`: `name` holds messages for `ttl_ms` (see `new`).
+    pub(crate) fn add_retry_tier(
+        &mut self,
+        queue: &str,
+        queue_type: QueueType,
+        name: &str,
+        ttl_ms: u64,
+    ) {
+        self.queues.push(QueueSpec {
+            name: name.to_owned(),
+            role: "retry queue",
+            arguments: retry_arguments(queue, queue_type, ttl_ms),
+        });
     }
 
     /// Declares every exchange and queue (durable) on `channel`, then binds the main queue. A

@@ -206,7 +206,7 @@ impl Metrics {
             amqp_retries: registered(
                 &mut r,
                 "amqp_retries",
-                "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed",
+                "Failed messages by what the retry path did: retried, dead_lettered, exhausted (rejected), republish_failed; on routes without retries, what the poison guard did: held (then requeued), redelivery_limit (rejected)",
                 Family::default(),
             ),
             settlements_lost: registered(

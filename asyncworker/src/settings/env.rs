@@ -59,6 +59,13 @@ const VARS: &[Var] = &[
         expected: "any text",
     },
     Var {
+        name: "ASYNCWORKER_AMQP_MAX_REDELIVERIES",
+        key: "amqp_max_redeliveries",
+        given: |o| text(o.amqp_max_redeliveries),
+        set: |s, v| parse_int(v).map(|n| s.amqp_max_redeliveries = n),
+        expected: "an integer from 0 (off) to 65535",
+    },
+    Var {
         name: "ASYNCWORKER_AMQP_TLS_CA_FILE",
         key: "amqp_tls_ca_file",
         given: |o| text(o.amqp_tls_ca_file),

@@ -22,6 +22,9 @@ pub struct MainOptions {
     /// `ASYNCWORKER_AMQP_QUEUE_PREFIX`: prepended to every queue name (one broker, several
     /// environments).
     pub amqp_queue_prefix: Option<&'static str>,
+    /// `ASYNCWORKER_AMQP_MAX_REDELIVERIES`: deliveries of an always-failing message before it
+    /// is rejected, on routes without `retries` (0: never).
+    pub amqp_max_redeliveries: Option<u16>,
     /// `ASYNCWORKER_AMQP_TLS_CA_FILE`: PEM file of extra roots (a private CA) that `amqps://`
     /// servers are verified against, besides the system roots.
     pub amqp_tls_ca_file: Option<&'static str>,
@@ -75,6 +78,7 @@ impl MainOptions {
         amqp_prefetch: None,
         amqp_heartbeat: None,
         amqp_queue_prefix: None,
+        amqp_max_redeliveries: None,
         amqp_tls_ca_file: None,
         amqp_tls_cert_file: None,
         amqp_tls_key_file: None,

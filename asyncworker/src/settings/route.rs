@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::parse::{parse_count, parse_nonzero_duration};
+use super::parse::{parse_count, parse_int, parse_nonzero_duration};
 use super::{Settings, SettingsError};
 
 /// Deployment-time changes to one route's options, without recompiling.
@@ -30,6 +30,8 @@ pub struct RouteOverride {
     pub prefetch: Option<u16>,
     /// Replaces `concurrency` (`_CONCURRENCY`).
     pub concurrency: Option<u16>,
+    /// Replaces `max_redeliveries` (`_MAX_REDELIVERIES`; 0 turns the poison guard off).
+    pub max_redeliveries: Option<u16>,
 }
 
 /// `ASYNCWORKER_ROUTE_<NAME>_<KEY>`: the route name upper-cased, anything but letters and
@@ -49,7 +51,7 @@ pub(crate) fn route_var(route: &str, key: &str) -> String {
 }
 
 /// A route's deployment overrides: `ASYNCWORKER_ROUTE_<NAME>_{QUEUES,BULK_SIZE,BULK_FLUSH,
-/// PREFETCH,CONCURRENCY}` from the environment, then [`Settings::routes`] (set in code) on top.
+/// PREFETCH,CONCURRENCY,MAX_REDELIVERIES}` from the environment, then [`Settings::routes`] (set in code) on top.
 /// Every bad value is reported, naming the variable.
 pub(crate) fn route_override(
     route: &str,
@@ -71,6 +73,11 @@ pub(crate) fn route_override(
             "BULK_FLUSH",
             parse_nonzero_duration,
             "a duration such as \"250ms\" or \"1s\"",
+        ),
+        max_redeliveries: env.read(
+            "MAX_REDELIVERIES",
+            parse_int,
+            "an integer from 0 (off) to 65535",
         ),
     };
     if !env.problems.is_empty() {
@@ -101,6 +108,7 @@ impl RouteOverride {
             bulk_flush: self.bulk_flush.or(fallback.bulk_flush),
             prefetch: self.prefetch.or(fallback.prefetch),
             concurrency: self.concurrency.or(fallback.concurrency),
+            max_redeliveries: self.max_redeliveries.or(fallback.max_redeliveries),
         }
     }
 }

@@ -224,3 +224,41 @@ fn named_connections_take_their_own_tls_files() {
         ConnectionTls::default()
     );
 }
+
+#[test]
+fn max_redeliveries_from_env_main_and_route_overrides() {
+    assert_eq!(Settings::default().amqp_max_redeliveries, 20);
+    let s = with(
+        &[("ASYNCWORKER_AMQP_MAX_REDELIVERIES", "0")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(s.amqp_max_redeliveries, 0, "0 turns the guard off");
+    let main = MainOptions {
+        amqp_max_redeliveries: Some(5),
+        ..MainOptions::DEFAULT
+    };
+    assert_eq!(with(&[], main).unwrap().amqp_max_redeliveries, 5);
+    let e = with(
+        &[("ASYNCWORKER_AMQP_MAX_REDELIVERIES", "-1")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"-1\" for ASYNCWORKER_AMQP_MAX_REDELIVERIES: expected an integer from 0 (off) to 65535"
+    );
+    let env = |k: &str| match k {
+        "ASYNCWORKER_ROUTE_MAIL_MAX_REDELIVERIES" => Some("3".to_owned()),
+        "ASYNCWORKER_ROUTE_BAD_MAX_REDELIVERIES" => Some("many".to_owned()),
+        _ => None,
+    };
+    let o = route_override("mail", &Settings::default(), &env).unwrap();
+    assert_eq!(o.max_redeliveries, Some(3));
+    let problems = route_override("bad", &Settings::default(), &env).unwrap_err();
+    assert!(
+        problems[0].contains("ASYNCWORKER_ROUTE_BAD_MAX_REDELIVERIES")
+            && problems[0].contains("\"many\""),
+        "{problems:?}"
+    );
+}

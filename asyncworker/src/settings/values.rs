@@ -31,6 +31,10 @@ pub struct Settings {
     pub amqp_heartbeat: u16,
     /// Prepended to every queue name.
     pub amqp_queue_prefix: String,
+    /// On routes without `retries`: deliveries of a message that fails every time before it
+    /// is rejected (`ASYNCWORKER_AMQP_MAX_REDELIVERIES`, default 20; 0 turns the poison guard
+    /// off). Routes set their own with `max_redeliveries = N`.
+    pub amqp_max_redeliveries: u16,
     /// Address the HTTP server binds.
     pub http_host: String,
     /// Port the HTTP server binds (0: any free port).
@@ -101,6 +105,7 @@ impl Default for Settings {
             amqp_prefetch: 128,
             amqp_heartbeat: 60,
             amqp_queue_prefix: String::new(),
+            amqp_max_redeliveries: 20,
             http_host: "127.0.0.1".to_owned(),
             http_port: 8080,
             http_enabled: true,

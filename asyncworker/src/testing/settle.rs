@@ -58,6 +58,9 @@ impl TestWorker {
                 self.skip_to_expiry();
             } else if now.running == 0 && now.buffered > 0 && now.taken == now.buffered {
                 self.skip_to(Wait::Flush);
+            } else if now.running == 0 && now.buffered == 0 && now.ready == 0 && now.taken > 0 {
+                // Unsettled and in nobody's hands: held by the poison guard.
+                self.skip_to(Wait::Hold);
             } else if now.running > 0 && still_since.elapsed() >= self.parts.patience {
                 self.skip_to(Wait::Timeout);
             }

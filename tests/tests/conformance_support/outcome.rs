@@ -276,7 +276,11 @@ fn fates_of(seen: &[&Delivery], rejected: usize, parked: usize, scenario: &Scena
             let (d, next) = (pair[0], pair[1]);
             if !next.redelivered && next.attempt == d.attempt + 1 {
                 Fate::Retried(next.attempt)
-            } else if next.redelivered && next.attempt == d.attempt {
+            } else if next.redelivered
+                && (next.attempt == d.attempt || next.attempt == d.attempt + 1)
+            {
+                // A requeue keeps the attempt on a classic queue; on a quorum queue the
+                // broker's x-delivery-count makes it the next one.
                 Fate::Requeued
             } else {
                 Fate::Unexplained(format!("{d:?} then {next:?}"))

@@ -171,7 +171,15 @@ fn retry_delay_checks() {
     );
     check1(
         r#"amqp = ["a"], retries = 3, retry_delay = /*1*/10"#,
-        "expected string literal",
+        "`retry_delay` takes a duration (\"10s\") or one per tier ([\"1s\", \"30s\"])",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 3, retry_delay = ["1s", /*1*/"1s"]"#,
+        "retry delays must grow from tier to tier: `1s` is not longer than `1s` before it",
+    );
+    check1(
+        r#"amqp = ["a"], retries = 1, retry_delay = ["1s", /*1*/"2s"]"#,
+        "tier 2 can never be used: `retries = 1` waits in at most 1 tier(s)",
     );
     let too_long = "`retry_delay` must be at most 4294967295ms (about 49 days): it is the retry \
                     queue's x-message-ttl, which RabbitMQ limits to a u32";
@@ -238,6 +246,11 @@ fn dead_letter_checks() {
     // Near misses are other queues.
     accepts(r#"amqp = ["orders"], dead_letter = "orders.parking""#);
     accepts(r#"amqp = ["orders"], dead_letter = "orders.retry.parking""#);
+    check1(
+        r#"amqp = ["orders"], retries = 2, dead_letter = /*1*/"orders.retry.30s""#,
+        "`dead_letter` must not be `orders.retry.30s`, the retry queue of `orders`: a failed \
+         message would come back to this handler, in a loop",
+    );
     accepts(r#"amqp = ["orders"], dead_letter = "other.retry""#);
     accepts(r#"amqp = ["orders"], dead_letter = ".retry""#);
     accepts(r#"amqp = ["orders"], dead_letter = "Orders""#);

@@ -106,6 +106,18 @@ fn expansion_of_retry_and_topology_options() {
             r#"amqp = ["q"], retries = 1, retry_delay = "4294967295ms""#,
             "retries: 1u16, retry_delay_ms: 4294967295u64,",
         ),
+        (
+            r#"amqp = ["q"], retries = 3, retry_delay = ["1s", "30s"]"#,
+            "retries: 3u16, retry_delay_ms: 1000u64, retry_delays_ms: &[1000u64, 30000u64],",
+        ),
+        (
+            r#"amqp = ["q"], retries = 3, retry_delay = ["1s"]"#,
+            "retries: 3u16, retry_delay_ms: 1000u64,",
+        ),
+        (
+            r#"amqp = ["q"], max_redeliveries = 0"#,
+            "max_redeliveries: ::core::option::Option::Some(0u16),",
+        ),
         (r#"amqp = ["q"], declare = false"#, "declare: false,"),
         (
             r#"amqp = ["q"], declare = true, queue_type = "classic""#,

@@ -9,6 +9,7 @@ use lapin::types::ShortString;
 
 use super::acker::Acker;
 use super::message::Envelope;
+use super::poison::PoisonGuard;
 use super::settle::{AmqpReceipt, SettlerHandle};
 use crate::amqp::retry::{Original, RetryPolicy};
 use crate::dispatch::Inbound;
@@ -25,34 +26,38 @@ pub(crate) struct Delivered {
 }
 
 /// Where a delivery sits: its queue, its place in the channel's order (`seq`, `epoch`), the
-/// settler of that channel, and the route's retry policy for the queue.
+/// settler of that channel, and the route's retry policy or poison guard for the queue.
 pub(crate) struct Place<'a> {
     pub(crate) queue: &'a Arc<str>,
     pub(crate) seq: u64,
     pub(crate) epoch: u32,
     pub(crate) settler: &'a Arc<SettlerHandle>,
     pub(crate) retry: Option<&'a Arc<RetryPolicy>>,
+    pub(crate) guard: Option<&'a Arc<PoisonGuard>>,
 }
 
 impl Delivered {
     /// The dispatcher's item for this delivery at `place`.
     pub(crate) fn inbound(self, place: Place<'_>) -> Inbound<Envelope, AmqpReceipt> {
-        // The handler owns the message: the retry path keeps what it would republish.
-        let retry = place.retry.map(|policy| {
-            let original = Original {
+        // The handler owns the message: the retry path and the poison guard keep what they
+        // would republish or recognise it by.
+        let original = (place.retry.is_some() || place.guard.is_some()).then(|| {
+            Box::new(Original {
                 data: self.data.clone(),
                 properties: self.properties.clone(),
                 exchange: self.exchange.clone(),
                 routing_key: self.routing_key.clone(),
-            };
-            (Arc::clone(policy), Box::new(original))
+                redelivered: self.redelivered,
+            })
         });
         let receipt = AmqpReceipt {
             settler: Arc::clone(place.settler),
             seq: place.seq,
             epoch: place.epoch,
             acker: self.acker,
-            retry,
+            retry: place.retry.map(Arc::clone),
+            guard: place.guard.map(Arc::clone),
+            original,
         };
         let envelope = Envelope {
             queue: Arc::clone(place.queue),

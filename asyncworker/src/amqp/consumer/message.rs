@@ -84,10 +84,17 @@ impl<T> Message<T> {
     }
 
     /// Which attempt at handling this message this is: 1 on the first delivery, 2 after the
-    /// first delayed retry (`retries = N` on the route), and so on. Read from the
-    /// `x-asyncworker-attempt` header; a plain requeue does not count as a new attempt.
+    /// first delayed retry (`retries = N` on the route), and so on.
+    ///
+    /// It is the attempt our retry path carries in the `asyncworker-attempt` header (or its
+    /// former name `x-asyncworker-attempt`) plus, on a quorum queue, the broker's
+    /// `x-delivery-count`: each requeue, lost channel or consumer timeout of this copy counts
+    /// as an attempt too. On a classic queue a plain requeue is not counted (the broker keeps
+    /// no count; see [`redelivered`](Message::redelivered)).
     pub fn attempt(&self) -> u32 {
-        crate::amqp::retry::attempt_of(&self.envelope.properties)
+        let properties = &self.envelope.properties;
+        crate::amqp::retry::attempt_of(properties)
+            .saturating_add(crate::amqp::retry::delivery_count(properties))
     }
 
     /// Whether the broker delivered it before (a hint: it may be set for messages never seen).

@@ -8,6 +8,7 @@ pub(crate) mod handler;
 pub(crate) mod inbound;
 pub(crate) mod intake;
 pub(crate) mod message;
+pub(crate) mod poison;
 pub(crate) mod settle;
 pub(crate) mod source;
 mod watch;

@@ -14,6 +14,7 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
 use super::acker::Acker;
+use super::poison::{PoisonGuard, Verdict};
 use crate::action::Action;
 use crate::amqp::retry::{Original, RetryPolicy};
 use crate::dispatch::Receipt;
@@ -40,8 +41,12 @@ pub(crate) struct AmqpReceipt {
     pub(crate) seq: u64,
     pub(crate) epoch: u32,
     pub(crate) acker: Acker,
-    /// On routes with retries or a dead-letter queue: the policy and a copy of the delivery.
-    pub(crate) retry: Option<(Arc<RetryPolicy>, Box<Original>)>,
+    /// On routes with retries or a dead-letter queue: their policy.
+    pub(crate) retry: Option<Arc<RetryPolicy>>,
+    /// On routes without: the poison guard (unless `max_redeliveries = 0`).
+    pub(crate) guard: Option<Arc<PoisonGuard>>,
+    /// What the policy or the guard needs of the delivery, when there is either.
+    pub(crate) original: Option<Box<Original>>,
 }
 
 impl Receipt for AmqpReceipt {
@@ -49,6 +54,11 @@ impl Receipt for AmqpReceipt {
         // Usually one bulk comes from one channel: one message to its settler.
         let mut groups: Vec<(Arc<SettlerHandle>, Vec<Decision>)> = Vec::new();
         for (r, action) in batch {
+            if action != Action::Requeue
+                && let (Some(guard), Some(original)) = (&r.guard, &r.original)
+            {
+                guard.forget(original);
+            }
             let d = Decision {
                 seq: r.seq,
                 epoch: r.epoch,
@@ -71,24 +81,57 @@ impl Receipt for AmqpReceipt {
         let decided = futures_util::future::join_all(batch.into_iter().map(|(r, fallback)| {
             let error = Arc::clone(&error);
             async move {
-                let action = match &r.retry {
-                    Some((policy, original)) => {
+                let action = match (&r.retry, &r.original) {
+                    (Some(policy), Some(original)) => {
                         let (action, routed) = policy.handle(original, &error, fallback).await;
                         if let Some(routed) = routed {
                             r.acker.routed(routed);
                         }
                         action
                     }
-                    None => fallback,
+                    _ => fallback,
                 };
                 (r, action)
             }
         }))
         .await;
-        let actions = decided.iter().map(|(_, a)| *a).collect();
-        Self::settle_all(decided).await;
+        let (actions, now) = hold_poison(decided);
+        Self::settle_all(now).await;
         actions
     }
+}
+
+/// Puts the requeues of failed deliveries before the poison guard: it holds them, or rejects
+/// them. Returns every delivery's final action, in order, and what is settled now.
+fn hold_poison(decided: Vec<(AmqpReceipt, Action)>) -> (Vec<Action>, Vec<(AmqpReceipt, Action)>) {
+    let mut actions = Vec::with_capacity(decided.len());
+    let mut now = Vec::with_capacity(decided.len());
+    for (r, action) in decided {
+        let verdict = match (&r.guard, &r.original) {
+            (Some(guard), Some(original)) if action == Action::Requeue => guard.judge(original),
+            _ => Verdict::Requeue,
+        };
+        let action = if verdict == Verdict::Reject {
+            Action::Reject
+        } else {
+            action
+        };
+        actions.push(action);
+        match verdict {
+            Verdict::Requeue | Verdict::Reject => now.push((r, action)),
+            Verdict::Hold(delay) => {
+                let Some(guard) = r.guard.clone() else {
+                    now.push((r, action));
+                    continue;
+                };
+                // Unsettled meanwhile: it keeps its prefetch slot and nothing else waits.
+                guard.hold(delay, move |action| {
+                    Box::pin(AmqpReceipt::settle_all(vec![(r, action)]))
+                });
+            }
+        }
+    }
+    (actions, now)
 }
 
 /// A delivery's place in the channel's order, from the front (the oldest unsettled one).

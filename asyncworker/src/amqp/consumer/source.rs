@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::acker::Acker;
 use super::inbound::{Delivered, Place};
 use super::message::Envelope;
+use super::poison::PoisonGuard;
 use super::settle::{AmqpReceipt, SettlerHandle, spawn_settler};
 use super::watch::ChannelWatch;
 use crate::amqp::connection::ConnectionManager;
@@ -49,6 +50,8 @@ pub(crate) struct Source {
     pub(crate) lost: Counter,
     /// Delayed retries and dead letters, when the route has them.
     pub(crate) retry: Option<Arc<RetryPolicy>>,
+    /// Slows down and ends requeue loops, on routes without retries.
+    pub(crate) guard: Option<Arc<PoisonGuard>>,
     /// The queue with its retry and parking queues: declared before every (re)attachment when
     /// the route says `declare = true`, else checked to exist.
     pub(crate) topology: Arc<Topology>,
@@ -271,6 +274,10 @@ impl Source {
                 biased;
                 () = stop.cancelled() => {
                     self.cancel(a).await;
+                    // Held deliveries go back to the broker now, not after their backoff.
+                    if let Some(guard) = &self.guard {
+                        guard.release_all();
+                    }
                     return End::Stop;
                 }
                 next = consumer.next() => next,
@@ -323,6 +330,7 @@ impl Source {
             epoch,
             settler,
             retry: self.retry.as_ref(),
+            guard: self.guard.as_ref(),
         });
         tokio::select! {
             biased;

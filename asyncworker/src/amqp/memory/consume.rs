@@ -100,6 +100,7 @@ pub(crate) async fn consume(
             epoch: 0,
             settler: &settler,
             retry: source.retry.as_ref(),
+            guard: source.guard.as_ref(),
         });
         seq += 1;
         let sent = tokio::select! {
@@ -112,6 +113,9 @@ pub(crate) async fn consume(
         }
     }
     broker.cancel(channel);
+    if let Some(guard) = &source.guard {
+        guard.release_all();
+    }
     source.ready.store(false, Ordering::Release);
     drop(tx);
     drop(settler);
