@@ -41,7 +41,10 @@ impl Delivered {
     pub(crate) fn inbound(self, place: Place<'_>) -> Inbound<Envelope, AmqpReceipt> {
         // The handler owns the message: the retry path and the poison guard keep what they
         // would republish or recognise it by.
-        let original = (place.retry.is_some() || place.guard.is_some()).then(|| {
+        let guarded = place
+            .guard
+            .is_some_and(|g| g.needs_original(self.redelivered));
+        let original = (place.retry.is_some() || guarded).then(|| {
             Box::new(Original {
                 data: self.data.clone(),
                 properties: self.properties.clone(),

@@ -104,16 +104,30 @@ impl PoisonGuard {
         self.release.cancel();
     }
 
-    /// Judges a delivery whose handler failed, to be requeued otherwise.
-    pub(crate) fn judge(&self, original: &Original) -> Verdict {
-        let delivery = self.delivery_number(original);
+    /// Whether the guard needs a copy of this delivery ([`Original`]) to judge it. A first
+    /// delivery is delivery 1 whatever it is, so only redeliveries are copied and counted:
+    /// the common path (fresh messages that succeed) pays nothing. With `max = 1` the first
+    /// failure is already rejected, and the log names its message id.
+    pub(crate) fn needs_original(&self, redelivered: bool) -> bool {
+        redelivered || self.max <= 1
+    }
+
+    /// Judges a delivery whose handler failed, to be requeued otherwise; `original` is there
+    /// when [`needs_original`](Self::needs_original) said so.
+    pub(crate) fn judge(&self, original: Option<&Original>) -> Verdict {
+        let delivery = match original {
+            Some(o) if o.redelivered => self.delivery_number(o),
+            _ => 1,
+        };
         if delivery >= self.max {
-            lock(&self.failures).forget(key(original));
+            if let Some(o) = original {
+                lock(&self.failures).forget(key(o));
+            }
             self.rejected.inc();
             tracing::error!(
                 route = %self.route,
                 queue = %self.queue,
-                message_id = %message_id(original),
+                message_id = %original.map_or("-", message_id),
                 deliveries = delivery,
                 max_redeliveries = self.max,
                 "message failed on every delivery: rejected (dead-lettered if the queue has a \
@@ -128,15 +142,15 @@ impl PoisonGuard {
         Verdict::Hold(HOLD.delay(delivery))
     }
 
-    /// Which delivery of this message failed (1 = its first), counting it.
+    /// Which delivery of this redelivered message failed (2 = its first redelivery), counting
+    /// it.
     fn delivery_number(&self, original: &Original) -> u32 {
         let counted = delivery_count(&original.properties);
         if counted > 0 {
             // A quorum queue counts for us.
             return counted.saturating_add(1);
         }
-        let key = key(original);
-        lock(&self.failures).count(key, original.redelivered)
+        lock(&self.failures).count(key(original))
     }
 
     /// The message was settled for good (acked, rejected, parked): no need to remember it.
@@ -199,17 +213,14 @@ struct Failures {
 }
 
 impl Failures {
-    /// Counts one more failure of `key`; returns which delivery failed (1 = the first).
-    fn count(&mut self, key: u64, redelivered: bool) -> u32 {
-        if !redelivered {
-            // A first delivery: whatever was remembered under this key was another message
-            // (or a republish of it), which starts again.
-            self.counts.remove(&key);
-        }
-        let n = self.counts.entry(key).or_insert(0);
+    /// Counts one more failed redelivery of `key`; returns which delivery failed. A message
+    /// met for the first time redelivered was delivered before (its first delivery failed,
+    /// uncounted, or a connection died under it): this is at least its second.
+    fn count(&mut self, key: u64) -> u32 {
+        let n = self.counts.entry(key).or_insert(1);
         *n += 1;
         let n = *n;
-        if n == 1 {
+        if n == 2 {
             self.order.push_back(key);
         }
         while self.counts.len() > MEMORY || self.order.len() > 2 * MEMORY {
@@ -267,46 +278,46 @@ mod tests {
     #[test]
     fn a_message_failing_on_every_delivery_is_held_longer_then_rejected() {
         let g = guard(4);
-        let first = g.judge(&original("x", None, false));
+        let first = g.judge(Some(&original("x", None, false)));
         let Verdict::Hold(d1) = first else {
             panic!("{first:?}")
         };
         assert!(d1 <= Duration::from_millis(100));
-        let Verdict::Hold(d2) = g.judge(&original("x", None, true)) else {
+        let Verdict::Hold(d2) = g.judge(Some(&original("x", None, true))) else {
             panic!()
         };
         assert!(d2 >= Duration::from_millis(100) && d2 <= Duration::from_millis(200));
         assert!(matches!(
-            g.judge(&original("x", None, true)),
+            g.judge(Some(&original("x", None, true))),
             Verdict::Hold(_)
         ));
-        assert_eq!(g.judge(&original("x", None, true)), Verdict::Reject);
+        assert_eq!(g.judge(Some(&original("x", None, true))), Verdict::Reject);
         // Forgotten once rejected: the same bytes published again start over.
         assert!(matches!(
-            g.judge(&original("x", None, false)),
+            g.judge(Some(&original("x", None, false))),
             Verdict::Hold(_)
         ));
     }
 
     #[test]
     fn other_messages_and_settled_ones_are_counted_apart() {
-        let g = guard(2);
-        assert!(matches!(
-            g.judge(&original("a", Some("1"), false)),
-            Verdict::Hold(_)
-        ));
-        // Same body, another id: another message.
-        assert!(matches!(
-            g.judge(&original("a", Some("2"), true)),
-            Verdict::Hold(_)
-        ));
-        // Acked after its redelivery: forgotten.
+        let g = guard(3);
+        let judge = |body, id, redelivered| g.judge(Some(&original(body, Some(id), redelivered)));
+        assert!(matches!(judge("a", "1", false), Verdict::Hold(_)));
+        // Same body, another id: another message, at its second delivery.
+        assert!(matches!(judge("a", "2", true), Verdict::Hold(_)));
+        // Acked after its redelivery: forgotten, so its next failure is a second one again.
         g.forget(&original("a", Some("2"), true));
-        assert!(matches!(
-            g.judge(&original("a", Some("2"), true)),
-            Verdict::Hold(_)
-        ));
-        assert_eq!(g.judge(&original("a", Some("1"), true)), Verdict::Reject);
+        assert!(matches!(judge("a", "2", true), Verdict::Hold(_)));
+        assert!(matches!(judge("a", "1", true), Verdict::Hold(_)));
+        assert_eq!(judge("a", "1", true), Verdict::Reject);
+    }
+
+    #[test]
+    fn only_redeliveries_need_a_copy() {
+        assert!(!guard(20).needs_original(false));
+        assert!(guard(20).needs_original(true));
+        assert!(guard(1).needs_original(false));
     }
 
     #[test]
@@ -316,14 +327,14 @@ mod tests {
         h.insert("x-delivery-count".into(), AMQPValue::LongLongInt(19));
         let mut o = original("q", None, true);
         o.properties = o.properties.with_headers(h);
-        assert_eq!(g.judge(&o), Verdict::Reject);
+        assert_eq!(g.judge(Some(&o)), Verdict::Reject);
     }
 
     #[test]
     fn memory_is_bounded() {
         let mut f = Failures::default();
         for k in 0..(MEMORY as u64 + 10) {
-            f.count(k, false);
+            f.count(k);
         }
         assert_eq!(f.counts.len(), MEMORY);
         assert!(!f.counts.contains_key(&0));
@@ -333,6 +344,6 @@ mod tests {
     fn nothing_is_held_once_stopping() {
         let g = guard(20);
         g.release_all();
-        assert_eq!(g.judge(&original("x", None, false)), Verdict::Requeue);
+        assert_eq!(g.judge(Some(&original("x", None, false))), Verdict::Requeue);
     }
 }

@@ -108,7 +108,9 @@ fn hold_poison(decided: Vec<(AmqpReceipt, Action)>) -> (Vec<Action>, Vec<(AmqpRe
     let mut now = Vec::with_capacity(decided.len());
     for (r, action) in decided {
         let verdict = match (&r.guard, &r.original) {
-            (Some(guard), Some(original)) if action == Action::Requeue => guard.judge(original),
+            (Some(guard), original) if action == Action::Requeue => {
+                guard.judge(original.as_deref())
+            }
             _ => Verdict::Requeue,
         };
         let action = if verdict == Verdict::Reject {
