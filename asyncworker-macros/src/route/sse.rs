@@ -5,13 +5,13 @@ use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::RouteArgs;
-use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::emit::{Handler, Options, assert_type, error_handler_arg, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
 use crate::parse::{StrList, count_u16};
 use crate::paths::{
     ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
-    SSE_OPTIONS, SSE_ROUTE_DEF,
+    SSE_FACTORY_WITH, SSE_OPTIONS, SSE_ROUTE_DEF,
 };
 
 /// A validated SSE route. `None` fields keep the runtime default.
@@ -26,6 +26,7 @@ pub(crate) struct SseRoute {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) idle_timeout_ms: Option<u64>,
     pub(crate) max_event_size: Option<u64>,
+    pub(crate) error_handler: Option<syn::Path>,
 }
 
 pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -> Option<SseRoute> {
@@ -87,6 +88,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         timeout_ms,
         idle_timeout_ms,
         max_event_size,
+        error_handler: args.error_handler.as_ref().map(|a| a.value.clone()),
     })
 }
 
@@ -221,11 +223,16 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let options = options(route);
+    let (factory, factory_generics) = match route.error_handler {
+        Some(_) => (SSE_FACTORY_WITH, quote!(_, _, _, _)),
+        None => (SSE_FACTORY, quote!(_, _)),
+    };
     Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
-        factory: SSE_FACTORY,
-        factory_generics: Some(quote!(_, _)),
+        factory,
+        factory_generics: Some(factory_generics),
+        factory_args: error_handler_arg(route.error_handler.as_ref()),
         checks: check_signature(func),
         items: TokenStream::new(),
         fields: quote! {

@@ -15,6 +15,7 @@ use crate::action::{Action, Mark, Marks};
 use crate::app::App;
 use crate::bulk::{Bucket, FlushReason};
 use crate::clock::Wait;
+use crate::failure::Failure;
 use crate::future::BoxFuture;
 
 struct Pending<B, E, R> {
@@ -160,7 +161,12 @@ async fn start_call<Rt: Route, Rc: Receipt>(
     let marks = Marks::new(n);
     let mut items = Vec::with_capacity(n);
     let mut rest = Vec::with_capacity(n);
+    // The error handler gets the bulk again, rebuilt from copies: the handler owns its items.
+    let mut kept = Vec::with_capacity(if route.has_error_handler() { n } else { 0 });
     for (i, p) in pending.into_iter().enumerate() {
+        if route.has_error_handler() {
+            kept.push(p.envelope.clone());
+        }
         items.push(Rt::wrap(p.body, p.envelope, Mark::new(&marks, i)));
         rest.push((p.receipt, p.source));
     }
@@ -171,9 +177,51 @@ async fn start_call<Rt: Route, Rc: Receipt>(
         .duration
         .observe(started.elapsed().as_secs_f64());
     cfg.metrics.in_flight.dec();
+    if let Some(failure) = outcome.as_failure()
+        && route.has_error_handler()
+    {
+        on_failure(&*route, &cfg, &app, failure, kept, &marks).await;
+    }
     settle_outcome(&cfg, &outcome, &marks, rest).await;
     cfg.held.fetch_sub(n, Ordering::AcqRel);
     app.clock().note_running(-1);
+}
+
+/// Calls the route's error handler with the failed bulk, rebuilt from `envelopes` on the same
+/// marks, so that what it marks overrides `on_exception`. If it fails or panics, it is logged
+/// and the marks are put back as the handler left them: the route's defaults apply.
+async fn on_failure<Rt: Route>(
+    route: &Rt,
+    cfg: &DispatchConfig,
+    app: &App,
+    failure: Failure,
+    envelopes: Vec<Rt::Envelope>,
+    marks: &Arc<Marks>,
+) {
+    let before = marks.snapshot();
+    // Every body decoded once already: decoding is deterministic, so none is skipped here.
+    let items = envelopes
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let body = route.decode(&e).ok()?;
+            Some(Rt::wrap(body, e, Mark::new(marks, i)))
+        })
+        .collect();
+    let start = || {
+        route
+            .on_failure(app, failure, items)
+            .unwrap_or_else(|| Box::pin(async { Ok(()) }))
+    };
+    let outcome = call(start, cfg.timeout, app.clock()).await;
+    if let Some(error) = outcome.failure() {
+        tracing::error!(
+            route = %cfg.route,
+            %error,
+            "error handler failed; the route's defaults apply"
+        );
+        marks.restore(&before);
+    }
 }
 
 /// Settles the items of one call: each with the action the handler marked it with, else with

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use super::error_handler::SseErrorHandler;
 use super::event::{Envelope, Event};
 use super::handler::SseHandler;
 use crate::action::{Action, Mark};
-use crate::dispatch::{self, Factory, Intake, Receipt};
+use crate::dispatch::{self, Factory, FailFn, Intake, Receipt};
 
 /// The intake of SSE routes: events, which have nothing to settle.
 pub(crate) struct SseIntake;
@@ -90,6 +91,30 @@ where
     H::required_state(&mut required_state);
     SseFactory(dispatch::factory::<SseIntake, H::Data>(
         move |app, items| handler.call(app, items),
+        None,
+        required_state,
+        false,
+    ))
+}
+
+/// [`sse_factory`] for a route with an `error_handler`; called by the code
+/// `#[route(sse = ..., error_handler = ...)]` generates.
+#[doc(hidden)]
+pub fn sse_factory_with<H, Args, EH, EArgs>(handler: H, error_handler: EH) -> SseFactory
+where
+    H: SseHandler<Args>,
+    Args: 'static,
+    EH: SseErrorHandler<EArgs, H::Data>,
+    EArgs: 'static,
+{
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    EH::required_state(&mut required_state);
+    let on_failure: FailFn<SseIntake, H::Data> =
+        Box::new(move |app, failure, items| error_handler.call(app, failure, items));
+    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+        move |app, items| handler.call(app, items),
+        Some(on_failure),
         required_state,
         false,
     ))

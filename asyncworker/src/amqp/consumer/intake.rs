@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use super::error_handler::AmqpErrorHandler;
 use super::handler::AmqpHandler;
 use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
-use crate::dispatch::{self, Factory, Intake};
+use crate::dispatch::{self, Factory, FailFn, Intake};
 
 /// The intake of AMQP routes: deliveries, settled with `basic.ack`/`reject`/`nack`.
 pub(crate) struct AmqpIntake;
@@ -57,6 +58,33 @@ where
     H::required_state(&mut required_state);
     AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
         move |app, items| handler.call(app, items),
+        None,
+        required_state,
+        H::TAKES_ONE,
+    ))
+}
+
+/// [`amqp_factory`] for a route with an `error_handler`; called by the code
+/// `#[route(amqp = ..., error_handler = ...)]` generates.
+#[doc(hidden)]
+pub fn amqp_factory_with<const BULK: u16, H, Args, EH, EArgs>(
+    handler: H,
+    error_handler: EH,
+) -> AmqpFactory
+where
+    H: AmqpHandler<Args, BULK>,
+    Args: 'static,
+    EH: AmqpErrorHandler<EArgs, H::Body>,
+    EArgs: 'static,
+{
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    EH::required_state(&mut required_state);
+    let on_failure: FailFn<AmqpIntake, H::Body> =
+        Box::new(move |app, failure, items| error_handler.call(app, failure, items));
+    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
+        move |app, items| handler.call(app, items),
+        Some(on_failure),
         required_state,
         H::TAKES_ONE,
     ))
