@@ -6,14 +6,14 @@ use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::{Delays, Queues, RouteArgs};
-use super::emit::{Handler, Options, assert_type, error_handler_arg, signature_checks};
+use super::emit::{Handler, Options, assert_type, signature_checks};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
 use crate::errors::Errors;
 use crate::parse::{Arg, count_u16};
 use crate::paths::{
     ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF,
-    ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+    AMQP_TYPED, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
 };
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
@@ -483,16 +483,19 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
     let bulk_size = route.bulk_size;
     let queues = &route.queues;
     let options = options(route);
-    let (factory, factory_generics) = match route.error_handler {
-        Some(_) => (AMQP_FACTORY_WITH, quote!(#bulk_size, _, _, _, _)),
-        None => (AMQP_FACTORY, quote!(#bulk_size, _, _)),
+    let factory = match route.error_handler {
+        Some(_) => AMQP_TYPED,
+        None => AMQP_FACTORY,
     };
     Handler {
         def: AMQP_ROUTE_DEF,
         factory_type: AMQP_FACTORY_TYPE,
         factory,
-        factory_generics: Some(factory_generics),
-        factory_args: error_handler_arg(route.error_handler.as_ref()),
+        factory_generics: Some(quote!(#bulk_size, _, _)),
+        error_handler: route
+            .error_handler
+            .clone()
+            .map(|path| (AMQP_FACTORY_WITH, path)),
         checks: check_signature(func, bulk_size),
         items: TokenStream::new(),
         fields: quote! {

@@ -22,9 +22,10 @@ pub(crate) struct Handler {
     pub(crate) factory: Path,
     /// Its generic arguments (`10u16, _, _`), if it is called with a turbofish.
     pub(crate) factory_generics: Option<TokenStream>,
-    /// Arguments after the handler (`, on_failure`: the route's `error_handler`), each at
-    /// the user's tokens so that a wrong one is reported there.
-    pub(crate) factory_args: TokenStream,
+    /// The route's `error_handler`, with the function taking the typed handler (`factory`
+    /// then returns it) and the error handler; called at the user's path, so that a wrong
+    /// one is reported there.
+    pub(crate) error_handler: Option<(Path, syn::Path)>,
     /// `__asyncworker_check_signature`, from [`signature_checks`].
     pub(crate) checks: TokenStream,
     /// Other helper functions the record points to.
@@ -47,12 +48,17 @@ pub(crate) fn route(
         factory_type,
         factory,
         factory_generics,
-        factory_args,
+        error_handler,
         checks,
         items,
         fields,
     } = handler;
-    let factory = factory_call(func, factory, factory_generics, factory_args);
+    let mut factory = factory_call(func, factory, factory_generics);
+    if let Some((with, path)) = error_handler {
+        let span = path.span();
+        let with = with.at(span);
+        factory = quote_spanned!(span=> #with(#factory, #path));
+    }
     let blocking_adapter = item::blocking_adapter(func);
     let assert_send = assert_send(func);
     let items = quote! {
@@ -69,26 +75,9 @@ pub(crate) fn route(
     gated(backend, key, registration)
 }
 
-/// The factory's arguments after the handler for a route's `error_handler = path`: `, path`,
-/// at the user's path, so that a function that is no error handler is reported there.
-pub(crate) fn error_handler_arg(path: Option<&syn::Path>) -> TokenStream {
-    match path {
-        Some(path) => {
-            let span = path.span();
-            quote_spanned!(span=> , #path)
-        }
-        None => TokenStream::new(),
-    }
-}
-
 /// `factory::<generics>(handler)`, every token at the handler's name: a handler that fits no
 /// factory bound is reported there.
-fn factory_call(
-    func: &ItemFn,
-    factory: Path,
-    generics: Option<TokenStream>,
-    args: TokenStream,
-) -> TokenStream {
+fn factory_call(func: &ItemFn, factory: Path, generics: Option<TokenStream>) -> TokenStream {
     let span = func.sig.ident.span();
     let factory = factory.at(span);
     let target = item::target(func);
@@ -99,7 +88,7 @@ fn factory_call(
         });
         quote_spanned!(span=> ::<#(#args)*>)
     });
-    quote_spanned!(span=> #factory #generics (#target #args))
+    quote_spanned!(span=> #factory #generics (#target))
 }
 
 /// `registration` passed through its backend's gate: transparent when the backend is compiled

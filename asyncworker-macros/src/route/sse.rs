@@ -5,13 +5,13 @@ use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::RouteArgs;
-use super::emit::{Handler, Options, assert_type, error_handler_arg, signature_checks};
+use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
 use crate::parse::{StrList, count_u16};
 use crate::paths::{
     ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
-    SSE_FACTORY_WITH, SSE_OPTIONS, SSE_ROUTE_DEF,
+    SSE_FACTORY_WITH, SSE_OPTIONS, SSE_ROUTE_DEF, SSE_TYPED,
 };
 
 /// A validated SSE route. `None` fields keep the runtime default.
@@ -223,16 +223,19 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let options = options(route);
-    let (factory, factory_generics) = match route.error_handler {
-        Some(_) => (SSE_FACTORY_WITH, quote!(_, _, _, _)),
-        None => (SSE_FACTORY, quote!(_, _)),
+    let factory = match route.error_handler {
+        Some(_) => SSE_TYPED,
+        None => SSE_FACTORY,
     };
     Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
         factory,
-        factory_generics: Some(factory_generics),
-        factory_args: error_handler_arg(route.error_handler.as_ref()),
+        factory_generics: Some(quote!(_, _)),
+        error_handler: route
+            .error_handler
+            .clone()
+            .map(|path| (SSE_FACTORY_WITH, path)),
         checks: check_signature(func),
         items: TokenStream::new(),
         fields: quote! {

@@ -52,6 +52,8 @@ pub use retry::{
 #[doc(hidden)]
 pub mod exports {
     pub use super::consumer::handler::{MessagesArg, assert_messages};
-    pub use super::consumer::intake::{AmqpFactory, amqp_factory, amqp_factory_with};
+    pub use super::consumer::intake::{
+        AmqpFactory, AmqpTyped, amqp_factory, amqp_factory_with, amqp_typed,
+    };
     pub use super::def::{AmqpOptions, AmqpRouteDef, QueueType, TopologyOptions};
 }

@@ -1,6 +1,7 @@
 //! Server-sent events as the dispatcher's generic adapter sees them, and the factory the code
 //! `#[route(sse = ...)]` generates calls.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::error_handler::SseErrorHandler;
@@ -97,16 +98,33 @@ where
     ))
 }
 
+/// A route's handler, typed, waiting for its error handler (see `AmqpTyped`).
+#[doc(hidden)]
+pub struct SseTyped<H, Args>(H, PhantomData<fn() -> Args>);
+
+/// The first call: the handler, checked against [`SseHandler`].
+#[doc(hidden)]
+pub fn sse_typed<H, Args>(handler: H) -> SseTyped<H, Args>
+where
+    H: SseHandler<Args>,
+{
+    SseTyped(handler, PhantomData)
+}
+
 /// [`sse_factory`] for a route with an `error_handler`; called by the code
 /// `#[route(sse = ..., error_handler = ...)]` generates.
 #[doc(hidden)]
-pub fn sse_factory_with<H, Args, EH, EArgs>(handler: H, error_handler: EH) -> SseFactory
+pub fn sse_factory_with<H, Args, EH, EArgs>(
+    typed: SseTyped<H, Args>,
+    error_handler: EH,
+) -> SseFactory
 where
     H: SseHandler<Args>,
     Args: 'static,
     EH: SseErrorHandler<EArgs, H::Data>,
     EArgs: 'static,
 {
+    let handler = typed.0;
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
     EH::required_state(&mut required_state);

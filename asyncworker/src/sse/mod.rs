@@ -49,7 +49,7 @@ pub use handler::{EventsArg, SseHandler};
 pub mod exports {
     pub use super::def::{SseOptions, SseRouteDef};
     pub use super::handler::EventsArg;
-    pub use super::intake::{SseFactory, sse_factory, sse_factory_with};
+    pub use super::intake::{SseFactory, SseTyped, sse_factory, sse_factory_with, sse_typed};
 
     /// Compile-time check of an SSE handler's last argument (its events), spanned at its type
     /// by `#[route]`.

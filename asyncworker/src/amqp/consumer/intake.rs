@@ -1,6 +1,7 @@
 //! AMQP deliveries as the dispatcher's generic adapter sees them, and the factory the code
 //! `#[route(amqp = ...)]` generates calls.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::error_handler::AmqpErrorHandler;
@@ -64,11 +65,26 @@ where
     ))
 }
 
-/// [`amqp_factory`] for a route with an `error_handler`; called by the code
-/// `#[route(amqp = ..., error_handler = ...)]` generates.
+/// A route's handler, typed, waiting for its error handler: what the code
+/// `#[route(amqp = ..., error_handler = ...)]` generates passes to [`amqp_factory_with`], in
+/// two calls so that a handler that fits no form is reported at its name and an error handler
+/// that fits none at its path.
+#[doc(hidden)]
+pub struct AmqpTyped<const BULK: u16, H, Args>(H, PhantomData<fn() -> Args>);
+
+/// The first call: the handler, checked against [`AmqpHandler`].
+#[doc(hidden)]
+pub fn amqp_typed<const BULK: u16, H, Args>(handler: H) -> AmqpTyped<BULK, H, Args>
+where
+    H: AmqpHandler<Args, BULK>,
+{
+    AmqpTyped(handler, PhantomData)
+}
+
+/// [`amqp_factory`] for a route with an `error_handler`.
 #[doc(hidden)]
 pub fn amqp_factory_with<const BULK: u16, H, Args, EH, EArgs>(
-    handler: H,
+    typed: AmqpTyped<BULK, H, Args>,
     error_handler: EH,
 ) -> AmqpFactory
 where
@@ -77,6 +93,7 @@ where
     EH: AmqpErrorHandler<EArgs, H::Body>,
     EArgs: 'static,
 {
+    let handler = typed.0;
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
     EH::required_state(&mut required_state);
