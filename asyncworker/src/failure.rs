@@ -3,8 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::action::{Action, Mark};
+
 /// How a handler call failed, as a route's `error_handler` receives it: the handler's error,
-/// its panic or its timeout, with the text the logs and retry headers carry.
+/// its panic or its timeout, with the text the logs and retry headers carry; or a message
+/// whose body did not decode, as it came.
 ///
 /// ```
 /// use asyncworker::prelude::*;
@@ -30,7 +33,7 @@ use std::time::Duration;
 /// }
 /// # fn main() {}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Failure {
     /// The handler returned `Err`: its `Display` text.
@@ -39,6 +42,68 @@ pub enum Failure {
     Panic(String),
     /// The handler did not finish within the route's `timeout`.
     Timeout(Duration),
+    /// A message's body did not decode into the handler's type, so the handler never saw it:
+    /// why, and the message as it came (the error handler then gets no typed messages).
+    Decode {
+        /// The decoder's error.
+        error: String,
+        /// The message as received; its marks override `on_decode_error`.
+        message: RawMessage,
+    },
+}
+
+/// A message whose body did not decode: its bytes, where it came from and, for AMQP, its
+/// properties. [`accept`](RawMessage::accept), [`reject`](RawMessage::reject) and
+/// [`requeue`](RawMessage::requeue) choose its fate (on AMQP routes) over `on_decode_error`.
+#[derive(Clone)]
+pub struct RawMessage {
+    pub(crate) body: bytes::Bytes,
+    pub(crate) source: std::sync::Arc<str>,
+    #[cfg(feature = "amqp")]
+    pub(crate) properties: Option<lapin::BasicProperties>,
+    pub(crate) mark: Mark,
+}
+
+impl RawMessage {
+    /// The body, as received.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The queue (or SSE path) it came from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Its AMQP properties (headers, content type, ...); `None` for an SSE event.
+    #[cfg(feature = "amqp")]
+    pub fn properties(&self) -> Option<&lapin::BasicProperties> {
+        self.properties.as_ref()
+    }
+
+    /// Acknowledge it: the broker forgets it.
+    pub fn accept(&self) {
+        self.mark.set(Action::Ack);
+    }
+
+    /// Reject it without requeue: dropped, or dead-lettered if the queue has a DLX.
+    pub fn reject(&self) {
+        self.mark.set(Action::Reject);
+    }
+
+    /// Requeue it: delivered again (it will not decode then either).
+    pub fn requeue(&self) {
+        self.mark.set(Action::Requeue);
+    }
+}
+
+impl fmt::Debug for RawMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawMessage")
+            .field("source", &self.source)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Display for Failure {
@@ -49,6 +114,7 @@ impl fmt::Display for Failure {
             Failure::Error(e) => f.write_str(e),
             Failure::Panic(msg) => write!(f, "handler panicked: {msg}"),
             Failure::Timeout(d) => write!(f, "handler timed out after {d:?}"),
+            Failure::Decode { error, .. } => write!(f, "body does not decode: {error}"),
         }
     }
 }

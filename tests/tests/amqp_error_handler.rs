@@ -134,3 +134,68 @@ async fn a_panicking_error_handler_leaves_the_routes_defaults() {
     broker.delete(&q).await;
     broker.delete(&dlq).await;
 }
+
+mod undecodable {
+    use super::*;
+
+    pub static SEEN: LazyLock<Recorder> = LazyLock::new(Recorder::new);
+    /// (raw body, queue) of every message that did not decode.
+    pub static RAW: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+    /// Accepts the bodies that say so; the others keep `on_decode_error` (reject: parked).
+    async fn on_failure(failure: Failure, messages: Vec<Message<Job>>) {
+        assert!(messages.is_empty(), "no typed message for a decode failure");
+        if let Failure::Decode { message, .. } = &failure {
+            let body = String::from_utf8_lossy(message.body()).into_owned();
+            if body.starts_with("ack-me") {
+                message.accept();
+            }
+            RAW.lock()
+                .unwrap()
+                .push((body, message.source().to_owned()));
+        }
+    }
+
+    #[route(amqp = ["q"], error_handler = on_failure)]
+    async fn handle(m: Message<Job>) {
+        SEEN.call(&[m.body().id]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_message_reaches_the_error_handler_raw() {
+    let prefix = unique_prefix("error-handler-decode");
+    let (q, dlq) = (format!("{prefix}q"), format!("{prefix}q.dlq"));
+    let broker = Broker::connect().await;
+    broker.declare_with_dlq(&q, &dlq).await;
+    broker
+        .publish_raw(&q, [b"ack-me".to_vec(), b"park-me".to_vec()])
+        .await;
+    broker.publish_json(&q, &Job::many(1)).await;
+
+    let worker = Running::start(
+        &format!("{}::undecodable", module_path!()),
+        settings(&prefix),
+    );
+    wait_until(
+        Duration::from_secs(30),
+        "the job handled, one body parked",
+        || async { undecodable::SEEN.unique() == 1 && broker.ready(&dlq).await == 1 },
+    )
+    .await;
+    worker.stop().await.expect("stops cleanly");
+
+    assert_eq!(broker.drain(&dlq).await, [b"park-me".to_vec()]);
+    assert_eq!(settled_ready(&q, Duration::from_secs(10)).await, 0);
+    let mut raw = undecodable::RAW.lock().unwrap().clone();
+    raw.sort();
+    assert_eq!(
+        raw,
+        [
+            ("ack-me".to_owned(), q.clone()),
+            ("park-me".to_owned(), q.clone())
+        ]
+    );
+    broker.delete(&q).await;
+    broker.delete(&dlq).await;
+}

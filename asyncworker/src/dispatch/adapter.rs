@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::contract::{DispatchConfig, Inbound, Receipt, Route};
 use crate::action::Mark;
 use crate::app::App;
-use crate::failure::Failure;
+use crate::failure::{Failure, RawMessage};
 use crate::future::BoxFuture;
 use crate::handler::{HandlerFuture, StateRequirement};
 
@@ -33,6 +33,8 @@ pub(crate) trait Intake: Send + Sync + 'static {
     fn source(envelope: &Self::Envelope) -> &Arc<str>;
     /// The handler's view of one decoded item.
     fn wrap<B: Send + 'static>(body: B, envelope: Self::Envelope, mark: Mark) -> Self::Item<B>;
+    /// An item that did not decode, as the error handler receives it.
+    fn raw(envelope: Self::Envelope, mark: Mark) -> RawMessage;
 }
 
 /// The channel a backend feeds one route's dispatcher through.
@@ -77,6 +79,10 @@ impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
 
     fn call(&self, app: &App, items: Vec<I::Item<B>>) -> HandlerFuture {
         (self.call)(app, items)
+    }
+
+    fn raw(envelope: I::Envelope, mark: Mark) -> RawMessage {
+        I::raw(envelope, mark)
     }
 
     fn has_error_handler(&self) -> bool {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::bulk::BulkOptions;
-use crate::failure::Failure;
+use crate::failure::{Failure, RawMessage};
 use crate::handler::HandlerFuture;
 use crate::observe::metrics::RouteMetrics;
 
@@ -33,6 +33,8 @@ pub(crate) trait Route: Send + Sync + 'static {
     fn wrap(body: Self::Body, envelope: Self::Envelope, mark: Mark) -> Self::Item;
     /// Calls the handler with one bulk.
     fn call(&self, app: &App, items: Vec<Self::Item>) -> HandlerFuture;
+    /// An item that did not decode, as its error handler receives it.
+    fn raw(envelope: Self::Envelope, mark: Mark) -> RawMessage;
     /// Whether the route has an error handler.
     fn has_error_handler(&self) -> bool;
     /// Calls the route's error handler with a failed bulk, rebuilt; `None` without one.

@@ -60,7 +60,7 @@ pub(crate) async fn run<Rt, Rc>(
             item = rx.recv() => match item {
                 Some(inbound) => {
                     cfg.held.fetch_add(1, Ordering::AcqRel);
-                    if let Some(p) = accept(&*route, &cfg, inbound).await {
+                    if let Some(p) = accept(&*route, &cfg, &app, inbound).await {
                         clock.note_buffered(1);
                         if bucket.push(p, clock.now()) {
                             flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
@@ -91,6 +91,7 @@ pub(crate) async fn run<Rt, Rc>(
 async fn accept<Rt: Route, Rc: Receipt>(
     route: &Rt,
     cfg: &DispatchConfig,
+    app: &App,
     inbound: Inbound<Rt::Envelope, Rc>,
 ) -> Option<Pending<Rt::Body, Rt::Envelope, Rc>> {
     match route.decode(&inbound.envelope) {
@@ -101,9 +102,8 @@ async fn accept<Rt: Route, Rc: Receipt>(
             receipt: inbound.receipt,
         }),
         Err(error) => {
-            cfg.metrics.decode_error(Rt::source(&inbound.envelope));
-            cfg.metrics
-                .settled(Rt::source(&inbound.envelope), cfg.actions.on_decode_error);
+            let source = Arc::clone(Rt::source(&inbound.envelope));
+            cfg.metrics.decode_error(&source);
             tracing::warn!(
                 route = %cfg.route,
                 action = %cfg.actions.on_decode_error,
@@ -111,11 +111,41 @@ async fn accept<Rt: Route, Rc: Receipt>(
                 %error,
                 "message body does not decode; it never reaches the handler"
             );
-            Rc::settle_all(vec![(inbound.receipt, cfg.actions.on_decode_error)]).await;
+            let action = match route.has_error_handler() {
+                true => on_decode_failure(route, cfg, app, error, inbound.envelope).await,
+                false => None,
+            };
+            let action = action.unwrap_or(cfg.actions.on_decode_error);
+            cfg.metrics.settled(&source, action);
+            Rc::settle_all(vec![(inbound.receipt, action)]).await;
             cfg.held.fetch_sub(1, Ordering::AcqRel);
             None
         }
     }
+}
+
+/// Calls the route's error handler with an item that did not decode; returns the fate it
+/// marked, or `None` (unmarked, or the error handler failed: `on_decode_error` applies).
+async fn on_decode_failure<Rt: Route>(
+    route: &Rt,
+    cfg: &DispatchConfig,
+    app: &App,
+    error: String,
+    envelope: Rt::Envelope,
+) -> Option<Action> {
+    let marks = Marks::new(1);
+    let message = Rt::raw(envelope, Mark::new(&marks, 0));
+    let failure = Failure::Decode { error, message };
+    let start = || {
+        route
+            .on_failure(app, failure, Vec::new())
+            .unwrap_or_else(|| Box::pin(async { Ok(()) }))
+    };
+    if let Some(error) = call(start, cfg.timeout, app.clock()).await.failure() {
+        tracing::error!(route = %cfg.route, %error, "error handler failed; on_decode_error applies");
+        return None;
+    }
+    marks.get(0)
 }
 
 /// Hands the bucket's items to a new handler call, once fewer than `concurrency` calls run.

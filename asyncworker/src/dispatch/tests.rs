@@ -11,7 +11,7 @@ use super::contract::Route;
 use super::*;
 use crate::action::{Action, Mark};
 use crate::app::App;
-use crate::failure::Failure;
+use crate::failure::{Failure, RawMessage};
 use crate::handler::HandlerFuture;
 use crate::observe::metrics::RouteMetrics;
 
@@ -21,7 +21,7 @@ struct Counters {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     /// What the error handler was called with: the failure and the ids.
-    failures: Mutex<Vec<(Failure, Vec<u64>)>>,
+    failures: Mutex<Vec<(String, Vec<u64>)>>,
 }
 
 /// Envelopes are `id[:mark[:behaviour]]` strings: `mark` is a per-message override
@@ -106,6 +106,16 @@ impl Route for TestRoute {
         })
     }
 
+    fn raw(e: String, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: e.into(),
+            source: Arc::clone(Self::source(&String::new())),
+            #[cfg(feature = "amqp")]
+            properties: None,
+            mark,
+        }
+    }
+
     fn has_error_handler(&self) -> bool {
         self.error_handler.is_some()
     }
@@ -113,7 +123,18 @@ impl Route for TestRoute {
     fn on_failure(&self, _app: &App, failure: Failure, items: Vec<Item>) -> Option<HandlerFuture> {
         let mode = self.error_handler?;
         let ids = items.iter().map(|i| i.id).collect();
-        self.counters.failures.lock().unwrap().push((failure, ids));
+        // A body that does not decode: rejected, or requeued when it says `requeue`.
+        if let Failure::Decode { message, .. } = &failure {
+            match message.body().ends_with(b"requeue") {
+                true => message.requeue(),
+                false => message.reject(),
+            }
+        }
+        self.counters
+            .failures
+            .lock()
+            .unwrap()
+            .push((failure.to_string(), ids));
         Some(Box::pin(async move {
             for i in &items {
                 let even = i.id % 2 == 0;
@@ -371,10 +392,7 @@ async fn the_error_handler_gets_the_failed_bulk_and_its_marks_override_on_except
     .collect();
     assert_eq!(log, expected);
     let failures = h.counters.failures.lock().unwrap().clone();
-    assert_eq!(
-        failures,
-        [(Failure::Error("failed on purpose".into()), vec![1, 2, 3])]
-    );
+    assert_eq!(failures, [("failed on purpose".to_owned(), vec![1, 2, 3])]);
     h.close().await;
 }
 
@@ -397,7 +415,35 @@ async fn a_panicking_error_handler_leaves_the_defaults_and_the_handlers_marks() 
     let failures = h.counters.failures.lock().unwrap().clone();
     assert_eq!(
         failures[0].0,
-        Failure::Panic("handler panicked on purpose".into())
+        "handler panicked: handler panicked on purpose"
+    );
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_undecodable_item_reaches_the_error_handler_raw_and_its_mark_wins() {
+    let h = start_with(cfg(3, 1), Duration::ZERO, Some("mark"));
+    for e in ["oops-requeue", "1", "bad", "3"] {
+        h.send(e).await;
+    }
+    // The route's on_decode_error is reject; the error handler requeued one of the two.
+    let log = h.settled(4).await;
+    assert!(
+        log.contains(&("oops-requeue".to_owned(), Action::Requeue)),
+        "{log:?}"
+    );
+    assert!(log.contains(&("bad".to_owned(), Action::Reject)), "{log:?}");
+    assert_eq!(h.calls(), vec![vec![1, 3]]);
+    let failures = h.counters.failures.lock().unwrap().clone();
+    assert_eq!(
+        failures,
+        [
+            (
+                "body does not decode: bad id in \"oops-requeue\"".to_owned(),
+                vec![]
+            ),
+            ("body does not decode: bad id in \"bad\"".to_owned(), vec![]),
+        ]
     );
     h.close().await;
 }

@@ -9,6 +9,7 @@ use super::event::{Envelope, Event};
 use super::handler::SseHandler;
 use crate::action::{Action, Mark};
 use crate::dispatch::{self, Factory, FailFn, Intake, Receipt};
+use crate::failure::RawMessage;
 
 /// The intake of SSE routes: events, which have nothing to settle.
 pub(crate) struct SseIntake;
@@ -74,6 +75,16 @@ impl Intake for SseIntake {
 
     fn wrap<B: Send + 'static>(body: B, envelope: Envelope, _mark: Mark) -> Event<B> {
         Event::new(body, envelope)
+    }
+
+    fn raw(envelope: Envelope, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: bytes::Bytes::from(envelope.raw.data),
+            source: envelope.path,
+            #[cfg(feature = "amqp")]
+            properties: None,
+            mark,
+        }
     }
 }
 

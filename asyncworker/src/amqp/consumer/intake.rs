@@ -10,6 +10,7 @@ use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
 use crate::dispatch::{self, Factory, FailFn, Intake};
+use crate::failure::RawMessage;
 
 /// The intake of AMQP routes: deliveries, settled with `basic.ack`/`reject`/`nack`.
 pub(crate) struct AmqpIntake;
@@ -41,6 +42,15 @@ impl Intake for AmqpIntake {
 
     fn wrap<B: Send + 'static>(body: B, envelope: Envelope, mark: Mark) -> Message<B> {
         Message::new(body, envelope, mark)
+    }
+
+    fn raw(envelope: Envelope, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: envelope.data,
+            source: envelope.queue,
+            properties: Some(envelope.properties),
+            mark,
+        }
     }
 }
 
