@@ -59,8 +59,9 @@ pub enum Failure {
 pub struct RawMessage {
     pub(crate) body: bytes::Bytes,
     pub(crate) source: std::sync::Arc<str>,
+    /// Boxed: a failure is passed by value, and most are not decode failures.
     #[cfg(feature = "amqp")]
-    pub(crate) properties: Option<lapin::BasicProperties>,
+    pub(crate) properties: Option<Box<lapin::BasicProperties>>,
     pub(crate) mark: Mark,
 }
 
@@ -78,7 +79,7 @@ impl RawMessage {
     /// Its AMQP properties (headers, content type, ...); `None` for an SSE event.
     #[cfg(feature = "amqp")]
     pub fn properties(&self) -> Option<&lapin::BasicProperties> {
-        self.properties.as_ref()
+        self.properties.as_deref()
     }
 
     /// Acknowledge it: the broker forgets it.

@@ -48,7 +48,7 @@ impl Intake for AmqpIntake {
         RawMessage {
             body: envelope.data,
             source: envelope.queue,
-            properties: Some(envelope.properties),
+            properties: Some(Box::new(envelope.properties)),
             mark,
         }
     }
