@@ -166,7 +166,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         queue_type,
         topology,
         max_redeliveries,
-        error_handler: args.error_handler.as_ref().map(|a| a.value.clone()),
+        error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
     }
 }
 

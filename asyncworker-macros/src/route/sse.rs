@@ -88,7 +88,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         timeout_ms,
         idle_timeout_ms,
         max_event_size,
-        error_handler: args.error_handler.as_ref().map(|a| a.value.clone()),
+        error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
     })
 }
 
