@@ -87,6 +87,8 @@ paths!(PRIVATE {
     // AMQP.
     ASSERT_MESSAGES => assert_messages,
     AMQP_FACTORY => amqp_factory,
+    AMQP_FACTORY_WITH => amqp_factory_with,
+    AMQP_TYPED => amqp_typed,
     AMQP_FACTORY_TYPE => AmqpFactory,
     AMQP_ROUTE_DEF => AmqpRouteDef,
     AMQP_OPTIONS => AmqpOptions,
@@ -107,6 +109,8 @@ paths!(PRIVATE {
     // SSE.
     ASSERT_EVENTS => assert_events,
     SSE_FACTORY => sse_factory,
+    SSE_FACTORY_WITH => sse_factory_with,
+    SSE_TYPED => sse_typed,
     SSE_FACTORY_TYPE => SseFactory,
     SSE_ROUTE_DEF => SseRouteDef,
     SSE_OPTIONS => SseOptions,

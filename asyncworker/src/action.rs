@@ -62,6 +62,18 @@ impl Marks {
     pub(crate) fn get(&self, i: usize) -> Option<Action> {
         Action::from_u8(self.0[i].load(Ordering::Acquire))
     }
+
+    /// Every mark as it is now, to [`restore`](Marks::restore) later.
+    pub(crate) fn snapshot(&self) -> Vec<u8> {
+        self.0.iter().map(|m| m.load(Ordering::Acquire)).collect()
+    }
+
+    /// Puts back the marks of a [`snapshot`](Marks::snapshot).
+    pub(crate) fn restore(&self, snapshot: &[u8]) {
+        for (m, v) in self.0.iter().zip(snapshot) {
+            m.store(*v, Ordering::Release);
+        }
+    }
 }
 
 /// One message's slot in its bulk's [`Marks`].

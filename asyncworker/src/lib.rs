@@ -67,6 +67,7 @@ mod bulk;
 mod clock;
 mod dispatch;
 mod drain;
+mod failure;
 mod future;
 pub mod handler;
 mod hooks;
@@ -99,6 +100,7 @@ pub use action::Action;
 #[cfg(feature = "amqp")]
 pub use amqp::Message;
 pub use app::{App, State, StateError};
+pub use failure::{Failure, RawMessage};
 pub use runtime::{RouteProblem, Worker, WorkerError, run_with};
 pub use settings::{MainOptions, Settings};
 #[cfg(feature = "sse")]

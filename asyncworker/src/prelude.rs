@@ -4,4 +4,4 @@
 pub use crate::Event;
 #[cfg(feature = "amqp")]
 pub use crate::Message;
-pub use crate::{Action, App, State, on_shutdown, on_startup, route};
+pub use crate::{Action, App, Failure, State, on_shutdown, on_startup, route};

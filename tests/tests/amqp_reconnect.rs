@@ -131,6 +131,7 @@ async fn close_all_connections_mid_stream_loses_nothing() {
     if let Err(e) = back {
         panic!("{e}; not ready: {:?}", worker.app.health().not_ready());
     }
+    let metrics = worker.app.metrics().encode();
     worker.stop().await.expect("the worker stops cleanly");
 
     let missing = stream::SEEN.missing(total);
@@ -150,6 +151,28 @@ async fn close_all_connections_mid_stream_loses_nothing() {
         duplicates <= 1000,
         "{duplicates} duplicates for one fault (prefetch {PREFETCH})"
     );
+    // Every redelivered delivery is counted, and reaches the handler (nothing fails to
+    // decode): the counter is what the handler saw flagged, and covers every duplicate.
+    let counted = counter(&metrics, "asyncworker_amqp_redelivered_total", &q);
+    let flagged = stream::SEEN.redelivered_ids().len() as u64;
+    assert_eq!(
+        counted, flagged,
+        "redelivered counter vs flagged deliveries"
+    );
+    assert!(flagged > 0, "the fault requeued nothing: {metrics}");
+    assert!(
+        duplicates <= counted,
+        "{duplicates} duplicates but {counted} redelivered deliveries counted"
+    );
     assert_eq!(settled_ready(&q, Duration::from_secs(10)).await, 0);
     broker.delete(&q).await;
+}
+
+/// The value of `name{route="handle",queue="<queue>"}` in the metrics text, 0 when absent.
+fn counter(metrics: &str, name: &str, queue: &str) -> u64 {
+    let series = format!("{name}{{route=\"handle\",queue=\"{queue}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map_or(0, |v| v.trim().parse().expect("a counter value"))
 }

@@ -156,3 +156,62 @@ async fn not_ready_while_the_broker_is_unreachable() {
     }
     worker.stop().await.unwrap();
 }
+
+mod checked {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Whether the "downstream" the check asks is up.
+    pub static UP: AtomicBool = AtomicBool::new(false);
+    pub static RUNS: AtomicU64 = AtomicU64::new(0);
+
+    #[on_startup]
+    async fn register(app: &App) -> Result<(), std::convert::Infallible> {
+        app.health().check("downstream", || async {
+            RUNS.fetch_add(1, Ordering::SeqCst);
+            match UP.load(Ordering::SeqCst) {
+                true => Ok(()),
+                false => Err("connection refused by 127.0.0.1:5433"),
+            }
+        });
+        Ok(())
+    }
+
+    // A worker needs a route.
+    #[route(http = ["/ping"])]
+    async fn ping() -> &'static str {
+        "pong"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_readiness_check_is_named_until_it_passes() {
+    let prefix = unique_prefix("http-check");
+    let worker = Running::start(
+        &format!("{}::checked", module_path!()),
+        http_settings(&prefix),
+    );
+    let url = format!("http://{}/health/ready", worker.http_addr().await);
+    wait_until(Duration::from_secs(10), "503 naming the check", || async {
+        let (status, body) = get(&url).await;
+        let body = json(&body);
+        status == 503
+            && body["not_ready"] == serde_json::json!(["check downstream"])
+            && body["reasons"]["check downstream"] == "connection refused by 127.0.0.1:5433"
+    })
+    .await;
+
+    checked::UP.store(true, Ordering::SeqCst);
+    // Within a second the cached failure may still answer; then the check runs again.
+    wait_until(
+        Duration::from_secs(10),
+        "200 once the check passes",
+        || async {
+            let (status, body) = get(&url).await;
+            status == 200 && json(&body) == serde_json::json!({"status": "ready"})
+        },
+    )
+    .await;
+    assert!(checked::RUNS.load(Ordering::SeqCst) >= 2);
+    worker.stop().await.expect("stops cleanly");
+}

@@ -323,3 +323,47 @@ async fn request_headers_come_from_the_environment() {
         Some(expected.as_str())
     );
 }
+
+mod reported {
+    use super::*;
+    use std::sync::Mutex;
+
+    pub static SEEN: LazyLock<Recorder> = LazyLock::new(Recorder::new);
+    /// What the error handler got: the failure's text and the bulk's ids.
+    pub static REPORTED: Mutex<Vec<(String, Vec<u64>)>> = Mutex::new(Vec::new());
+
+    async fn report(failure: Failure, events: Vec<Event<Job>>) {
+        let ids = events.iter().map(|e| e.data().id).collect();
+        REPORTED.lock().unwrap().push((failure.to_string(), ids));
+    }
+
+    #[route(sse = ["/events"], bulk_size = 5, bulk_flush = "1h", error_handler = report)]
+    async fn handle(events: Vec<Event<Job>>) -> Result<(), String> {
+        let ids: Vec<u64> = events.iter().map(|e| e.data().id).collect();
+        SEEN.call(&ids);
+        match ids.contains(&7) {
+            true => Err("id 7 is cursed".into()),
+            false => Ok(()),
+        }
+    }
+}
+
+/// The failed bulk, and only it, reaches the route's error handler with the handler's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_bulk_reaches_the_error_handler() {
+    let server = Server::start(|_| Reply::stream(events(0..15), End::Hang)).await;
+    let worker = Running::start(
+        &format!("{}::reported", module_path!()),
+        sse_settings(&server),
+    );
+    wait_until(Duration::from_secs(10), "three bulks of 5", || async {
+        reported::SEEN.unique() == 15
+    })
+    .await;
+    worker.stop().await.unwrap();
+    let reported = reported::REPORTED.lock().unwrap().clone();
+    assert_eq!(
+        reported,
+        [("id 7 is cursed".to_owned(), (5..10).collect::<Vec<u64>>())]
+    );
+}

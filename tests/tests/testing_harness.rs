@@ -162,6 +162,12 @@ async fn a_partial_bulk_is_flushed_by_moving_the_clock_and_requeues_come_back_re
     );
     let redelivered: Vec<bool> = w.fates("bh.a").iter().map(|f| f.redelivered).collect();
     assert_eq!(redelivered, [false, false, true]);
+    // The in-memory consumer counts redeliveries as the RabbitMQ one does.
+    let metrics = w.app().metrics().encode();
+    assert!(
+        metrics.contains(r#"asyncworker_amqp_redelivered_total{route="both",queue="bh.a"} 1"#),
+        "{metrics}"
+    );
     w.stop().await;
 }
 

@@ -12,8 +12,8 @@ use crate::duration;
 use crate::errors::Errors;
 use crate::parse::{Arg, count_u16};
 use crate::paths::{
-    ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_OPTIONS, AMQP_ROUTE_DEF, ASSERT_EXTRACTOR,
-    ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+    ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF,
+    AMQP_TYPED, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
 };
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
@@ -82,6 +82,7 @@ pub(crate) struct AmqpRoute {
     pub(crate) queue_type: Option<QueueType>,
     pub(crate) topology: TopologyRoute,
     pub(crate) max_redeliveries: Option<u16>,
+    pub(crate) error_handler: Option<syn::Path>,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
@@ -165,6 +166,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         queue_type,
         topology,
         max_redeliveries,
+        error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
     }
 }
 
@@ -481,11 +483,19 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
     let bulk_size = route.bulk_size;
     let queues = &route.queues;
     let options = options(route);
+    let factory = match route.error_handler {
+        Some(_) => AMQP_TYPED,
+        None => AMQP_FACTORY,
+    };
     Handler {
         def: AMQP_ROUTE_DEF,
         factory_type: AMQP_FACTORY_TYPE,
-        factory: AMQP_FACTORY,
+        factory,
         factory_generics: Some(quote!(#bulk_size, _, _)),
+        error_handler: route
+            .error_handler
+            .clone()
+            .map(|path| (AMQP_FACTORY_WITH, path)),
         checks: check_signature(func, bulk_size),
         items: TokenStream::new(),
         fields: quote! {

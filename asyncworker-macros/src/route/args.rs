@@ -157,6 +157,21 @@ route_keys! {
         delivery_limit: LitInt => [Amqp],
         single_active: LitBool => [Amqp],
         max_redeliveries: LitInt => [Amqp],
+        error_handler: FnPath => [Amqp, Sse],
+    }
+}
+
+/// `error_handler = path::to::fn`: the path of a function, not a string or a call.
+pub(crate) struct FnPath(pub(crate) syn::Path);
+
+impl Parse for FnPath {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Err(input.error(
+                "`error_handler` takes the path of a function, not a string: `error_handler = on_failure`",
+            ));
+        }
+        input.parse().map(FnPath)
     }
 }
 

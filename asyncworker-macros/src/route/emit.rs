@@ -22,6 +22,10 @@ pub(crate) struct Handler {
     pub(crate) factory: Path,
     /// Its generic arguments (`10u16, _, _`), if it is called with a turbofish.
     pub(crate) factory_generics: Option<TokenStream>,
+    /// The route's `error_handler`, with the function taking the typed handler (`factory`
+    /// then returns it) and the error handler; called at the user's path, so that a wrong
+    /// one is reported there.
+    pub(crate) error_handler: Option<(Path, syn::Path)>,
     /// `__asyncworker_check_signature`, from [`signature_checks`].
     pub(crate) checks: TokenStream,
     /// Other helper functions the record points to.
@@ -44,11 +48,17 @@ pub(crate) fn route(
         factory_type,
         factory,
         factory_generics,
+        error_handler,
         checks,
         items,
         fields,
     } = handler;
-    let factory = factory_call(func, factory, factory_generics);
+    let mut factory = factory_call(func, factory, factory_generics);
+    if let Some((with, path)) = error_handler {
+        let span = path.span();
+        let with = with.at(span);
+        factory = quote_spanned!(span=> #with(#factory, #path));
+    }
     let blocking_adapter = item::blocking_adapter(func);
     let assert_send = assert_send(func);
     let items = quote! {

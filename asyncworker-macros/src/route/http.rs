@@ -217,6 +217,7 @@ pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
         factory: HTTP_FACTORY,
         factory_generics: None,
         checks: check_signature(func),
+        error_handler: None,
         items: required_state(func),
         fields: quote! {
             paths: &[#(#paths),*],

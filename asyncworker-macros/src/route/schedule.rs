@@ -188,6 +188,7 @@ pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
         factory_generics: Some(quote!(_, _)),
         // Every argument is an extractor, each checked at its type.
         checks: signature_checks(func, ASSERT_SCHEDULE_ARG, None, ASSERT_HANDLER_RETURN),
+        error_handler: None,
         items: TokenStream::new(),
         fields: quote! {
             trigger: #trigger,

@@ -11,7 +11,7 @@ use crate::errors::Errors;
 use crate::parse::{StrList, count_u16};
 use crate::paths::{
     ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
-    SSE_OPTIONS, SSE_ROUTE_DEF,
+    SSE_FACTORY_WITH, SSE_OPTIONS, SSE_ROUTE_DEF, SSE_TYPED,
 };
 
 /// A validated SSE route. `None` fields keep the runtime default.
@@ -26,6 +26,7 @@ pub(crate) struct SseRoute {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) idle_timeout_ms: Option<u64>,
     pub(crate) max_event_size: Option<u64>,
+    pub(crate) error_handler: Option<syn::Path>,
 }
 
 pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -> Option<SseRoute> {
@@ -87,6 +88,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         timeout_ms,
         idle_timeout_ms,
         max_event_size,
+        error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
     })
 }
 
@@ -221,11 +223,19 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let options = options(route);
+    let factory = match route.error_handler {
+        Some(_) => SSE_TYPED,
+        None => SSE_FACTORY,
+    };
     Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
-        factory: SSE_FACTORY,
+        factory,
         factory_generics: Some(quote!(_, _)),
+        error_handler: route
+            .error_handler
+            .clone()
+            .map(|path| (SSE_FACTORY_WITH, path)),
         checks: check_signature(func),
         items: TokenStream::new(),
         fields: quote! {

@@ -247,6 +247,7 @@ impl Prepared {
             reason: Arc::clone(&self.reasons[index]),
             reconnects: metrics.reconnects.get_or_create(&labels).clone(),
             lost: metrics.settlements_lost.get_or_create(&labels).clone(),
+            redelivered: metrics.amqp_redelivered.get_or_create(&labels).clone(),
             retry: self.retry[index].clone(),
             guard: self.guards[index].clone(),
             topology: Arc::clone(&self.topologies[index]),

@@ -32,6 +32,7 @@ mod topology;
 pub use crate::action::MarkProbe;
 pub use crate::settings::AmqpTls;
 pub(crate) use backend::AmqpBackend;
+pub use consumer::error_handler::AmqpErrorHandler;
 #[cfg(feature = "testing")]
 pub use consumer::for_test::{IntoFieldValue, MessageBuilder};
 pub use consumer::handler::{AmqpHandler, MessagesArg};
@@ -51,6 +52,8 @@ pub use retry::{
 #[doc(hidden)]
 pub mod exports {
     pub use super::consumer::handler::{MessagesArg, assert_messages};
-    pub use super::consumer::intake::{AmqpFactory, amqp_factory};
+    pub use super::consumer::intake::{
+        AmqpFactory, AmqpTyped, amqp_factory, amqp_factory_with, amqp_typed,
+    };
     pub use super::def::{AmqpOptions, AmqpRouteDef, QueueType, TopologyOptions};
 }

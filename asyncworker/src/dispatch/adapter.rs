@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use super::contract::{DispatchConfig, Inbound, Receipt, Route};
 use crate::action::Mark;
 use crate::app::App;
+use crate::failure::{Failure, RawMessage};
 use crate::future::BoxFuture;
 use crate::handler::{HandlerFuture, StateRequirement};
 
@@ -18,7 +19,7 @@ use crate::handler::{HandlerFuture, StateRequirement};
 /// receives for one of them.
 pub(crate) trait Intake: Send + Sync + 'static {
     /// Backend metadata and raw payload of one item.
-    type Envelope: Send + 'static;
+    type Envelope: Clone + Send + 'static;
     /// How an item is settled with the backend.
     type Receipt: Receipt;
     /// What the handler receives per item, with its body decoded into `B`.
@@ -32,6 +33,8 @@ pub(crate) trait Intake: Send + Sync + 'static {
     fn source(envelope: &Self::Envelope) -> &Arc<str>;
     /// The handler's view of one decoded item.
     fn wrap<B: Send + 'static>(body: B, envelope: Self::Envelope, mark: Mark) -> Self::Item<B>;
+    /// An item that did not decode, as the error handler receives it.
+    fn raw(envelope: Self::Envelope, mark: Mark) -> RawMessage;
 }
 
 /// The channel a backend feeds one route's dispatcher through.
@@ -41,9 +44,15 @@ pub(crate) type Rx<I> = mpsc::Receiver<Inbound<<I as Intake>::Envelope, <I as In
 type CallFn<I, B> =
     Box<dyn Fn(&App, Vec<<I as Intake>::Item<B>>) -> HandlerFuture + Send + Sync + 'static>;
 
+/// An error handler, called with how a bulk failed and the bulk.
+pub(crate) type FailFn<I, B> = Box<
+    dyn Fn(&App, Failure, Vec<<I as Intake>::Item<B>>) -> HandlerFuture + Send + Sync + 'static,
+>;
+
 /// A route with its handler's types known: the dispatcher's [`Route`] for intake `I`.
 struct Typed<I: Intake, B: Send + 'static> {
     call: CallFn<I, B>,
+    on_failure: Option<FailFn<I, B>>,
     _intake: PhantomData<fn() -> I>,
 }
 
@@ -70,6 +79,23 @@ impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
 
     fn call(&self, app: &App, items: Vec<I::Item<B>>) -> HandlerFuture {
         (self.call)(app, items)
+    }
+
+    fn raw(envelope: I::Envelope, mark: Mark) -> RawMessage {
+        I::raw(envelope, mark)
+    }
+
+    fn has_error_handler(&self) -> bool {
+        self.on_failure.is_some()
+    }
+
+    fn on_failure(
+        &self,
+        app: &App,
+        failure: Failure,
+        items: Vec<I::Item<B>>,
+    ) -> Option<HandlerFuture> {
+        self.on_failure.as_ref().map(|f| f(app, failure, items))
     }
 }
 
@@ -102,11 +128,13 @@ pub(crate) struct Factory<I: Intake> {
 /// trait.
 pub(crate) fn factory<I: Intake, B: DeserializeOwned + Send + 'static>(
     call: impl Fn(&App, Vec<I::Item<B>>) -> HandlerFuture + Send + Sync + 'static,
+    on_failure: Option<FailFn<I, B>>,
     required_state: Vec<StateRequirement>,
     takes_one: bool,
 ) -> Factory<I> {
     let typed = Typed::<I, B> {
         call: Box::new(call),
+        on_failure,
         _intake: PhantomData,
     };
     Factory {

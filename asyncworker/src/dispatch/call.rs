@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 use crate::clock::Clock;
+use crate::failure::Failure;
 use crate::handler::{BoxError, HandlerFuture};
 
 /// How a handler call ended.
@@ -21,11 +22,16 @@ pub(crate) enum Outcome {
 impl Outcome {
     /// The failure as one line (the text dead-letter and error headers carry), or `None`.
     pub(crate) fn failure(&self) -> Option<String> {
+        self.as_failure().map(|f| f.to_string())
+    }
+
+    /// The failure as an error handler receives it, or `None`.
+    pub(crate) fn as_failure(&self) -> Option<Failure> {
         match self {
             Outcome::Ok => None,
-            Outcome::Err(e) => Some(e.to_string()),
-            Outcome::Panic(msg) => Some(format!("handler panicked: {msg}")),
-            Outcome::Timeout(d) => Some(format!("handler timed out after {d:?}")),
+            Outcome::Err(e) => Some(Failure::Error(e.to_string())),
+            Outcome::Panic(msg) => Some(Failure::Panic(msg.clone())),
+            Outcome::Timeout(d) => Some(Failure::Timeout(*d)),
         }
     }
 }

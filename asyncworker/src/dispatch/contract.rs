@@ -9,13 +9,15 @@ use std::time::Duration;
 use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::bulk::BulkOptions;
+use crate::failure::{Failure, RawMessage};
 use crate::handler::HandlerFuture;
 use crate::observe::metrics::RouteMetrics;
 
 /// A route as the dispatcher sees it: how to decode, wrap and call.
 pub(crate) trait Route: Send + Sync + 'static {
-    /// Backend metadata and raw payload of one item.
-    type Envelope: Send + 'static;
+    /// Backend metadata and raw payload of one item; cloned (before the handler takes it)
+    /// only on routes with an error handler.
+    type Envelope: Clone + Send + 'static;
     /// The decoded body.
     type Body: Send + 'static;
     /// What the handler receives per item.
@@ -31,6 +33,17 @@ pub(crate) trait Route: Send + Sync + 'static {
     fn wrap(body: Self::Body, envelope: Self::Envelope, mark: Mark) -> Self::Item;
     /// Calls the handler with one bulk.
     fn call(&self, app: &App, items: Vec<Self::Item>) -> HandlerFuture;
+    /// An item that did not decode, as its error handler receives it.
+    fn raw(envelope: Self::Envelope, mark: Mark) -> RawMessage;
+    /// Whether the route has an error handler.
+    fn has_error_handler(&self) -> bool;
+    /// Calls the route's error handler with a failed bulk, rebuilt; `None` without one.
+    fn on_failure(
+        &self,
+        app: &App,
+        failure: Failure,
+        items: Vec<Self::Item>,
+    ) -> Option<HandlerFuture>;
 }
 
 /// Settles items with the backend. Implementations batch per channel.

@@ -13,7 +13,7 @@ mod run;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use adapter::{Factory, Intake, factory};
+pub(crate) use adapter::{Factory, FailFn, Intake, factory};
 pub(crate) use call::{Outcome, call, panic_message};
 pub(crate) use contract::{Actions, DispatchConfig, Inbound, Receipt};
 pub(crate) use run::run;

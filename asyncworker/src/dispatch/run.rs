@@ -15,6 +15,7 @@ use crate::action::{Action, Mark, Marks};
 use crate::app::App;
 use crate::bulk::{Bucket, FlushReason};
 use crate::clock::Wait;
+use crate::failure::Failure;
 use crate::future::BoxFuture;
 
 struct Pending<B, E, R> {
@@ -59,7 +60,7 @@ pub(crate) async fn run<Rt, Rc>(
             item = rx.recv() => match item {
                 Some(inbound) => {
                     cfg.held.fetch_add(1, Ordering::AcqRel);
-                    if let Some(p) = accept(&*route, &cfg, inbound).await {
+                    if let Some(p) = accept(&*route, &cfg, &app, inbound).await {
                         clock.note_buffered(1);
                         if bucket.push(p, clock.now()) {
                             flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
@@ -90,6 +91,7 @@ pub(crate) async fn run<Rt, Rc>(
 async fn accept<Rt: Route, Rc: Receipt>(
     route: &Rt,
     cfg: &DispatchConfig,
+    app: &App,
     inbound: Inbound<Rt::Envelope, Rc>,
 ) -> Option<Pending<Rt::Body, Rt::Envelope, Rc>> {
     match route.decode(&inbound.envelope) {
@@ -100,9 +102,8 @@ async fn accept<Rt: Route, Rc: Receipt>(
             receipt: inbound.receipt,
         }),
         Err(error) => {
-            cfg.metrics.decode_error(Rt::source(&inbound.envelope));
-            cfg.metrics
-                .settled(Rt::source(&inbound.envelope), cfg.actions.on_decode_error);
+            let source = Arc::clone(Rt::source(&inbound.envelope));
+            cfg.metrics.decode_error(&source);
             tracing::warn!(
                 route = %cfg.route,
                 action = %cfg.actions.on_decode_error,
@@ -110,11 +111,41 @@ async fn accept<Rt: Route, Rc: Receipt>(
                 %error,
                 "message body does not decode; it never reaches the handler"
             );
-            Rc::settle_all(vec![(inbound.receipt, cfg.actions.on_decode_error)]).await;
+            let action = match route.has_error_handler() {
+                true => on_decode_failure(route, cfg, app, error, inbound.envelope).await,
+                false => None,
+            };
+            let action = action.unwrap_or(cfg.actions.on_decode_error);
+            cfg.metrics.settled(&source, action);
+            Rc::settle_all(vec![(inbound.receipt, action)]).await;
             cfg.held.fetch_sub(1, Ordering::AcqRel);
             None
         }
     }
+}
+
+/// Calls the route's error handler with an item that did not decode; returns the fate it
+/// marked, or `None` (unmarked, or the error handler failed: `on_decode_error` applies).
+async fn on_decode_failure<Rt: Route>(
+    route: &Rt,
+    cfg: &DispatchConfig,
+    app: &App,
+    error: String,
+    envelope: Rt::Envelope,
+) -> Option<Action> {
+    let marks = Marks::new(1);
+    let message = Rt::raw(envelope, Mark::new(&marks, 0));
+    let failure = Failure::Decode { error, message };
+    let start = || {
+        route
+            .on_failure(app, failure, Vec::new())
+            .unwrap_or_else(|| Box::pin(async { Ok(()) }))
+    };
+    if let Some(error) = call(start, cfg.timeout, app.clock()).await.failure() {
+        tracing::error!(route = %cfg.route, %error, "error handler failed; on_decode_error applies");
+        return None;
+    }
+    marks.get(0)
 }
 
 /// Hands the bucket's items to a new handler call, once fewer than `concurrency` calls run.
@@ -160,7 +191,12 @@ async fn start_call<Rt: Route, Rc: Receipt>(
     let marks = Marks::new(n);
     let mut items = Vec::with_capacity(n);
     let mut rest = Vec::with_capacity(n);
+    // The error handler gets the bulk again, rebuilt from copies: the handler owns its items.
+    let mut kept = Vec::with_capacity(if route.has_error_handler() { n } else { 0 });
     for (i, p) in pending.into_iter().enumerate() {
+        if route.has_error_handler() {
+            kept.push(p.envelope.clone());
+        }
         items.push(Rt::wrap(p.body, p.envelope, Mark::new(&marks, i)));
         rest.push((p.receipt, p.source));
     }
@@ -171,9 +207,51 @@ async fn start_call<Rt: Route, Rc: Receipt>(
         .duration
         .observe(started.elapsed().as_secs_f64());
     cfg.metrics.in_flight.dec();
+    if let Some(failure) = outcome.as_failure()
+        && route.has_error_handler()
+    {
+        on_failure(&*route, &cfg, &app, failure, kept, &marks).await;
+    }
     settle_outcome(&cfg, &outcome, &marks, rest).await;
     cfg.held.fetch_sub(n, Ordering::AcqRel);
     app.clock().note_running(-1);
+}
+
+/// Calls the route's error handler with the failed bulk, rebuilt from `envelopes` on the same
+/// marks, so that what it marks overrides `on_exception`. If it fails or panics, it is logged
+/// and the marks are put back as the handler left them: the route's defaults apply.
+async fn on_failure<Rt: Route>(
+    route: &Rt,
+    cfg: &DispatchConfig,
+    app: &App,
+    failure: Failure,
+    envelopes: Vec<Rt::Envelope>,
+    marks: &Arc<Marks>,
+) {
+    let before = marks.snapshot();
+    // Every body decoded once already: decoding is deterministic, so none is skipped here.
+    let items = envelopes
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let body = route.decode(&e).ok()?;
+            Some(Rt::wrap(body, e, Mark::new(marks, i)))
+        })
+        .collect();
+    let start = || {
+        route
+            .on_failure(app, failure, items)
+            .unwrap_or_else(|| Box::pin(async { Ok(()) }))
+    };
+    let outcome = call(start, cfg.timeout, app.clock()).await;
+    if let Some(error) = outcome.failure() {
+        tracing::error!(
+            route = %cfg.route,
+            %error,
+            "error handler failed; the route's defaults apply"
+        );
+        marks.restore(&before);
+    }
 }
 
 /// Settles the items of one call: each with the action the handler marked it with, else with

@@ -11,6 +11,7 @@ use super::contract::Route;
 use super::*;
 use crate::action::{Action, Mark};
 use crate::app::App;
+use crate::failure::{Failure, RawMessage};
 use crate::handler::HandlerFuture;
 use crate::observe::metrics::RouteMetrics;
 
@@ -19,6 +20,8 @@ struct Counters {
     calls: Mutex<Vec<(Vec<u64>, Instant)>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// What the error handler was called with: the failure and the ids.
+    failures: Mutex<Vec<(String, Vec<u64>)>>,
 }
 
 /// Envelopes are `id[:mark[:behaviour]]` strings: `mark` is a per-message override
@@ -26,6 +29,9 @@ struct Counters {
 struct TestRoute {
     counters: Arc<Counters>,
     hold: Duration,
+    /// The error handler: `"mark"` rejects even ids and accepts odd ones; `"panic"` accepts
+    /// every item, then panics; `None`: no error handler.
+    error_handler: Option<&'static str>,
 }
 
 struct Item {
@@ -99,6 +105,50 @@ impl Route for TestRoute {
             Ok(())
         })
     }
+
+    fn raw(e: String, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: e.into(),
+            source: Arc::clone(Self::source(&String::new())),
+            #[cfg(feature = "amqp")]
+            properties: None,
+            mark,
+        }
+    }
+
+    fn has_error_handler(&self) -> bool {
+        self.error_handler.is_some()
+    }
+
+    fn on_failure(&self, _app: &App, failure: Failure, items: Vec<Item>) -> Option<HandlerFuture> {
+        let mode = self.error_handler?;
+        let ids = items.iter().map(|i| i.id).collect();
+        // A body that does not decode: rejected, or requeued when it says `requeue`.
+        if let Failure::Decode { message, .. } = &failure {
+            match message.body().ends_with(b"requeue") {
+                true => message.requeue(),
+                false => message.reject(),
+            }
+        }
+        self.counters
+            .failures
+            .lock()
+            .unwrap()
+            .push((failure.to_string(), ids));
+        Some(Box::pin(async move {
+            for i in &items {
+                let even = i.id % 2 == 0;
+                i.mark.set(match (mode, even) {
+                    ("mark", true) => Action::Reject,
+                    _ => Action::Ack,
+                });
+            }
+            if mode == "panic" {
+                panic!("error handler panicked on purpose");
+            }
+            Ok(())
+        }))
+    }
 }
 
 /// Settlements land in a shared log: (envelope id text, action).
@@ -145,10 +195,15 @@ fn cfg(bulk_size: usize, concurrency: usize) -> DispatchConfig {
 }
 
 fn start(cfg: DispatchConfig, hold: Duration) -> Harness {
+    start_with(cfg, hold, None)
+}
+
+fn start_with(cfg: DispatchConfig, hold: Duration, error_handler: Option<&'static str>) -> Harness {
     let counters = Arc::new(Counters::default());
     let route = Arc::new(TestRoute {
         counters: Arc::clone(&counters),
         hold,
+        error_handler,
     });
     let (tx, rx) = mpsc::channel(64);
     let task = tokio::spawn(run::<TestRoute, TestReceipt>(
@@ -312,5 +367,83 @@ async fn held_counts_items_until_they_are_settled() {
     assert_eq!(held.load(Ordering::Acquire), 2);
     assert_eq!(h.settled(3).await.len(), 3);
     assert_eq!(held.load(Ordering::Acquire), 0);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_error_handler_gets_the_failed_bulk_and_its_marks_override_on_exception() {
+    let h = start_with(cfg(3, 1), Duration::ZERO, Some("mark"));
+    for e in ["1", "2::fail", "3", "4", "5", "6"] {
+        h.send(e).await;
+    }
+    let log = h.settled(6).await;
+    // The first bulk failed: the error handler rejected 2 and accepted 1 and 3, instead of
+    // the route's `requeue`. The second succeeded: it was never called for it.
+    let expected: Vec<(String, Action)> = [
+        ("1", Action::Ack),
+        ("2", Action::Reject),
+        ("3", Action::Ack),
+        ("4", Action::Ack),
+        ("5", Action::Ack),
+        ("6", Action::Ack),
+    ]
+    .into_iter()
+    .map(|(id, a)| (id.to_owned(), a))
+    .collect();
+    assert_eq!(log, expected);
+    let failures = h.counters.failures.lock().unwrap().clone();
+    assert_eq!(failures, [("failed on purpose".to_owned(), vec![1, 2, 3])]);
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_error_handler_leaves_the_defaults_and_the_handlers_marks() {
+    let h = start_with(cfg(3, 1), Duration::ZERO, Some("panic"));
+    for e in ["1:reject", "2::panic", "3"] {
+        h.send(e).await;
+    }
+    let log = h.settled(3).await;
+    // Its `accept()` marks are undone: the handler's reject of 1 stands, the rest requeue.
+    assert_eq!(
+        log,
+        vec![
+            ("1".to_owned(), Action::Reject),
+            ("2".to_owned(), Action::Requeue),
+            ("3".to_owned(), Action::Requeue),
+        ]
+    );
+    let failures = h.counters.failures.lock().unwrap().clone();
+    assert_eq!(
+        failures[0].0,
+        "handler panicked: handler panicked on purpose"
+    );
+    h.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_undecodable_item_reaches_the_error_handler_raw_and_its_mark_wins() {
+    let h = start_with(cfg(3, 1), Duration::ZERO, Some("mark"));
+    for e in ["oops-requeue", "1", "bad", "3"] {
+        h.send(e).await;
+    }
+    // The route's on_decode_error is reject; the error handler requeued one of the two.
+    let log = h.settled(4).await;
+    assert!(
+        log.contains(&("oops-requeue".to_owned(), Action::Requeue)),
+        "{log:?}"
+    );
+    assert!(log.contains(&("bad".to_owned(), Action::Reject)), "{log:?}");
+    assert_eq!(h.calls(), vec![vec![1, 3]]);
+    let failures = h.counters.failures.lock().unwrap().clone();
+    assert_eq!(
+        failures,
+        [
+            (
+                "body does not decode: bad id in \"oops-requeue\"".to_owned(),
+                vec![]
+            ),
+            ("body does not decode: bad id in \"bad\"".to_owned(), vec![]),
+        ]
+    );
     h.close().await;
 }

@@ -81,17 +81,27 @@ pub(crate) async fn live() -> Response {
         .into_response()
 }
 
-/// `GET /health/ready`: 200 when startup is done and every consumer is attached, else 503
-/// naming what is not ready, and why when a connection says (`reasons`).
+/// `GET /health/ready`: 200 when startup is done, every consumer is attached and every
+/// check the user added passes, else 503 naming what is not ready (a failing check as
+/// `check <name>`), and why when a connection or a check says (`reasons`).
 pub(crate) async fn ready(axum::extract::State(app): axum::extract::State<App>) -> Response {
-    let not_ready = app.health().not_ready();
+    let mut not_ready = app.health().not_ready();
+    let mut reasons = app.health().reasons();
+    // Checks run only once startup is done: the hooks register them and set up what they
+    // check.
+    if app.health().started() {
+        for (name, why) in app.health().failing_checks().await {
+            let part = format!("check {name}");
+            not_ready.push(part.clone());
+            reasons.insert(part, why);
+        }
+    }
     let (status, body) = if not_ready.is_empty() {
         (StatusCode::OK, serde_json::json!({ "status": "ready" }))
     } else {
         let mut body = serde_json::json!({ "status": "not ready", "not_ready": not_ready });
         // Why, when something says (a broker connection's last error): only then, so that
         // the body stays as it was otherwise.
-        let reasons = app.health().reasons();
         if !reasons.is_empty() {
             body["reasons"] = serde_json::json!(reasons);
         }

@@ -1,21 +1,74 @@
 //! Liveness and readiness of the worker's parts, as `/health/ready` reports them.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use super::checks::Checks;
 
 /// Why something the parts depend on is failing (a connection's last error), while it fails.
 pub(crate) type Reason = Arc<Mutex<Option<String>>>;
 
-/// The readiness of every registered part: startup, each consumer, each stream.
+/// The readiness of every registered part: startup, each consumer, each stream, and the
+/// user's own [checks](Health::check).
 #[derive(Debug, Default)]
 pub struct Health {
     started: AtomicBool,
     parts: Mutex<Vec<(String, Arc<AtomicBool>)>>,
     reasons: Mutex<Vec<(String, Reason)>>,
+    checks: Checks,
 }
 
 impl Health {
+    /// Adds a readiness check of your own (a database, a downstream API) under `name`:
+    /// `/health/ready` answers 503 while it fails, listing `check <name>` under `not_ready`
+    /// and its error under `reasons`. Register it in a startup hook, next to the client it
+    /// checks; a second check of the same name replaces the first.
+    ///
+    /// The checks run concurrently when readiness is asked, each within 2 s (a check that has
+    /// not answered by then fails, and so does one that panics), and their results answer the
+    /// probes of the next second without running them again.
+    ///
+    /// ```
+    /// use asyncworker::prelude::*;
+    ///
+    /// #[derive(Clone)]
+    /// struct Db;
+    /// impl Db {
+    ///     async fn ping(&self) -> Result<(), std::io::Error> { Ok(()) }
+    /// }
+    ///
+    /// #[on_startup]
+    /// async fn connect(app: &App) -> Result<(), asyncworker::StateError> {
+    ///     let db = Db;
+    ///     app.health().check("postgres", {
+    ///         let db = db.clone();
+    ///         move || {
+    ///             let db = db.clone();
+    ///             async move { db.ping().await }
+    ///         }
+    ///     });
+    ///     app.insert(db)
+    /// }
+    /// # fn main() {}
+    /// ```
+    pub fn check<F, Fut, E>(&self, name: impl Into<String>, check: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Display,
+    {
+        self.checks.add(name.into(), check);
+    }
+
+    /// The failing [checks](Health::check), by name, with why; empty when none fails. Runs
+    /// them unless their last results are younger than a second.
+    pub async fn failing_checks(&self) -> BTreeMap<String, String> {
+        self.checks.failing().await
+    }
+
     /// Registers a part (e.g. `amqp drain orders`), not ready until its flag is set.
     pub(crate) fn register(&self, name: String) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));

@@ -90,6 +90,9 @@ pub struct Metrics {
     /// AMQP settlements lapin could not send (the channel was closed or recovered): the broker
     /// redelivers those messages, so their handlers will see them again.
     pub(crate) settlements_lost: Family<QueueLabels, Counter>,
+    /// AMQP deliveries that arrived with the redelivered flag: duplicates, or messages
+    /// requeued on purpose.
+    pub(crate) amqp_redelivered: Family<QueueLabels, Counter>,
 }
 
 /// `route`, `outcome` of a scheduled run.
@@ -213,6 +216,12 @@ impl Metrics {
                 &mut r,
                 "settlements_lost",
                 "AMQP acks, rejects and requeues that could not be sent because the channel was closed or recovered: the broker redelivers those messages (expect duplicates)",
+                Family::default(),
+            ),
+            amqp_redelivered: registered(
+                &mut r,
+                "amqp_redelivered",
+                "AMQP deliveries that arrived with the redelivered flag, by route and queue: requeued messages and those whose settlement was lost (duplicates)",
                 Family::default(),
             ),
             registry: r,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::parser::RawEvent;
 
 /// One received event, before its data is decoded.
+#[derive(Clone)]
 pub(crate) struct Envelope {
     pub(crate) path: Arc<str>,
     pub(crate) raw: RawEvent,

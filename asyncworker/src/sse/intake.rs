@@ -1,12 +1,15 @@
 //! Server-sent events as the dispatcher's generic adapter sees them, and the factory the code
 //! `#[route(sse = ...)]` generates calls.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::error_handler::SseErrorHandler;
 use super::event::{Envelope, Event};
 use super::handler::SseHandler;
 use crate::action::{Action, Mark};
-use crate::dispatch::{self, Factory, Intake, Receipt};
+use crate::dispatch::{self, Factory, FailFn, Intake, Receipt};
+use crate::failure::RawMessage;
 
 /// The intake of SSE routes: events, which have nothing to settle.
 pub(crate) struct SseIntake;
@@ -73,6 +76,16 @@ impl Intake for SseIntake {
     fn wrap<B: Send + 'static>(body: B, envelope: Envelope, _mark: Mark) -> Event<B> {
         Event::new(body, envelope)
     }
+
+    fn raw(envelope: Envelope, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: bytes::Bytes::from(envelope.raw.data),
+            source: envelope.path,
+            #[cfg(feature = "amqp")]
+            properties: None,
+            mark,
+        }
+    }
 }
 
 /// What an SSE route's factory produces: its handler behind the generic adapter.
@@ -90,6 +103,47 @@ where
     H::required_state(&mut required_state);
     SseFactory(dispatch::factory::<SseIntake, H::Data>(
         move |app, items| handler.call(app, items),
+        None,
+        required_state,
+        false,
+    ))
+}
+
+/// A route's handler, typed, waiting for its error handler (see `AmqpTyped`).
+#[doc(hidden)]
+pub struct SseTyped<H, Args>(H, PhantomData<fn() -> Args>);
+
+/// The first call: the handler, checked against [`SseHandler`].
+#[doc(hidden)]
+pub fn sse_typed<H, Args>(handler: H) -> SseTyped<H, Args>
+where
+    H: SseHandler<Args>,
+{
+    SseTyped(handler, PhantomData)
+}
+
+/// [`sse_factory`] for a route with an `error_handler`; called by the code
+/// `#[route(sse = ..., error_handler = ...)]` generates.
+#[doc(hidden)]
+pub fn sse_factory_with<H, Args, EH, EArgs>(
+    typed: SseTyped<H, Args>,
+    error_handler: EH,
+) -> SseFactory
+where
+    H: SseHandler<Args>,
+    Args: 'static,
+    EH: SseErrorHandler<EArgs, H::Data>,
+    EArgs: 'static,
+{
+    let handler = typed.0;
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    EH::required_state(&mut required_state);
+    let on_failure: FailFn<SseIntake, H::Data> =
+        Box::new(move |app, failure, items| error_handler.call(app, failure, items));
+    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+        move |app, items| handler.call(app, items),
+        Some(on_failure),
         required_state,
         false,
     ))

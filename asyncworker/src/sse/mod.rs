@@ -21,6 +21,7 @@
 mod backend;
 mod check;
 mod def;
+mod error_handler;
 mod event;
 #[cfg(feature = "testing")]
 mod for_test;
@@ -37,6 +38,7 @@ mod tls;
 
 pub(crate) use backend::prepare;
 pub use def::{SseOptions, SseRouteDef};
+pub use error_handler::SseErrorHandler;
 pub use event::Event;
 #[cfg(feature = "testing")]
 pub use for_test::EventBuilder;
@@ -47,7 +49,7 @@ pub use handler::{EventsArg, SseHandler};
 pub mod exports {
     pub use super::def::{SseOptions, SseRouteDef};
     pub use super::handler::EventsArg;
-    pub use super::intake::{SseFactory, sse_factory};
+    pub use super::intake::{SseFactory, SseTyped, sse_factory, sse_factory_with, sse_typed};
 
     /// Compile-time check of an SSE handler's last argument (its events), spanned at its type
     /// by `#[route]`.

@@ -1,13 +1,16 @@
 //! AMQP deliveries as the dispatcher's generic adapter sees them, and the factory the code
 //! `#[route(amqp = ...)]` generates calls.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::error_handler::AmqpErrorHandler;
 use super::handler::AmqpHandler;
 use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
-use crate::dispatch::{self, Factory, Intake};
+use crate::dispatch::{self, Factory, FailFn, Intake};
+use crate::failure::RawMessage;
 
 /// The intake of AMQP routes: deliveries, settled with `basic.ack`/`reject`/`nack`.
 pub(crate) struct AmqpIntake;
@@ -40,6 +43,15 @@ impl Intake for AmqpIntake {
     fn wrap<B: Send + 'static>(body: B, envelope: Envelope, mark: Mark) -> Message<B> {
         Message::new(body, envelope, mark)
     }
+
+    fn raw(envelope: Envelope, mark: Mark) -> RawMessage {
+        RawMessage {
+            body: envelope.data,
+            source: envelope.queue,
+            properties: Some(Box::new(envelope.properties)),
+            mark,
+        }
+    }
 }
 
 /// What an AMQP route's factory produces: its handler behind the generic adapter.
@@ -57,6 +69,49 @@ where
     H::required_state(&mut required_state);
     AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
         move |app, items| handler.call(app, items),
+        None,
+        required_state,
+        H::TAKES_ONE,
+    ))
+}
+
+/// A route's handler, typed, waiting for its error handler: what the code
+/// `#[route(amqp = ..., error_handler = ...)]` generates passes to [`amqp_factory_with`], in
+/// two calls so that a handler that fits no form is reported at its name and an error handler
+/// that fits none at its path.
+#[doc(hidden)]
+pub struct AmqpTyped<const BULK: u16, H, Args>(H, PhantomData<fn() -> Args>);
+
+/// The first call: the handler, checked against [`AmqpHandler`].
+#[doc(hidden)]
+pub fn amqp_typed<const BULK: u16, H, Args>(handler: H) -> AmqpTyped<BULK, H, Args>
+where
+    H: AmqpHandler<Args, BULK>,
+{
+    AmqpTyped(handler, PhantomData)
+}
+
+/// [`amqp_factory`] for a route with an `error_handler`.
+#[doc(hidden)]
+pub fn amqp_factory_with<const BULK: u16, H, Args, EH, EArgs>(
+    typed: AmqpTyped<BULK, H, Args>,
+    error_handler: EH,
+) -> AmqpFactory
+where
+    H: AmqpHandler<Args, BULK>,
+    Args: 'static,
+    EH: AmqpErrorHandler<EArgs, H::Body>,
+    EArgs: 'static,
+{
+    let handler = typed.0;
+    let mut required_state = Vec::new();
+    H::required_state(&mut required_state);
+    EH::required_state(&mut required_state);
+    let on_failure: FailFn<AmqpIntake, H::Body> =
+        Box::new(move |app, failure, items| error_handler.call(app, failure, items));
+    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
+        move |app, items| handler.call(app, items),
+        Some(on_failure),
         required_state,
         H::TAKES_ONE,
     ))

@@ -9,6 +9,7 @@ use lapin::types::FieldTable;
 use crate::action::{Action, Mark};
 
 /// What the broker told us about one delivery, without its decoded body.
+#[derive(Clone)]
 pub(crate) struct Envelope {
     pub(crate) queue: Arc<str>,
     pub(crate) exchange: lapin::types::ShortString,

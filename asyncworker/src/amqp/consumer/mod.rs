@@ -2,6 +2,7 @@
 //! dispatcher, their settlement, and the functions that may handle them.
 
 pub(crate) mod acker;
+pub(crate) mod error_handler;
 #[cfg(feature = "testing")]
 pub(crate) mod for_test;
 pub(crate) mod handler;

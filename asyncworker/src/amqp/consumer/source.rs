@@ -48,6 +48,8 @@ pub(crate) struct Source {
     pub(crate) reconnects: Counter,
     /// Counts settlements that could not be sent on this consumer's channels.
     pub(crate) lost: Counter,
+    /// Counts deliveries that arrive with the redelivered flag.
+    pub(crate) redelivered: Counter,
     /// Delayed retries and dead letters, when the route has them.
     pub(crate) retry: Option<Arc<RetryPolicy>>,
     /// Slows down and ends requeue loops, on routes without retries.
@@ -315,6 +317,9 @@ impl Source {
         tx: &Tx,
         stop: &CancellationToken,
     ) -> bool {
+        if delivery.redelivered {
+            self.redelivered.inc();
+        }
         let delivered = Delivered {
             exchange: delivery.exchange,
             routing_key: delivery.routing_key,

@@ -81,6 +81,9 @@ pub(crate) async fn consume(
         };
         let Some(d) = next else { break };
         let m = d.message;
+        if m.redelivered {
+            source.redelivered.inc();
+        }
         let delivered = Delivered {
             exchange: m.exchange.as_str().into(),
             routing_key: m.routing_key.as_str().into(),

@@ -1,0 +1,60 @@
+//! `AmqpErrorHandler`: which functions can be a route's `error_handler`.
+
+use std::future::Future;
+
+use super::message::Message;
+use crate::app::App;
+use crate::failure::Failure;
+use crate::handler::{
+    FromApp, HandlerFuture, IntoHandlerResult, StateRequirement, all_the_extractors,
+    extract_or_return,
+};
+
+/// A function that can be the `error_handler` of an AMQP route whose messages are `T`.
+///
+/// Implemented for `async fn(E1, ..., En, Failure, Vec<Message<T>>)`, where each `Ei` is a
+/// [`FromApp`] extractor (`State<T>`, `App`) and the return type is `()` or `Result<(), E>`.
+/// It gets the failed bulk (one message for a `Message<T>` handler) and may mark each
+/// message (`accept()`, `reject()`, `requeue()`) to override the route's `on_exception`;
+/// unmarked messages get it. If it fails or panics, that is logged and the marks it set are
+/// undone: the route's defaults apply.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid error handler for this AMQP route",
+    label = "not an AMQP error handler",
+    note = "an AMQP error handler is `async fn(<extractors>..., failure: Failure, messages: Vec<Message<T>>)`, with the `T` of the route's handler",
+    note = "extractors are `State<T>` and `App`; the return type must be `()` or `Result<(), E>`; the future must be `Send`"
+)]
+pub trait AmqpErrorHandler<Args, T>: Clone + Send + Sync + 'static {
+    /// Calls it with how the bulk failed and the bulk.
+    fn call(&self, app: &App, failure: Failure, messages: Vec<Message<T>>) -> HandlerFuture;
+
+    /// The state the extractors need.
+    fn required_state(out: &mut Vec<StateRequirement>);
+}
+
+macro_rules! impl_amqp_error_handler {
+    ($($e:ident),*) => {
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        #[diagnostic::do_not_recommend]
+        impl<F, Fut, R, T, $($e,)*> AmqpErrorHandler<($($e,)*), T> for F
+        where
+            F: Fn($($e,)* Failure, Vec<Message<T>>) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: IntoHandlerResult,
+            T: Send + 'static,
+            $($e: FromApp,)*
+        {
+            fn call(&self, app: &App, failure: Failure, messages: Vec<Message<T>>) -> HandlerFuture {
+                extract_or_return!(app; $($e),*);
+                let fut = (self)($($e,)* failure, messages);
+                Box::pin(async move { fut.await.into_handler_result() })
+            }
+
+            fn required_state(out: &mut Vec<StateRequirement>) {
+                $($e::required_state(out);)*
+            }
+        }
+    };
+}
+
+all_the_extractors!(impl_amqp_error_handler);
