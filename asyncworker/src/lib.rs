@@ -70,6 +70,8 @@ mod drain;
 mod future;
 pub mod handler;
 mod hooks;
+#[cfg(feature = "otel")]
+mod otel;
 mod registry;
 
 // Running a worker, its settings, and what it tells the outside about itself.

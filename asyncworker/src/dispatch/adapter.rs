@@ -32,6 +32,11 @@ pub(crate) trait Intake: Send + Sync + 'static {
     fn source(envelope: &Self::Envelope) -> &Arc<str>;
     /// The handler's view of one decoded item.
     fn wrap<B: Send + 'static>(body: B, envelope: Self::Envelope, mark: Mark) -> Self::Item<B>;
+    /// The trace context of an item's producer, if it carries one.
+    #[cfg(feature = "otel")]
+    fn remote(_envelope: &Self::Envelope) -> Option<opentelemetry::Context> {
+        None
+    }
 }
 
 /// The channel a backend feeds one route's dispatcher through.
@@ -70,6 +75,11 @@ impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
 
     fn call(&self, app: &App, items: Vec<I::Item<B>>) -> HandlerFuture {
         (self.call)(app, items)
+    }
+
+    #[cfg(feature = "otel")]
+    fn remote(envelope: &I::Envelope) -> Option<opentelemetry::Context> {
+        I::remote(envelope)
     }
 }
 

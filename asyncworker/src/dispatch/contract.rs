@@ -31,6 +31,11 @@ pub(crate) trait Route: Send + Sync + 'static {
     fn wrap(body: Self::Body, envelope: Self::Envelope, mark: Mark) -> Self::Item;
     /// Calls the handler with one bulk.
     fn call(&self, app: &App, items: Vec<Self::Item>) -> HandlerFuture;
+    /// The trace context of an item's producer, if it carries one.
+    #[cfg(feature = "otel")]
+    fn remote(_envelope: &Self::Envelope) -> Option<opentelemetry::Context> {
+        None
+    }
 }
 
 /// Settles items with the backend. Implementations batch per channel.

@@ -70,10 +70,11 @@ pub(super) fn init_tracing(settings: &Settings, output: Output) {
         .unwrap_or_else(|| EnvFilter::new("info"));
     // None rather than an empty Vec: a Vec of no layers declares no interest in any
     // callsite, which would silence our logs too.
-    let user = settings
-        .tracing_layers
-        .map(|make| make())
-        .filter(|layers| !layers.is_empty());
+    #[allow(unused_mut)] // without `otel`
+    let mut layers = settings.tracing_layers.map(|make| make()).unwrap_or_default();
+    #[cfg(feature = "otel")]
+    layers.extend(crate::otel::layer());
+    let user = Some(layers).filter(|layers| !layers.is_empty());
     let log: LogLayer = match (settings.log_format, output) {
         (LogFormat::Json, Output::Stdout) => fmt::layer().json().boxed(),
         (LogFormat::Pretty, Output::Stdout) => fmt::layer().boxed(),
@@ -90,4 +91,6 @@ pub(super) fn init_tracing(settings: &Settings, output: Output) {
         .with(log)
         .with(filter)
         .try_init();
+    #[cfg(feature = "otel")]
+    crate::otel::log_state();
 }
