@@ -148,7 +148,10 @@ async fn flush<Rt: Route, Rc: Receipt>(
     #[cfg(feature = "otel")]
     crate::otel::link_or_parent(
         &span,
-        pending.iter().filter_map(|p| Rt::remote(&p.envelope)).collect(),
+        pending
+            .iter()
+            .filter_map(|p| Rt::remote(&p.envelope))
+            .collect(),
         pending.len(),
     );
     let call = start_call(Arc::clone(route), Arc::clone(cfg), app.clone(), pending);

@@ -9,8 +9,8 @@ mod export;
 mod propagate;
 
 pub(crate) use export::{layer, log_state, shutdown};
-pub(crate) use propagate::link_or_parent;
 #[cfg(feature = "http")]
 pub(crate) use propagate::http_span;
+pub(crate) use propagate::link_or_parent;
 #[cfg(feature = "amqp")]
 pub(crate) use propagate::{inject_amqp, remote_of_amqp};

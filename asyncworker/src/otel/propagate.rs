@@ -82,7 +82,8 @@ struct AmqpHeaders<'a>(&'a mut FieldTable);
 #[cfg(feature = "amqp")]
 impl opentelemetry::propagation::Injector for AmqpHeaders<'_> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key.into(), AMQPValue::LongString(value.into()));
+        self.0
+            .insert(key.into(), AMQPValue::LongString(value.into()));
     }
 }
 

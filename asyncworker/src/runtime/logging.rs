@@ -71,7 +71,10 @@ pub(super) fn init_tracing(settings: &Settings, output: Output) {
     // None rather than an empty Vec: a Vec of no layers declares no interest in any
     // callsite, which would silence our logs too.
     #[allow(unused_mut)] // without `otel`
-    let mut layers = settings.tracing_layers.map(|make| make()).unwrap_or_default();
+    let mut layers = settings
+        .tracing_layers
+        .map(|make| make())
+        .unwrap_or_default();
     #[cfg(feature = "otel")]
     layers.extend(crate::otel::layer());
     let user = Some(layers).filter(|layers| !layers.is_empty());
