@@ -40,8 +40,8 @@ async fn receiver() -> (String, Spans) {
 }
 
 /// Publishes `body` to `queue` with pika (another client, as another service would), with
-/// the W3C `traceparent` of [`TRACE_ID`] and [`PARENT_ID`].
-fn publish_with_pika(queue: &str, body: &str) {
+/// the W3C `traceparent` of `trace` and `parent`.
+fn publish_with_pika(queue: &str, body: &str, trace: &str, parent: &str) {
     let script = r#"
 import sys, pika
 queue, body, traceparent = sys.argv[1:4]
@@ -53,7 +53,7 @@ ch.basic_publish("", queue, body.encode(), pika.BasicProperties(
     headers={"traceparent": traceparent}))
 conn.close()
 "#;
-    let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
+    let traceparent = format!("00-{trace}-{parent}-01");
     let status = std::process::Command::new("python3")
         .args(["-c", script, queue, body, &traceparent])
         .status()
@@ -94,8 +94,11 @@ async fn trace_context_follows_a_message_through_the_handler_and_an_http_request
     let (endpoint, spans) = receiver().await;
     let prefix = unique_prefix("otel");
     let (inbound, out) = (format!("{prefix}otel.in"), format!("{prefix}otel.out"));
+    let bulk_queue = format!("{prefix}otel.bulk");
     let broker = Broker::connect().await;
-    broker.declare(&out).await;
+    for queue in [&inbound, &out, &bulk_queue] {
+        broker.declare(queue).await;
+    }
 
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aw_otel"));
     cmd.env("ASYNCWORKER_AMQP_QUEUE_PREFIX", &prefix)
@@ -109,7 +112,15 @@ async fn trace_context_follows_a_message_through_the_handler_and_an_http_request
     let addr = http_addr(&proc).await;
 
     // A message from another service, with its trace context.
-    publish_with_pika(&inbound, r#"{"order": 1}"#);
+    publish_with_pika(&inbound, r#"{"order": 1}"#, TRACE_ID, PARENT_ID);
+    // Two messages of two traces that one bulk call handles.
+    let producers = [
+        ("11111111111111111111111111111111", "1111111111111111"),
+        ("22222222222222222222222222222222", "2222222222222222"),
+    ];
+    for (i, (trace, parent)) in producers.iter().enumerate() {
+        publish_with_pika(&bulk_queue, &i.to_string(), trace, parent);
+    }
     let start = Instant::now();
     let onward = loop {
         let got = broker.take_all(&out).await;
@@ -150,6 +161,7 @@ async fn trace_context_follows_a_message_through_the_handler_and_an_http_request
     assert_eq!(status.code(), Some(0), "stderr: {}", proc.stderr());
     broker.delete(&out).await;
     broker.delete(&inbound).await;
+    broker.delete(&bulk_queue).await;
 
     let spans = spans.lock().unwrap().clone();
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
@@ -167,4 +179,20 @@ async fn trace_context_follows_a_message_through_the_handler_and_an_http_request
         .find(|s| s.name == "http request" && hex(&s.trace_id) == http_trace)
         .unwrap_or_else(|| panic!("no HTTP request span in the trace; spans: {names:?}"));
     assert_eq!(hex(&request.parent_span_id), http_parent);
+    // The bulk's one span, linked to both producers.
+    let bulk = spans
+        .iter()
+        .find(|s| s.name == "handler" && s.links.len() == 2)
+        .unwrap_or_else(|| panic!("no handler span with two links; spans: {spans:?}"));
+    let mut linked: Vec<(String, String)> = bulk
+        .links
+        .iter()
+        .map(|l| (hex(&l.trace_id), hex(&l.span_id)))
+        .collect();
+    linked.sort();
+    let expected: Vec<(String, String)> = producers
+        .iter()
+        .map(|(t, p)| (t.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(linked, expected);
 }
