@@ -41,10 +41,14 @@ run() { # label, env..., -- command
 RUN_START=$(wc -l < "$LOG" 2>/dev/null || echo 0)
 for r in $(seq 1 "$REPEATS"); do
     echo "== repeat $r/$REPEATS" >&2
-    for build in plain otel; do
+    # Which build goes first alternates from repeat to repeat (the first run after a
+    # configuration change sees a colder broker).
+    order="plain otel"
+    [ $((r % 2)) -eq 0 ] && order="otel plain"
+    for build in $order; do
         run "$build-bulk100-p1024" BENCH_PREFETCH=1024 BENCH_BULK=100 -- "$TARGET/release/bench-consumer-$build"
     done
-    for build in otel plain; do
+    for build in $order; do
         run "$build-bulk1-p256" BENCH_PREFETCH=256 BENCH_BULK=1 -- "$TARGET/release/bench-consumer-$build"
     done
 done
@@ -64,6 +68,7 @@ print()
 print("| configuration | plain msgs/s | otel msgs/s | ratio | plain CPU us/msg | otel CPU us/msg | runs |")
 print("|---|---|---|---|---|---|---|")
 for name, cfg in [("bulk 100 / prefetch 1024", "bulk100-p1024"), ("bulk 1 / prefetch 256", "bulk1-p256")]:
-    p, o = med(rates, "plain-" + cfg), med(rates, "otel-" + cfg)
-    print(f"| {name} | {p:.0f} | {o:.0f} | {o / p:.2f} | {med(cpu, "plain-" + cfg):.1f} | {med(cpu, "otel-" + cfg):.1f} | {len(rates.get("otel-" + cfg, []))} |")
+    plain, otel = "plain-" + cfg, "otel-" + cfg
+    p, o = med(rates, plain), med(rates, otel)
+    print(f"| {name} | {p:.0f} | {o:.0f} | {o / p:.2f} | {med(cpu, plain):.1f} | {med(cpu, otel):.1f} | {len(rates.get(otel, []))} |")
 '
