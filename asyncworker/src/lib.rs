@@ -71,6 +71,8 @@ mod failure;
 mod future;
 pub mod handler;
 mod hooks;
+#[cfg(feature = "otel")]
+mod otel;
 mod registry;
 
 // Running a worker, its settings, and what it tells the outside about itself.

@@ -35,6 +35,11 @@ pub(crate) trait Intake: Send + Sync + 'static {
     fn wrap<B: Send + 'static>(body: B, envelope: Self::Envelope, mark: Mark) -> Self::Item<B>;
     /// An item that did not decode, as the error handler receives it.
     fn raw(envelope: Self::Envelope, mark: Mark) -> RawMessage;
+    /// The trace context of an item's producer, if it carries one.
+    #[cfg(feature = "otel")]
+    fn remote(_envelope: &Self::Envelope) -> Option<opentelemetry::Context> {
+        None
+    }
 }
 
 /// The channel a backend feeds one route's dispatcher through.
@@ -96,6 +101,11 @@ impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
         items: Vec<I::Item<B>>,
     ) -> Option<HandlerFuture> {
         self.on_failure.as_ref().map(|f| f(app, failure, items))
+    }
+
+    #[cfg(feature = "otel")]
+    fn remote(envelope: &I::Envelope) -> Option<opentelemetry::Context> {
+        I::remote(envelope)
     }
 }
 

@@ -44,6 +44,11 @@ pub(crate) trait Route: Send + Sync + 'static {
         failure: Failure,
         items: Vec<Self::Item>,
     ) -> Option<HandlerFuture>;
+    /// The trace context of an item's producer, if it carries one.
+    #[cfg(feature = "otel")]
+    fn remote(_envelope: &Self::Envelope) -> Option<opentelemetry::Context> {
+        None
+    }
 }
 
 /// Settles items with the backend. Implementations batch per channel.

@@ -176,6 +176,15 @@ async fn flush<Rt: Route, Rc: Receipt>(
         bulk_size = pending.len(),
         flush = reason.as_str(),
     );
+    #[cfg(feature = "otel")]
+    crate::otel::link_or_parent(
+        &span,
+        pending
+            .iter()
+            .filter_map(|p| Rt::remote(&p.envelope))
+            .collect(),
+        pending.len(),
+    );
     let call = start_call(Arc::clone(route), Arc::clone(cfg), app.clone(), pending);
     running.spawn(call.instrument(span));
 }

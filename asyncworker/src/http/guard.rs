@@ -193,7 +193,14 @@ impl Guard {
         } else {
             req.map(|body| Body::new(http_body_util::Limited::new(body, limit)))
         };
-        match std::panic::catch_unwind(AssertUnwindSafe(|| call(req))) {
+        #[cfg(feature = "otel")]
+        let span = crate::otel::http_span(&req, &stats.template);
+        #[cfg(feature = "otel")]
+        let entered = span.enter();
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| call(req)));
+        #[cfg(feature = "otel")]
+        drop(entered);
+        match called {
             Ok(inner) => GuardFuture::Running(Running {
                 inner,
                 sleep: None,
@@ -202,6 +209,8 @@ impl Guard {
                 start,
                 timeout: config.request_timeout,
                 limit,
+                #[cfg(feature = "otel")]
+                span,
             }),
             Err(panic) => {
                 let res = panicked(&stats.template, &*panic);
@@ -238,6 +247,9 @@ pub(crate) struct Running<F> {
     start: Instant,
     timeout: Duration,
     limit: usize,
+    /// The request's span (feature `otel`, with an exporter): entered at each poll.
+    #[cfg(feature = "otel")]
+    span: tracing::Span,
 }
 
 impl<F> GuardFuture<F> {
@@ -264,6 +276,8 @@ impl<F: Future<Output = Response> + Unpin> Future for GuardFuture<F> {
 
 impl<F: Future<Output = Response> + Unpin> Running<F> {
     fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Response> {
+        #[cfg(feature = "otel")]
+        let _entered = self.span.clone().entered();
         let polled =
             std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.inner).poll(cx)));
         let res = match polled {

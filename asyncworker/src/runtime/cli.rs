@@ -218,6 +218,9 @@ pub fn run_with(settings: Settings) -> ExitCode {
         tokio::spawn(watch_signals(stop.clone()));
         Worker::new(settings).run(stop).await
     });
+    // Outside the runtime: the exporter's blocking client must not run on it.
+    #[cfg(feature = "otel")]
+    crate::otel::shutdown();
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {

@@ -20,6 +20,7 @@ pub use crate::registry::RouteProblem;
 pub use check::{CheckItem, CheckReport};
 pub use cli::{run_main, run_with};
 pub use error::WorkerError;
+pub use logging::{TracingLayer, TracingLayers};
 pub use worker::Worker;
 #[cfg(feature = "testing")]
 pub(crate) use worker::{finish, prepare_each, run_shutdown_hooks, start};

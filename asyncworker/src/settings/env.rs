@@ -271,6 +271,9 @@ impl Settings {
         if let Some(on) = overrides.init_tracing {
             s.init_tracing = on;
         }
+        if let Some(layers) = overrides.tracing_layers {
+            s.tracing_layers = Some(layers);
+        }
         Ok(s)
     }
 }

@@ -69,6 +69,9 @@ pub struct MainOptions {
     pub log_format: Option<&'static str>,
     /// Install asyncworker's tracing subscriber (default `true`; set `false` to keep your own).
     pub init_tracing: Option<bool>,
+    /// Your own tracing layers beside asyncworker's logs (see
+    /// [`TracingLayers`](crate::runtime::TracingLayers)).
+    pub tracing_layers: Option<crate::runtime::TracingLayers>,
 }
 
 impl MainOptions {
@@ -100,6 +103,7 @@ impl MainOptions {
         log: None,
         log_format: None,
         init_tracing: None,
+        tracing_layers: None,
     };
 }
 

@@ -71,6 +71,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether asyncworker installs its tracing subscriber.
     pub init_tracing: bool,
+    /// Your own tracing layers, installed with asyncworker's subscriber (under its filter,
+    /// beside its log output); see [`TracingLayers`](crate::runtime::TracingLayers). Code
+    /// only, like `init_tracing`.
+    pub tracing_layers: Option<crate::runtime::TracingLayers>,
     /// The backends to run (`amqp`, `http`, `sse`); `None` runs all. Set by `--only`, so one
     /// codebase can be deployed as separate consumer and API processes.
     pub only: Option<Vec<String>>,
@@ -122,6 +126,7 @@ impl Default for Settings {
             log: None,
             log_format: LogFormat::Pretty,
             init_tracing: true,
+            tracing_layers: None,
             only: None,
             drain: false,
             routes: std::collections::BTreeMap::new(),

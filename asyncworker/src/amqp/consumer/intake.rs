@@ -40,6 +40,11 @@ impl Intake for AmqpIntake {
         &envelope.queue
     }
 
+    #[cfg(feature = "otel")]
+    fn remote(envelope: &Envelope) -> Option<opentelemetry::Context> {
+        crate::otel::remote_of_amqp(&envelope.properties)
+    }
+
     fn wrap<B: Send + 'static>(body: B, envelope: Envelope, mark: Mark) -> Message<B> {
         Message::new(body, envelope, mark)
     }

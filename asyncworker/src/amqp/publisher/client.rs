@@ -330,6 +330,9 @@ impl Amqp {
         let entry = self
             .clients
             .entry(self.connection.as_deref(), self.vhost.as_deref())?;
+        // The current span's context travels with the message (W3C `traceparent`).
+        #[cfg(feature = "otel")]
+        let properties = crate::otel::inject_amqp(properties);
         entry
             .user
             .publish(exchange, routing_key, body, properties, self.mandatory)
