@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::{Delays, Queues, RouteArgs};
+use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
@@ -82,6 +83,8 @@ pub(crate) struct AmqpRoute {
     pub(crate) queue_type: Option<QueueType>,
     pub(crate) topology: TopologyRoute,
     pub(crate) max_redeliveries: Option<u16>,
+    /// `codec = path`: the user's codec of the bodies.
+    pub(crate) codec: Option<syn::Path>,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
@@ -165,6 +168,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         queue_type,
         topology,
         max_redeliveries,
+        codec: args.codec.as_ref().map(|a| a.value.clone()),
     }
 }
 
@@ -481,13 +485,14 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
     let bulk_size = route.bulk_size;
     let queues = &route.queues;
     let options = options(route);
+    let codec::Picked { codec, check } = codec::pick(func, "Message", route.codec.as_ref());
     Handler {
         def: AMQP_ROUTE_DEF,
         factory_type: AMQP_FACTORY_TYPE,
         factory: AMQP_FACTORY,
-        factory_generics: Some(quote!(#bulk_size, _, _)),
+        factory_generics: Some(quote!(#bulk_size, #codec, _, _)),
         checks: check_signature(func, bulk_size),
-        items: TokenStream::new(),
+        items: check,
         fields: quote! {
             queues: &[#(#queues),*],
             options: #options,

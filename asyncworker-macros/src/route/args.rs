@@ -157,6 +157,7 @@ route_keys! {
         delivery_limit: LitInt => [Amqp],
         single_active: LitBool => [Amqp],
         max_redeliveries: LitInt => [Amqp],
+        codec: syn::Path => [Amqp, Sse],
     }
 }
 

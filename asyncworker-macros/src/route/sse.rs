@@ -5,6 +5,7 @@ use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::RouteArgs;
+use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
@@ -26,6 +27,8 @@ pub(crate) struct SseRoute {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) idle_timeout_ms: Option<u64>,
     pub(crate) max_event_size: Option<u64>,
+    /// `codec = path`: the user's codec of each event's data.
+    pub(crate) codec: Option<syn::Path>,
 }
 
 pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -> Option<SseRoute> {
@@ -87,6 +90,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         timeout_ms,
         idle_timeout_ms,
         max_event_size,
+        codec: args.codec.as_ref().map(|a| a.value.clone()),
     })
 }
 
@@ -221,13 +225,14 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let options = options(route);
+    let codec::Picked { codec, check } = codec::pick(func, "Event", route.codec.as_ref());
     Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
         factory: SSE_FACTORY,
-        factory_generics: Some(quote!(_, _)),
+        factory_generics: Some(quote!(#codec, _, _)),
         checks: check_signature(func),
-        items: TokenStream::new(),
+        items: check,
         fields: quote! {
             paths: &[#(#paths),*],
             options: #options,

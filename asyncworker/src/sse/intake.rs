@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::event::{Envelope, Event};
 use super::handler::SseHandler;
 use crate::action::{Action, Mark};
+use crate::codec::{Codec, Payload};
 use crate::dispatch::{self, Factory, Intake, Receipt};
 
 /// The intake of SSE routes: events, which have nothing to settle.
@@ -47,8 +48,8 @@ impl Intake for SseIntake {
     type Receipt = SseReceipt;
     type Item<B: Send + 'static> = Event<B>;
 
-    fn payload(envelope: &Envelope) -> &[u8] {
-        envelope.raw.data.as_bytes()
+    fn payload(envelope: &Envelope) -> Payload<'_> {
+        Payload::from_slice(envelope.raw.data.as_bytes())
     }
 
     fn describe(envelope: &Envelope) -> String {
@@ -79,16 +80,18 @@ impl Intake for SseIntake {
 #[doc(hidden)]
 pub struct SseFactory(pub(crate) Factory<SseIntake>);
 
-/// Builds an SSE route's factory output; called by the code `#[route(sse = ...)]` generates.
+/// Builds an SSE route's factory output, each event's data decoded by `C`; called by the code
+/// `#[route(sse = ...)]` generates, which picks `C` from the data type.
 #[doc(hidden)]
-pub fn sse_factory<H, Args>(handler: H) -> SseFactory
+pub fn sse_factory<C, H, Args>(handler: H) -> SseFactory
 where
     H: SseHandler<Args>,
+    C: Codec<H::Data>,
     Args: 'static,
 {
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
-    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+    SseFactory(dispatch::factory::<SseIntake, H::Data, C>(
         move |app, items| handler.call(app, items),
         required_state,
         false,

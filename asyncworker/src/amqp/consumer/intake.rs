@@ -7,6 +7,7 @@ use super::handler::AmqpHandler;
 use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
+use crate::codec::{Codec, Payload};
 use crate::dispatch::{self, Factory, Intake};
 
 /// The intake of AMQP routes: deliveries, settled with `basic.ack`/`reject`/`nack`.
@@ -17,8 +18,8 @@ impl Intake for AmqpIntake {
     type Receipt = AmqpReceipt;
     type Item<B: Send + 'static> = Message<B>;
 
-    fn payload(envelope: &Envelope) -> &[u8] {
-        &envelope.data
+    fn payload(envelope: &Envelope) -> Payload<'_> {
+        Payload::amqp(&envelope.data, &envelope.properties)
     }
 
     fn describe(envelope: &Envelope) -> String {
@@ -46,16 +47,18 @@ impl Intake for AmqpIntake {
 #[doc(hidden)]
 pub struct AmqpFactory(pub(crate) Factory<AmqpIntake>);
 
-/// Builds a route's factory output; called by the code `#[route(amqp = ...)]` generates.
+/// Builds a route's factory output, its bodies decoded by `C`; called by the code
+/// `#[route(amqp = ...)]` generates, which picks `C` from the body type or the `codec` key.
 #[doc(hidden)]
-pub fn amqp_factory<const BULK: u16, H, Args>(handler: H) -> AmqpFactory
+pub fn amqp_factory<const BULK: u16, C, H, Args>(handler: H) -> AmqpFactory
 where
     H: AmqpHandler<Args, BULK>,
+    C: Codec<H::Body>,
     Args: 'static,
 {
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
-    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
+    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body, C>(
         move |app, items| handler.call(app, items),
         required_state,
         H::TAKES_ONE,
