@@ -55,7 +55,11 @@ async fn the_body_type_picks_the_codec_under_the_harness_too() {
         .unwrap();
     w.publish_with::<Raw, _>("tp.bytes", &[0xff_u8, 0x00][..]);
     w.publish_with::<Text, _>("tp.text", "plain");
-    w.publish_raw("tp.text", Bytes::from_static(&[0xc3, 0x28]), Default::default());
+    w.publish_raw(
+        "tp.text",
+        Bytes::from_static(&[0xc3, 0x28]),
+        Default::default(),
+    );
     w.publish_with::<Cbor, _>("tp.cbor", &(7_u32, "seven".to_owned()));
     // MessagePack is not CBOR: a decode error, rejected.
     w.publish_with::<MsgPack, _>("tp.cbor", &(8_u32, "eight".to_owned()));

@@ -168,7 +168,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         queue_type,
         topology,
         max_redeliveries,
-        codec: args.codec.as_ref().map(|a| a.value.clone()),
+        codec: args.codec.as_ref().map(|a| a.value.0.clone()),
     }
 }
 

@@ -90,7 +90,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         timeout_ms,
         idle_timeout_ms,
         max_event_size,
-        codec: args.codec.as_ref().map(|a| a.value.clone()),
+        codec: args.codec.as_ref().map(|a| a.value.0.clone()),
     })
 }
 
