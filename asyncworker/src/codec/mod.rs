@@ -12,8 +12,8 @@
 //!
 //! The macro matches the last segment of the type's path (`Bytes`, `String`, `Vec<u8>`), so a
 //! type alias (`type Name = String;`) is not recognised and is decoded as JSON; name the codec
-//! (`codec = asyncworker::codec::Text`) to decode it as text. [`MsgPack`] (feature `msgpack`)
-//! and [`Cbor`] (feature `cbor`) are ready codecs for `codec = ...`.
+//! (`codec = asyncworker::codec::Text`) to decode it as text. `MsgPack` (feature `msgpack`)
+//! and `Cbor` (feature `cbor`) are ready codecs for `codec = ...`.
 //!
 //! A user codec is a type implementing [`Codec`]: the body and its properties in, a value or a
 //! [`DecodeError`] out (the route's `on_decode_error` then settles the message).
