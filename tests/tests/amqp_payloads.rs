@@ -206,8 +206,9 @@ pub struct Order {
 
 mod msgpack_route {
     use super::*;
-    /// Each order with the content type and raw bytes it came with.
-    pub static SEEN: Mutex<Vec<(Order, Option<String>, Vec<u8>)>> = Mutex::new(Vec::new());
+    /// An order with the content type and raw bytes it came with.
+    pub type Seen = (Order, Option<String>, Vec<u8>);
+    pub static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
 
     #[route(amqp = ["packed"], codec = asyncworker::codec::MsgPack)]
     async fn handle(m: Message<Order>) {
