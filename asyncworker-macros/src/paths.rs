@@ -84,6 +84,11 @@ paths!(PRIVATE {
     ASSERT_HANDLER_RETURN => assert_handler_return,
     ASSERT_SEND_FUTURE => assert_send_future,
     RUN_BLOCKING => run_blocking,
+    // Codecs: the ones a consumer route's body type picks, and the check of the one it uses.
+    ASSERT_CODEC => assert_codec,
+    CODEC_JSON => Json,
+    CODEC_RAW => Raw,
+    CODEC_TEXT => Text,
     // AMQP.
     ASSERT_MESSAGES => assert_messages,
     AMQP_FACTORY => amqp_factory,

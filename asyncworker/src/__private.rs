@@ -4,6 +4,7 @@ pub use crate::action::Action;
 #[cfg(feature = "amqp")]
 pub use crate::amqp::exports::*;
 pub use crate::app::App;
+pub use crate::codec::{Json, Raw, Text};
 pub use crate::future::BoxFuture;
 pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, box_hook};
 pub use crate::hooks::{HookDef, HookKind};
@@ -23,6 +24,10 @@ pub fn assert_send_future<F: core::future::Future + Send>(_future: F) {}
 
 /// Compile-time check of one extractor argument of a handler, spanned at its type by `#[route]`.
 pub fn assert_extractor<T: FromApp>() {}
+
+/// Compile-time check that a route's codec `C` decodes its bodies `T`, spanned by `#[route]`
+/// at the `codec` path, or else at `T`.
+pub fn assert_codec<C: crate::codec::Codec<T>, T>() {}
 
 /// Compile-time check of a handler's return type, spanned at it by `#[route]`.
 pub fn assert_handler_return<T: IntoHandlerResult>() {}

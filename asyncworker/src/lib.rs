@@ -65,6 +65,7 @@ mod backend;
 mod backoff;
 mod bulk;
 mod clock;
+pub mod codec;
 mod dispatch;
 mod drain;
 mod failure;

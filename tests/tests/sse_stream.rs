@@ -1,6 +1,6 @@
 //! SSE routes against a real SSE server over loopback: order, bulks by size and deadline,
 //! shutdown mid-bulk, resumption with `Last-Event-ID`, `retry:`, malformed data, panics and
-//! request headers from the environment.
+//! request headers from the environment, and `Event<String>` data as text.
 
 mod sse_support;
 
@@ -365,5 +365,35 @@ async fn a_failed_bulk_reaches_the_error_handler() {
     assert_eq!(
         reported,
         [("id 7 is cursed".to_owned(), (5..10).collect::<Vec<u64>>())]
+    );
+}
+
+mod text {
+    use super::*;
+    use std::sync::Mutex;
+    pub static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    #[route(sse = ["/events"], bulk_size = 3, bulk_flush = "1h")]
+    async fn handle(events: Vec<Event<String>>) {
+        let mut seen = SEEN.lock().unwrap();
+        seen.extend(events.into_iter().map(Event::into_data));
+    }
+}
+
+/// `Event<String>` takes each event's data as text: not JSON, JSON left as written, and
+/// several `data:` lines joined with `\n`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn string_events_take_the_data_as_text() {
+    let body = "data: not json\n\ndata: {\"id\": 1}\n\ndata: two\ndata: lines\n\n";
+    let server = Server::start(move |_| Reply::stream(body, End::Hang)).await;
+    let worker = Running::start(&format!("{}::text", module_path!()), sse_settings(&server));
+    wait_until(Duration::from_secs(10), "one bulk of 3", || async {
+        text::SEEN.lock().unwrap().len() == 3
+    })
+    .await;
+    worker.stop().await.unwrap();
+    assert_eq!(
+        *text::SEEN.lock().unwrap(),
+        ["not json", "{\"id\": 1}", "two\nlines"]
     );
 }

@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::{Delays, Queues, RouteArgs};
+use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
@@ -83,6 +84,8 @@ pub(crate) struct AmqpRoute {
     pub(crate) topology: TopologyRoute,
     pub(crate) max_redeliveries: Option<u16>,
     pub(crate) error_handler: Option<syn::Path>,
+    /// `codec = path`: the user's codec of the bodies.
+    pub(crate) codec: Option<syn::Path>,
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
@@ -167,6 +170,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         topology,
         max_redeliveries,
         error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
+        codec: args.codec.as_ref().map(|a| a.value.0.clone()),
     }
 }
 
@@ -483,6 +487,7 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
     let bulk_size = route.bulk_size;
     let queues = &route.queues;
     let options = options(route);
+    let codec::Picked { codec, check } = codec::pick(func, "Message", route.codec.as_ref());
     let factory = match route.error_handler {
         Some(_) => AMQP_TYPED,
         None => AMQP_FACTORY,
@@ -491,13 +496,13 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
         def: AMQP_ROUTE_DEF,
         factory_type: AMQP_FACTORY_TYPE,
         factory,
-        factory_generics: Some(quote!(#bulk_size, _, _)),
+        factory_generics: Some(quote!(#bulk_size, #codec, _, _)),
         error_handler: route
             .error_handler
             .clone()
             .map(|path| (AMQP_FACTORY_WITH, path)),
         checks: check_signature(func, bulk_size),
-        items: TokenStream::new(),
+        items: check,
         fields: quote! {
             queues: &[#(#queues),*],
             options: #options,

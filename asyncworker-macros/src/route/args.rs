@@ -158,6 +158,7 @@ route_keys! {
         single_active: LitBool => [Amqp],
         max_redeliveries: LitInt => [Amqp],
         error_handler: FnPath => [Amqp, Sse],
+        codec: CodecPath => [Amqp, Sse],
     }
 }
 
@@ -192,6 +193,20 @@ impl Parse for Delays {
                 "`retry_delay` takes a duration (\"10s\") or one per tier ([\"1s\", \"30s\"])",
             ))
         }
+    }
+}
+
+/// `codec = my::Csv`: the type that decodes the route's bodies.
+pub(crate) struct CodecPath(pub(crate) syn::Path);
+
+impl Parse for CodecPath {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        input.parse().map(CodecPath).map_err(|_| {
+            input.error(
+                "`codec` takes the path of a type implementing `asyncworker::codec::Codec<T>`: \
+                 `codec = my::Csv` or `codec = asyncworker::codec::MsgPack`",
+            )
+        })
     }
 }
 

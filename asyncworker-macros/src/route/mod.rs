@@ -3,6 +3,7 @@
 
 mod amqp;
 mod args;
+mod codec;
 mod emit;
 mod expand;
 mod http;

@@ -5,6 +5,7 @@ use quote::quote;
 use syn::{ItemFn, LitStr, Type};
 
 use super::args::RouteArgs;
+use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
@@ -27,6 +28,8 @@ pub(crate) struct SseRoute {
     pub(crate) idle_timeout_ms: Option<u64>,
     pub(crate) max_event_size: Option<u64>,
     pub(crate) error_handler: Option<syn::Path>,
+    /// `codec = path`: the user's codec of each event's data.
+    pub(crate) codec: Option<syn::Path>,
 }
 
 pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -> Option<SseRoute> {
@@ -89,6 +92,7 @@ pub(crate) fn validate(args: &RouteArgs, paths: &StrList, errors: &mut Errors) -
         idle_timeout_ms,
         max_event_size,
         error_handler: args.error_handler.as_ref().map(|a| a.value.0.clone()),
+        codec: args.codec.as_ref().map(|a| a.value.0.clone()),
     })
 }
 
@@ -223,6 +227,7 @@ fn check_signature(func: &ItemFn) -> TokenStream {
 pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
     let options = options(route);
+    let codec::Picked { codec, check } = codec::pick(func, "Event", route.codec.as_ref());
     let factory = match route.error_handler {
         Some(_) => SSE_TYPED,
         None => SSE_FACTORY,
@@ -231,13 +236,13 @@ pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
         def: SSE_ROUTE_DEF,
         factory_type: SSE_FACTORY_TYPE,
         factory,
-        factory_generics: Some(quote!(_, _)),
+        factory_generics: Some(quote!(#codec, _, _)),
         error_handler: route
             .error_handler
             .clone()
             .map(|path| (SSE_FACTORY_WITH, path)),
         checks: check_signature(func),
-        items: TokenStream::new(),
+        items: check,
         fields: quote! {
             paths: &[#(#paths),*],
             options: #options,

@@ -27,8 +27,19 @@ async fn store(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<(
         fn __asyncworker_assert_send(__arg0: State<Db>, __arg1: Vec<Message<Order>>) {
             ::asyncworker::__private::assert_send_future(store(__arg0, __arg1));
         }
+        fn __asyncworker_check_codec() {
+            ::asyncworker::__private::assert_codec::<
+                ::asyncworker::__private::Json,
+                Order,
+            >();
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
-            ::asyncworker::__private::amqp_factory::<10u16, _, _>(store)
+            ::asyncworker::__private::amqp_factory::<
+                10u16,
+                ::asyncworker::__private::Json,
+                _,
+                _,
+            >(store)
         }
         ::asyncworker::__private::inventory::submit! {
             ::asyncworker::__private::AmqpRouteDef {

@@ -27,8 +27,18 @@ async fn watch(totals: State<Totals>, events: Vec<Event<Status>>) -> anyhow::Res
         fn __asyncworker_assert_send(__arg0: State<Totals>, __arg1: Vec<Event<Status>>) {
             ::asyncworker::__private::assert_send_future(watch(__arg0, __arg1));
         }
+        fn __asyncworker_check_codec() {
+            ::asyncworker::__private::assert_codec::<
+                ::asyncworker::__private::Json,
+                Status,
+            >();
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
-            ::asyncworker::__private::sse_factory::<_, _>(watch)
+            ::asyncworker::__private::sse_factory::<
+                ::asyncworker::__private::Json,
+                _,
+                _,
+            >(watch)
         }
         ::asyncworker::__private::inventory::submit! {
             ::asyncworker::__private::SseRouteDef {

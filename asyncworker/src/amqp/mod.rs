@@ -41,7 +41,7 @@ pub use lapin::BasicProperties;
 pub use lapin::types::{AMQPValue, FieldTable};
 pub use publisher::Amqp;
 #[cfg(feature = "testing")]
-pub(crate) use publisher::client::{Clients, json_message};
+pub(crate) use publisher::client::{Clients, encoded_message, json_message};
 pub use publisher::error::PublishError;
 pub use retry::{
     ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, QUEUE_HEADER,

@@ -5,12 +5,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use super::contract::{DispatchConfig, Inbound, Receipt, Route};
 use crate::action::Mark;
 use crate::app::App;
+use crate::codec::{Codec, DecodeError, Payload};
 use crate::failure::{Failure, RawMessage};
 use crate::future::BoxFuture;
 use crate::handler::{HandlerFuture, StateRequirement};
@@ -25,8 +25,8 @@ pub(crate) trait Intake: Send + Sync + 'static {
     /// What the handler receives per item, with its body decoded into `B`.
     type Item<B: Send + 'static>: Send + 'static;
 
-    /// The bytes the body is decoded from (JSON).
-    fn payload(envelope: &Self::Envelope) -> &[u8];
+    /// What the body is decoded from (by the route's codec).
+    fn payload(envelope: &Self::Envelope) -> Payload<'_>;
     /// Where an item came from and its first bytes, for the decode-error log line.
     fn describe(envelope: &Self::Envelope) -> String;
     /// The queue or stream an item came from, for metrics labels.
@@ -54,20 +54,21 @@ pub(crate) type FailFn<I, B> = Box<
     dyn Fn(&App, Failure, Vec<<I as Intake>::Item<B>>) -> HandlerFuture + Send + Sync + 'static,
 >;
 
-/// A route with its handler's types known: the dispatcher's [`Route`] for intake `I`.
-struct Typed<I: Intake, B: Send + 'static> {
+/// A route with its handler's types known: the dispatcher's [`Route`] for intake `I`, whose
+/// bodies `B` codec `C` decodes (a type parameter: no dynamic dispatch per item).
+struct Typed<I: Intake, B: Send + 'static, C> {
     call: CallFn<I, B>,
     on_failure: Option<FailFn<I, B>>,
-    _intake: PhantomData<fn() -> I>,
+    _types: PhantomData<fn() -> (I, C)>,
 }
 
-impl<I: Intake, B: DeserializeOwned + Send + 'static> Route for Typed<I, B> {
+impl<I: Intake, B: Send + 'static, C: Codec<B>> Route for Typed<I, B, C> {
     type Envelope = I::Envelope;
     type Body = B;
     type Item = I::Item<B>;
 
-    fn decode(&self, envelope: &I::Envelope) -> Result<B, String> {
-        serde_json::from_slice(I::payload(envelope)).map_err(|e| e.to_string())
+    fn decode(&self, envelope: &I::Envelope) -> Result<B, DecodeError> {
+        C::decode(I::payload(envelope))
     }
 
     fn describe(envelope: &I::Envelope) -> String {
@@ -115,9 +116,9 @@ pub(crate) trait ErasedRoute<I: Intake>: Send + Sync + 'static {
     fn dispatcher(&self, cfg: Arc<DispatchConfig>, app: App, rx: Rx<I>) -> BoxFuture<'static, ()>;
 }
 
-impl<I: Intake, B: DeserializeOwned + Send + 'static> ErasedRoute<I> for Arc<Typed<I, B>> {
+impl<I: Intake, B: Send + 'static, C: Codec<B>> ErasedRoute<I> for Arc<Typed<I, B, C>> {
     fn dispatcher(&self, cfg: Arc<DispatchConfig>, app: App, rx: Rx<I>) -> BoxFuture<'static, ()> {
-        Box::pin(super::run::<Typed<I, B>, I::Receipt>(
+        Box::pin(super::run::<Typed<I, B, C>, I::Receipt>(
             Arc::clone(self),
             cfg,
             app,
@@ -135,17 +136,17 @@ pub(crate) struct Factory<I: Intake> {
 }
 
 /// A route's factory output from its handler's call, once typed by the backend's handler
-/// trait.
-pub(crate) fn factory<I: Intake, B: DeserializeOwned + Send + 'static>(
+/// trait, decoding its bodies with `C`.
+pub(crate) fn factory<I: Intake, B: Send + 'static, C: Codec<B>>(
     call: impl Fn(&App, Vec<I::Item<B>>) -> HandlerFuture + Send + Sync + 'static,
     on_failure: Option<FailFn<I, B>>,
     required_state: Vec<StateRequirement>,
     takes_one: bool,
 ) -> Factory<I> {
-    let typed = Typed::<I, B> {
+    let typed = Typed::<I, B, C> {
         call: Box::new(call),
         on_failure,
-        _intake: PhantomData,
+        _types: PhantomData,
     };
     Factory {
         runner: Arc::new(Arc::new(typed)),

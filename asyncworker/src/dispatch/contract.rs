@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::action::{Action, Mark};
 use crate::app::App;
 use crate::bulk::BulkOptions;
+use crate::codec::DecodeError;
 use crate::failure::{Failure, RawMessage};
 use crate::handler::HandlerFuture;
 use crate::observe::metrics::RouteMetrics;
@@ -24,7 +25,8 @@ pub(crate) trait Route: Send + Sync + 'static {
     type Item: Send + 'static;
 
     /// The body of one item, or why it does not decode (it then never reaches the handler).
-    fn decode(&self, envelope: &Self::Envelope) -> Result<Self::Body, String>;
+    /// The one place bodies are decoded: the caller still holds the raw item on an error.
+    fn decode(&self, envelope: &Self::Envelope) -> Result<Self::Body, DecodeError>;
     /// Where an item came from and its first bytes, for the decode-error log line.
     fn describe(envelope: &Self::Envelope) -> String;
     /// The queue or stream an item came from, for metrics labels.

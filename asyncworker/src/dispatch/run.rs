@@ -112,7 +112,9 @@ async fn accept<Rt: Route, Rc: Receipt>(
                 "message body does not decode; it never reaches the handler"
             );
             let action = match route.has_error_handler() {
-                true => on_decode_failure(route, cfg, app, error, inbound.envelope).await,
+                true => {
+                    on_decode_failure(route, cfg, app, error.to_string(), inbound.envelope).await
+                }
                 false => None,
             };
             let action = action.unwrap_or(cfg.actions.on_decode_error);

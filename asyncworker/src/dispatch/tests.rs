@@ -46,9 +46,10 @@ impl Route for TestRoute {
     type Body = u64;
     type Item = Item;
 
-    fn decode(&self, e: &String) -> Result<u64, String> {
+    fn decode(&self, e: &String) -> Result<u64, crate::codec::DecodeError> {
         let id = e.split(':').next().unwrap_or("");
-        id.parse().map_err(|_| format!("bad id in {e:?}"))
+        id.parse()
+            .map_err(|_| crate::codec::DecodeError::new(format!("bad id in {e:?}")))
     }
 
     fn describe(e: &String) -> String {

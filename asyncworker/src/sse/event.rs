@@ -12,7 +12,8 @@ pub(crate) struct Envelope {
     pub(crate) raw: RawEvent,
 }
 
-/// One server-sent event, with its `data:` decoded from JSON into `T`.
+/// One server-sent event, with its `data:` decoded into `T` by the route's codec (JSON for
+/// `T: Deserialize`, text for `String`: see [`codec`](crate::codec)).
 ///
 /// ```
 /// use asyncworker::prelude::*;

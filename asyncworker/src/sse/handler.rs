@@ -2,8 +2,6 @@
 
 use std::future::Future;
 
-use serde::de::DeserializeOwned;
-
 use super::event::Event;
 use crate::app::App;
 use crate::handler::{
@@ -14,17 +12,17 @@ use crate::handler::{
 /// A function that can handle the events of an SSE route.
 ///
 /// Implemented for `async fn(E1, ..., En, Vec<Event<T>>)`, where each `Ei` is a [`FromApp`]
-/// extractor (`State<T>`, `App`), `T: DeserializeOwned` (each event's `data:` is decoded from
-/// JSON), and the return type is `()` or `Result<(), E>`. The future must be `Send`.
+/// extractor (`State<T>`, `App`), `T` a type the route's codec decodes (each event's `data:` is JSON for
+/// `T: serde::Deserialize`, text for `String`), and the return type is `()` or `Result<(), E>`. The future must be `Send`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid asyncworker SSE handler",
     label = "not an SSE handler",
     note = "an SSE handler is `async fn(<extractors>..., events: Vec<Event<T>>)`",
-    note = "extractors are `State<T>` and `App`; `T` must implement `serde::Deserialize`; the return type must be `()` or `Result<(), E>`; the future must be `Send`"
+    note = "extractors are `State<T>` and `App`; `T` is decoded by the route's codec (JSON: `T: serde::Deserialize`); the return type must be `()` or `Result<(), E>`; the future must be `Send`"
 )]
 pub trait SseHandler<Args>: Clone + Send + Sync + 'static {
     /// The type each event's data decodes into.
-    type Data: DeserializeOwned + Send + 'static;
+    type Data: Send + 'static;
 
     /// Calls the handler with one bulk (never empty).
     fn call(&self, app: &App, events: Vec<Event<Self::Data>>) -> HandlerFuture;
@@ -41,12 +39,12 @@ pub trait SseHandler<Args>: Clone + Send + Sync + 'static {
     message = "`{Self}` cannot receive the events of an SSE route",
     label = "not the events of an SSE route",
     note = "the last argument takes the events: `Vec<Event<T>>` (`asyncworker::Event`)",
-    note = "`T` must implement `serde::Deserialize`"
+    note = "`T` is decoded by the route's codec (JSON: `T: serde::Deserialize`)"
 )]
 pub trait EventsArg {}
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Send + 'static> EventsArg for Vec<Event<T>> {}
+impl<T: Send + 'static> EventsArg for Vec<Event<T>> {}
 
 macro_rules! impl_sse_handler {
     ($($e:ident),*) => {
@@ -57,7 +55,7 @@ macro_rules! impl_sse_handler {
             F: Fn($($e,)* Vec<Event<T>>) -> Fut + Clone + Send + Sync + 'static,
             Fut: Future<Output = R> + Send + 'static,
             R: IntoHandlerResult,
-            T: DeserializeOwned + Send + 'static,
+            T: Send + 'static,
             $($e: FromApp,)*
         {
             type Data = T;

@@ -8,6 +8,7 @@ use super::error_handler::SseErrorHandler;
 use super::event::{Envelope, Event};
 use super::handler::SseHandler;
 use crate::action::{Action, Mark};
+use crate::codec::{Codec, Payload};
 use crate::dispatch::{self, Factory, FailFn, Intake, Receipt};
 use crate::failure::RawMessage;
 
@@ -50,8 +51,8 @@ impl Intake for SseIntake {
     type Receipt = SseReceipt;
     type Item<B: Send + 'static> = Event<B>;
 
-    fn payload(envelope: &Envelope) -> &[u8] {
-        envelope.raw.data.as_bytes()
+    fn payload(envelope: &Envelope) -> Payload<'_> {
+        Payload::from_slice(envelope.raw.data.as_bytes())
     }
 
     fn describe(envelope: &Envelope) -> String {
@@ -92,16 +93,18 @@ impl Intake for SseIntake {
 #[doc(hidden)]
 pub struct SseFactory(pub(crate) Factory<SseIntake>);
 
-/// Builds an SSE route's factory output; called by the code `#[route(sse = ...)]` generates.
+/// Builds an SSE route's factory output, each event's data decoded by `C`; called by the code
+/// `#[route(sse = ...)]` generates, which picks `C` from the data type.
 #[doc(hidden)]
-pub fn sse_factory<H, Args>(handler: H) -> SseFactory
+pub fn sse_factory<C, H, Args>(handler: H) -> SseFactory
 where
     H: SseHandler<Args>,
+    C: Codec<H::Data>,
     Args: 'static,
 {
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
-    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+    SseFactory(dispatch::factory::<SseIntake, H::Data, C>(
         move |app, items| handler.call(app, items),
         None,
         required_state,
@@ -111,11 +114,11 @@ where
 
 /// A route's handler, typed, waiting for its error handler (see `AmqpTyped`).
 #[doc(hidden)]
-pub struct SseTyped<H, Args>(H, PhantomData<fn() -> Args>);
+pub struct SseTyped<C, H, Args>(H, PhantomData<fn() -> (C, Args)>);
 
 /// The first call: the handler, checked against [`SseHandler`].
 #[doc(hidden)]
-pub fn sse_typed<H, Args>(handler: H) -> SseTyped<H, Args>
+pub fn sse_typed<C, H, Args>(handler: H) -> SseTyped<C, H, Args>
 where
     H: SseHandler<Args>,
 {
@@ -125,12 +128,13 @@ where
 /// [`sse_factory`] for a route with an `error_handler`; called by the code
 /// `#[route(sse = ..., error_handler = ...)]` generates.
 #[doc(hidden)]
-pub fn sse_factory_with<H, Args, EH, EArgs>(
-    typed: SseTyped<H, Args>,
+pub fn sse_factory_with<C, H, Args, EH, EArgs>(
+    typed: SseTyped<C, H, Args>,
     error_handler: EH,
 ) -> SseFactory
 where
     H: SseHandler<Args>,
+    C: Codec<H::Data>,
     Args: 'static,
     EH: SseErrorHandler<EArgs, H::Data>,
     EArgs: 'static,
@@ -141,7 +145,7 @@ where
     EH::required_state(&mut required_state);
     let on_failure: FailFn<SseIntake, H::Data> =
         Box::new(move |app, failure, items| error_handler.call(app, failure, items));
-    SseFactory(dispatch::factory::<SseIntake, H::Data>(
+    SseFactory(dispatch::factory::<SseIntake, H::Data, C>(
         move |app, items| handler.call(app, items),
         Some(on_failure),
         required_state,

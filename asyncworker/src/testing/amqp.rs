@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::worker::TestWorker;
 use crate::amqp::memory::{ExchangeKind, Fate, MemoryBroker, Recorded};
 use crate::amqp::{BasicProperties, FieldTable};
+use crate::codec::Encode;
 
 impl TestWorker {
     fn broker(&self) -> &MemoryBroker {
@@ -21,6 +22,17 @@ impl TestWorker {
     /// test declared): on a broker the message would vanish, in a test it is a typo.
     pub fn publish<T: Serialize + ?Sized>(&self, queue: &str, body: &T) {
         let (bytes, properties) = json(body);
+        self.publish_raw(queue, bytes, properties);
+    }
+
+    /// Encodes `body` with codec `C` and publishes it (persistent, the codec's content type)
+    /// to `queue` through the default exchange, as `app.amqp().publish_with` does.
+    ///
+    /// # Panics
+    /// If there is no such queue, or `body` does not encode.
+    pub fn publish_with<C: Encode<T>, T: ?Sized>(&self, queue: &str, body: &T) {
+        let (bytes, properties) =
+            crate::amqp::encoded_message::<C, T>(body).unwrap_or_else(|e| panic!("{e}"));
         self.publish_raw(queue, bytes, properties);
     }
 

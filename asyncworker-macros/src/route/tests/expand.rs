@@ -56,7 +56,7 @@ fn expansion_with_every_option() {
         "on_exception:::asyncworker::__private::Action::Ack",
         "on_decode_error:::asyncworker::__private::Action::Reject",
         "timeout_ms:::core::option::Option::Some(250u64)",
-        "amqp_factory::<5u16,_,_>(handle)",
+        "amqp_factory::<5u16,::asyncworker::__private::Json,_,_>(handle)",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
@@ -225,7 +225,10 @@ fn raw_identifiers_are_named_without_prefix() {
     .unwrap();
     let out = compact(&out);
     assert!(out.contains(r#"name:"type""#), "{out}");
-    assert!(out.contains("amqp_factory::<1u16,_,_>(r#type)"), "{out}");
+    assert!(
+        out.contains("amqp_factory::<1u16,::asyncworker::__private::Json,_,_>(r#type)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -237,6 +240,7 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
     for stmt in &registration(out) {
         if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt
             && f.sig.ident != "__asyncworker_check_signature"
+            && f.sig.ident != "__asyncworker_check_codec"
         {
             // `::asyncworker` in the call: the first token of the only statement.
             let first = f.block.stmts[0]
@@ -343,7 +347,7 @@ fn expansion_of_an_sse_route() {
         "::asyncworker::__private::assert_extractor::<State<Db>>();",
         "::asyncworker::__private::assert_events::<Vec<Event<Status>>>();",
         "::asyncworker::__private::assert_handler_return::<Result<(),E>>();",
-        "::asyncworker::__private::sse_factory::<_,_>(handle)",
+        "::asyncworker::__private::sse_factory::<::asyncworker::__private::Json,_,_>(handle)",
         r#"name:"watch""#,
         r#"paths:&["/v2/events","/v2/other"]"#,
         r#"url:::core::option::Option::Some("http://h:8080")"#,

@@ -2,8 +2,6 @@
 
 use std::future::Future;
 
-use serde::de::DeserializeOwned;
-
 use super::message::Message;
 use crate::app::App;
 use crate::handler::{
@@ -15,17 +13,18 @@ use crate::handler::{
 ///
 /// Implemented for `async fn(E1, ..., En, Vec<Message<T>>)` (any bulk size) and
 /// `async fn(E1, ..., En, Message<T>)` (only `bulk_size = 1`), where each `Ei` is a
-/// [`FromApp`] extractor (`State<T>`, `App`), `T: DeserializeOwned`, and the return type is
+/// [`FromApp`] extractor (`State<T>`, `App`), `T` a body the route's codec
+/// decodes (JSON for `T: serde::Deserialize`; see [`codec`](crate::codec)), and the return type is
 /// `()` or `Result<(), E>`. The future must be `Send`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid asyncworker AMQP handler for this route",
     label = "not an AMQP handler",
     note = "an AMQP handler is `async fn(<extractors>..., messages: Vec<Message<T>>)`, or `async fn(<extractors>..., message: Message<T>)` when `bulk_size = 1`",
-    note = "extractors are `State<T>` and `App`; `T` must implement `serde::Deserialize`; the return type must be `()` or `Result<(), E>`; the future must be `Send`"
+    note = "extractors are `State<T>` and `App`; `T` is decoded by the route's codec (JSON: `T: serde::Deserialize`); the return type must be `()` or `Result<(), E>`; the future must be `Send`"
 )]
 pub trait AmqpHandler<Args, const BULK: u16>: Clone + Send + Sync + 'static {
     /// The message body type.
-    type Body: DeserializeOwned + Send + 'static;
+    type Body: Send + 'static;
 
     /// True when the handler takes one `Message<T>` rather than a `Vec`.
     const TAKES_ONE: bool;
@@ -46,15 +45,15 @@ pub trait AmqpHandler<Args, const BULK: u16>: Clone + Send + Sync + 'static {
     message = "`{Self}` cannot receive the messages of this route",
     label = "not the messages of this route",
     note = "the last argument takes the messages: `Vec<Message<T>>`, or `Message<T>` when bulk_size = 1",
-    note = "`T` must implement `serde::Deserialize`"
+    note = "`T` is decoded by the route's codec (JSON: `T: serde::Deserialize`)"
 )]
 pub trait MessagesArg<const BULK: u16> {}
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Send + 'static, const BULK: u16> MessagesArg<BULK> for Vec<Message<T>> {}
+impl<T: Send + 'static, const BULK: u16> MessagesArg<BULK> for Vec<Message<T>> {}
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + Send + 'static> MessagesArg<1> for Message<T> {}
+impl<T: Send + 'static> MessagesArg<1> for Message<T> {}
 
 macro_rules! impl_amqp_handler {
     ($($e:ident),*) => {
@@ -65,7 +64,7 @@ macro_rules! impl_amqp_handler {
             F: Fn($($e,)* Vec<Message<T>>) -> Fut + Clone + Send + Sync + 'static,
             Fut: Future<Output = R> + Send + 'static,
             R: IntoHandlerResult,
-            T: DeserializeOwned + Send + 'static,
+            T: Send + 'static,
             $($e: FromApp,)*
         {
             type Body = T;
@@ -89,7 +88,7 @@ macro_rules! impl_amqp_handler {
             F: Fn($($e,)* Message<T>) -> Fut + Clone + Send + Sync + 'static,
             Fut: Future<Output = R> + Send + 'static,
             R: IntoHandlerResult,
-            T: DeserializeOwned + Send + 'static,
+            T: Send + 'static,
             $($e: FromApp,)*
         {
             type Body = T;

@@ -9,6 +9,7 @@ use super::handler::AmqpHandler;
 use super::message::{Envelope, Message};
 use super::settle::AmqpReceipt;
 use crate::action::Mark;
+use crate::codec::{Codec, Payload};
 use crate::dispatch::{self, Factory, FailFn, Intake};
 use crate::failure::RawMessage;
 
@@ -20,8 +21,8 @@ impl Intake for AmqpIntake {
     type Receipt = AmqpReceipt;
     type Item<B: Send + 'static> = Message<B>;
 
-    fn payload(envelope: &Envelope) -> &[u8] {
-        &envelope.data
+    fn payload(envelope: &Envelope) -> Payload<'_> {
+        Payload::amqp(&envelope.data, &envelope.properties)
     }
 
     fn describe(envelope: &Envelope) -> String {
@@ -63,16 +64,18 @@ impl Intake for AmqpIntake {
 #[doc(hidden)]
 pub struct AmqpFactory(pub(crate) Factory<AmqpIntake>);
 
-/// Builds a route's factory output; called by the code `#[route(amqp = ...)]` generates.
+/// Builds a route's factory output, its bodies decoded by `C`; called by the code
+/// `#[route(amqp = ...)]` generates, which picks `C` from the body type or the `codec` key.
 #[doc(hidden)]
-pub fn amqp_factory<const BULK: u16, H, Args>(handler: H) -> AmqpFactory
+pub fn amqp_factory<const BULK: u16, C, H, Args>(handler: H) -> AmqpFactory
 where
     H: AmqpHandler<Args, BULK>,
+    C: Codec<H::Body>,
     Args: 'static,
 {
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
-    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
+    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body, C>(
         move |app, items| handler.call(app, items),
         None,
         required_state,
@@ -85,11 +88,11 @@ where
 /// two calls so that a handler that fits no form is reported at its name and an error handler
 /// that fits none at its path.
 #[doc(hidden)]
-pub struct AmqpTyped<const BULK: u16, H, Args>(H, PhantomData<fn() -> Args>);
+pub struct AmqpTyped<const BULK: u16, C, H, Args>(H, PhantomData<fn() -> (C, Args)>);
 
 /// The first call: the handler, checked against [`AmqpHandler`].
 #[doc(hidden)]
-pub fn amqp_typed<const BULK: u16, H, Args>(handler: H) -> AmqpTyped<BULK, H, Args>
+pub fn amqp_typed<const BULK: u16, C, H, Args>(handler: H) -> AmqpTyped<BULK, C, H, Args>
 where
     H: AmqpHandler<Args, BULK>,
 {
@@ -98,12 +101,13 @@ where
 
 /// [`amqp_factory`] for a route with an `error_handler`.
 #[doc(hidden)]
-pub fn amqp_factory_with<const BULK: u16, H, Args, EH, EArgs>(
-    typed: AmqpTyped<BULK, H, Args>,
+pub fn amqp_factory_with<const BULK: u16, C, H, Args, EH, EArgs>(
+    typed: AmqpTyped<BULK, C, H, Args>,
     error_handler: EH,
 ) -> AmqpFactory
 where
     H: AmqpHandler<Args, BULK>,
+    C: Codec<H::Body>,
     Args: 'static,
     EH: AmqpErrorHandler<EArgs, H::Body>,
     EArgs: 'static,
@@ -114,7 +118,7 @@ where
     EH::required_state(&mut required_state);
     let on_failure: FailFn<AmqpIntake, H::Body> =
         Box::new(move |app, failure, items| error_handler.call(app, failure, items));
-    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body>(
+    AmqpFactory(dispatch::factory::<AmqpIntake, H::Body, C>(
         move |app, items| handler.call(app, items),
         Some(on_failure),
         required_state,

@@ -20,7 +20,8 @@ pub(crate) struct Envelope {
     pub(crate) data: bytes::Bytes,
 }
 
-/// One delivery, with its body decoded from JSON into `T`.
+/// One delivery, with its body decoded into `T` by the route's codec (JSON for
+/// `T: Deserialize`, as is for `Bytes`, `Vec<u8>` and `String`: see [`codec`](crate::codec)).
 ///
 /// The per-message overrides [`accept`](Message::accept), [`reject`](Message::reject) and
 /// [`requeue`](Message::requeue) decide what happens to this message once the handler returns

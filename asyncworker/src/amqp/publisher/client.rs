@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::PublishError;
 use super::transport::Publisher;
 use crate::amqp::connection::{self, ConnectionManager};
+use crate::codec::{Encode, Json};
 use crate::settings::Settings;
 
 /// (named connection, vhost); `None` is the default connection / the URL's vhost.
@@ -305,6 +306,28 @@ impl Amqp {
             .await
     }
 
+    /// Encodes `body` with codec `C` and publishes it, persistent, with the codec's content
+    /// type; returns once the broker confirmed it. A body that does not encode is an error
+    /// and nothing is sent.
+    ///
+    /// ```no_run
+    /// use asyncworker::codec::{Raw, Text};
+    /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {
+    /// app.amqp().publish_with::<Text, _>("", "lines", "plain text").await?;
+    /// app.amqp().publish_with::<Raw, _>("", "blobs", &[0xde_u8, 0xad][..]).await
+    /// # }
+    /// ```
+    pub async fn publish_with<C: Encode<T>, T: ?Sized>(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &T,
+    ) -> Result<(), PublishError> {
+        let (bytes, properties) = encoded_message::<C, T>(body)?;
+        self.publish_raw(exchange, routing_key, &bytes, properties)
+            .await
+    }
+
     /// Publishes `body` as it is, with the given properties (set `delivery_mode` 2 for a
     /// persistent message); returns once the broker confirmed it.
     ///
@@ -344,11 +367,17 @@ impl Amqp {
 pub(crate) fn json_message<T: Serialize + ?Sized>(
     body: &T,
 ) -> Result<(Vec<u8>, BasicProperties), PublishError> {
-    // Sized for a typical message up front: growing from empty reallocates several times.
-    let mut bytes = Vec::with_capacity(256);
-    serde_json::to_writer(&mut bytes, body).map_err(|e| PublishError::Serialize(e.to_string()))?;
+    encoded_message::<Json, T>(body)
+}
+
+/// `body` encoded by `C`, with the properties of such a message: persistent, the codec's
+/// content type.
+pub(crate) fn encoded_message<C: Encode<T>, T: ?Sized>(
+    body: &T,
+) -> Result<(Vec<u8>, BasicProperties), PublishError> {
+    let bytes = C::encode(body).map_err(|e| PublishError::Serialize(e.to_string()))?;
     let properties = BasicProperties::default()
-        .with_content_type("application/json".into())
+        .with_content_type(C::CONTENT_TYPE.into())
         .with_delivery_mode(2);
     Ok((bytes, properties))
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum PublishError {
-    /// The body could not be serialized to JSON; nothing was sent.
+    /// The body could not be serialized (to JSON, or by the codec of `publish_with`);
+    /// nothing was sent.
     Serialize(String),
     /// The broker refused the message (`basic.nack`): it is not stored.
     Nacked {
@@ -51,7 +52,7 @@ impl fmt::Display for PublishError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PublishError::Serialize(e) => {
-                write!(f, "cannot serialize the message body to JSON: {e}")
+                write!(f, "cannot serialize the message body: {e}")
             }
             PublishError::Nacked {
                 exchange,
