@@ -45,6 +45,8 @@ struct AppInner {
     metrics: Metrics,
     http_addr: std::sync::OnceLock<std::net::SocketAddr>,
     resources: Resources,
+    /// Set by [`Worker::check`](crate::Worker::check): the hooks run under `--check`.
+    check: AtomicBool,
     /// The framework's time (virtual under the testing harness).
     clock: crate::clock::Clock,
 }
@@ -113,6 +115,7 @@ impl App {
                 metrics: Metrics::new(),
                 http_addr: std::sync::OnceLock::new(),
                 resources: Resources::default(),
+                check: AtomicBool::new(false),
                 clock,
                 settings,
             }),
@@ -229,6 +232,35 @@ impl App {
         for r in all {
             r.close().await;
         }
+    }
+
+    /// Whether the worker runs under `--check` ([`Worker::check`](crate::Worker::check)):
+    /// the startup hooks run so that the readiness checks they register can be run, then the
+    /// shutdown hooks, but no route consumes or serves anything. A hook can skip its side
+    /// effects (migrations, announcing itself, warming a cache) when this is true, and still
+    /// connect its clients and register their checks.
+    ///
+    /// ```
+    /// use asyncworker::prelude::*;
+    ///
+    /// #[on_startup]
+    /// async fn migrate(app: &App) -> Result<(), String> {
+    ///     if app.is_check() {
+    ///         // `--check` verifies; it must not change the database.
+    ///         return Ok(());
+    ///     }
+    ///     // ... run the migrations ...
+    ///     Ok(())
+    /// }
+    /// # fn main() {}
+    /// ```
+    pub fn is_check(&self) -> bool {
+        self.inner.check.load(Ordering::Relaxed)
+    }
+
+    /// Marks this handle as the one `--check` runs the hooks with.
+    pub(crate) fn set_check(&self) {
+        self.inner.check.store(true, Ordering::Relaxed);
     }
 
     /// The settings the worker runs with.

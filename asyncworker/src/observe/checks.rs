@@ -79,6 +79,16 @@ impl Checks {
 
     /// Runs every check now, concurrently, each bounded by `limit`; a panic is a failure.
     pub(crate) async fn run(&self, limit: Duration) -> BTreeMap<String, String> {
+        self.run_all(limit)
+            .await
+            .into_iter()
+            .filter_map(|(name, outcome)| outcome.err().map(|why| (name, why)))
+            .collect()
+    }
+
+    /// Runs every check now, as [`Checks::run`], and gives each one's outcome, in the order
+    /// they were registered: what `--check` reports, passing ones included.
+    pub(crate) async fn run_all(&self, limit: Duration) -> Vec<(String, Result<(), String>)> {
         let checks = self
             .registered
             .lock()
@@ -86,19 +96,14 @@ impl Checks {
             .clone();
         let runs = checks.into_iter().map(|(name, check)| async move {
             let outcome = tokio::time::timeout(limit, AssertUnwindSafe(check()).catch_unwind());
-            let why = match outcome.await {
-                Ok(Ok(Ok(()))) => return None,
-                Ok(Ok(Err(e))) => e,
-                Ok(Err(panic)) => format!("panicked: {}", panic_text(&*panic)),
-                Err(_) => format!("no answer within {limit:?}"),
+            let outcome = match outcome.await {
+                Ok(Ok(result)) => result,
+                Ok(Err(panic)) => Err(format!("panicked: {}", panic_text(&*panic))),
+                Err(_) => Err(format!("no answer within {limit:?}")),
             };
-            Some((name, why))
+            (name, outcome)
         });
-        futures_util::future::join_all(runs)
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
+        futures_util::future::join_all(runs).await
     }
 }
 

@@ -69,6 +69,12 @@ impl Health {
         self.checks.failing().await
     }
 
+    /// Runs every [check](Health::check) now, bypassing the cache, each within the usual
+    /// timeout: every one's outcome, for `--check`.
+    pub(crate) async fn run_checks(&self) -> Vec<(String, Result<(), String>)> {
+        self.checks.run_all(super::checks::CHECK_TIMEOUT).await
+    }
+
     /// Registers a part (e.g. `amqp drain orders`), not ready until its flag is set.
     pub(crate) fn register(&self, name: String) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));

@@ -1,19 +1,84 @@
-//! `--check`: every backend's verification under one deadline, and the report it prints.
+//! `--check`: the startup hooks, then every backend's verification and the user's readiness
+//! checks under one deadline, then the shutdown hooks; and the report it prints.
 
 use std::fmt;
 use std::time::Duration;
 
+use super::error::WorkerError;
+use super::worker::{run_shutdown_hooks, start};
 use crate::app::App;
-use crate::backend::{Backend, CheckLine};
+use crate::backend::{Backend, CheckLine, StateNeed};
+use crate::hooks::Hooks;
 
-/// How long `--check` waits for the backends, all together.
+/// How long `--check` waits for the startup hooks, then for the backends and the readiness
+/// checks, all together.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Every backend's check, bounded by [`CHECK_TIMEOUT`], as the report `--check` prints.
-pub(super) async fn report(backends: &[Box<dyn Backend>], app: &App) -> CheckReport {
-    CheckReport {
-        items: run_checks(backends, app, CHECK_TIMEOUT).await,
-    }
+/// What `--check` does once the backends are prepared: the startup hooks, as a real start
+/// runs them (a failure is an item, and the checks still run: they report what they can),
+/// then every backend's check and every readiness check the hooks registered, bounded by
+/// [`CHECK_TIMEOUT`], then the shutdown hooks.
+pub(super) async fn report(
+    registry: &Hooks,
+    backends: &[Box<dyn Backend>],
+    app: &App,
+) -> CheckReport {
+    // Taken now: the backends are not `Sync`, so they cannot be borrowed across the hooks.
+    let needs: Vec<StateNeed> = backends.iter().flat_map(|b| b.required_state()).collect();
+    let mut items: Vec<CheckItem> = startup(registry, app, needs).await.into_iter().collect();
+    let deadline = tokio::time::Instant::now() + CHECK_TIMEOUT;
+    let (found, readiness) = futures_util::future::join(
+        run_checks(backends, app, CHECK_TIMEOUT),
+        tokio::time::timeout_at(deadline, app.health().run_checks()),
+    )
+    .await;
+    items.extend(found);
+    items.extend(readiness_items(readiness));
+    run_shutdown_hooks(registry, app, app.settings().shutdown_timeout).await;
+    CheckReport { items }
+}
+
+/// The startup hooks in order, bounded by [`CHECK_TIMEOUT`]; a failure (a hook's error, a
+/// state no hook inserted, a hook that does not finish) is one failed item.
+async fn startup(registry: &Hooks, app: &App, needs: Vec<StateNeed>) -> Option<CheckItem> {
+    let line = match tokio::time::timeout(CHECK_TIMEOUT, start(registry, app, needs)).await {
+        Ok(Ok(())) => return None,
+        Ok(Err(WorkerError::Startup { hook, error, .. })) => {
+            format!("startup hook {hook}: {error}")
+        }
+        Ok(Err(e)) => format!("startup: {e}"),
+        Err(_) => format!("startup hooks: not done within {CHECK_TIMEOUT:?}; abandoned"),
+    };
+    Some(CheckItem {
+        kind: "startup",
+        ok: false,
+        line,
+    })
+}
+
+/// One item per readiness check (`check postgres`), or one failed item when they had not all
+/// answered by the deadline (each has its own, shorter, timeout: this is a backstop).
+fn readiness_items(
+    outcomes: Result<Vec<(String, Result<(), String>)>, tokio::time::error::Elapsed>,
+) -> Vec<CheckItem> {
+    let Ok(outcomes) = outcomes else {
+        return vec![CheckItem {
+            kind: "check",
+            ok: false,
+            line: format!("check: no answer within {CHECK_TIMEOUT:?}"),
+        }];
+    };
+    outcomes
+        .into_iter()
+        .map(|(name, outcome)| CheckItem {
+            kind: "check",
+            ok: outcome.is_ok(),
+            line: match outcome {
+                Ok(()) => format!("check {name}"),
+                Err(why) => format!("check {name}: {why}"),
+            },
+        })
+        .collect()
 }
 
 /// Every backend's check, run concurrently under one deadline; a backend that has not
@@ -45,8 +110,9 @@ pub(super) async fn run_checks(
         .collect()
 }
 
-/// What [`Worker::check`](crate::Worker::check) found: one item per route or part of a backend, in the order
-/// amqp, http, sse, schedule.
+/// What [`Worker::check`](crate::Worker::check) found: a failed startup hook first if one
+/// failed, then one item per route or part of a backend, in the order amqp, http, sse,
+/// schedule, then one per readiness check ([`Health::check`](crate::Health::check)).
 ///
 /// Its `Display` is what `--check` prints: one `ok   <line>` or `FAIL <line>` per item, then
 /// `check: N ok, M failed`.
@@ -90,7 +156,8 @@ impl fmt::Display for CheckReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckItem {
-    /// The backend: `"amqp"`, `"http"`, `"sse"` or `"schedule"`.
+    /// The backend: `"amqp"`, `"http"`, `"sse"` or `"schedule"`; `"check"` for a readiness
+    /// check, `"startup"` for a failed startup hook.
     pub kind: &'static str,
     /// Whether this part would work.
     pub ok: bool,

@@ -70,11 +70,15 @@ impl Worker {
     }
 
     /// What `--check` does: reads the routes against the settings (an error here is what
-    /// starting would report), then asks every backend to verify, without consuming or serving
-    /// anything, that its routes would work: the broker answers and the queues exist, the HTTP
-    /// port can be bound, the SSE servers accept connections, the schedules have a next fire
-    /// time. Startup hooks do not run. Backends are checked concurrently and the whole check is
-    /// bounded (30 s); a backend that has not answered by then gets a failed item saying so.
+    /// starting would report), runs the startup hooks as a start would (they can tell with
+    /// [`App::is_check`] and skip their side effects), then asks every backend to verify,
+    /// without consuming or serving anything, that its routes would work: the broker answers
+    /// and the queues exist, the HTTP port can be bound, the SSE servers accept connections,
+    /// the schedules have a next fire time; and runs every readiness check the hooks
+    /// registered ([`Health::check`](crate::Health::check)), one item each. Backends and
+    /// checks run concurrently and the whole check is bounded (30 s); a backend that has not
+    /// answered by then gets a failed item saying so. Then the shutdown hooks run. A failing
+    /// startup hook is a failed item naming it; the hooks after it do not run.
     ///
     /// ```no_run
     /// use asyncworker::{Settings, Worker};
@@ -91,13 +95,16 @@ impl Worker {
     /// ```
     pub async fn check(&self) -> Result<CheckReport, WorkerError> {
         let filter = Filter::module(self.module.as_deref());
-        // A fresh handle, as for `--routes`: preparing registers readiness parts, which must
-        // not linger on the handle a later `run` uses.
+        let registry = Hooks::collect(&filter);
+        // A fresh handle, as for `--routes`: preparing registers readiness parts, and the
+        // hooks insert state and checks, none of which may linger on the handle a later
+        // `run` uses.
         let app = App::new(self.settings.clone());
+        app.set_check();
         let backends = prepare_backends(&filter, &app)?;
-        let report = check::report(&backends, &app).await;
-        // Whatever a backend's check started on the handle (a connection's background task)
-        // is told to stop; the check is over.
+        let report = check::report(&registry, &backends, &app).await;
+        // Whatever a backend's check or a hook started on the handle (a connection's
+        // background task) is told to stop; the check is over.
         app.shutdown();
         Ok(report)
     }
