@@ -1,6 +1,8 @@
-//! `--check` on real binaries (and [`Worker::check`] in process): the HTTP port, the SSE
-//! servers and the schedules are verified without running hooks or consuming anything, one
-//! `ok`/`FAIL` line per item, exit 0 only when every item is ok. Only loopback addresses.
+//! `--check` on real binaries (and [`Worker::check`] in process): the startup hooks run (and
+//! know it is a check), then the HTTP port, the SSE servers, the schedules and the readiness
+//! checks the hooks registered are verified without consuming anything, one `ok`/`FAIL` line
+//! per item, exit 0 only when every item is ok; the shutdown hooks run last. Only loopback
+//! addresses.
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -18,6 +20,11 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// Where `needle` first appears on stderr, if it does.
+    fn stderr_at(&self, needle: &str) -> Option<usize> {
+        self.stderr.find(needle)
+    }
+
     /// The report line for `kind`'s item that starts with `prefix` (after the status word).
     fn item(&self, status: &str, prefix: &str) -> Option<&String> {
         self.stdout.iter().find(|l| {
@@ -112,19 +119,77 @@ async fn check_passes_with_a_free_port_and_a_reachable_sse_server() {
         job.contains("every=3600000ms, next fire at 20") && job.contains("Z"),
         "{out:?}"
     );
+    assert!(out.item("ok", "check database").is_some(), "{out:?}");
     assert_eq!(
         out.stdout.last().map(String::as_str),
-        Some("check: 3 ok, 0 failed")
+        Some("check: 4 ok, 0 failed")
     );
-    assert_eq!(out.stdout.len(), 4, "{out:?}");
+    assert_eq!(out.stdout.len(), 5, "{out:?}");
     // The check really opened a connection to the SSE server (it waits in the backlog).
     sse.set_nonblocking(true).unwrap();
     assert!(
         sse.accept().is_ok(),
         "the SSE server saw no connection: {out:?}"
     );
-    // Neither the hook nor the `immediately` job ran: their lines would be on stdout.
+    // The `immediately` job did not run: its line would be on stdout.
     assert!(!out.stdout.iter().any(|l| l.contains("RAN")), "{out:?}");
+    // Every startup hook ran, knowing it was a check, then the shutdown hook.
+    let started = out.stderr_at("HOOK RAN started is_check=true");
+    let after = out.stderr_at("HOOK RAN after");
+    let stopped = out.stderr_at("SHUTDOWN HOOK RAN stopped is_check=true");
+    assert!(started.is_some() && after.is_some(), "{out:?}");
+    assert!(after < stopped, "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_fails_naming_a_failing_readiness_check() {
+    let sse = TcpListener::bind("127.0.0.1:0").expect("bind the SSE stand-in");
+    let sse_url = format!("http://{}", sse.local_addr().unwrap());
+    let mut cmd = aw_check(&["--check"], 0, Some(&sse_url));
+    cmd.env("AW_CHECK_DATABASE", "down");
+    let out = run(cmd).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    out.assert_only_report_lines();
+    let db = out
+        .item("FAIL", "check database")
+        .expect("a FAIL check line");
+    assert_eq!(db, "FAIL check database: connection refused", "{out:?}");
+    // The backends are still checked and reported.
+    assert!(out.item("ok", "http server:").is_some(), "{out:?}");
+    assert_eq!(
+        out.stdout.last().map(String::as_str),
+        Some("check: 3 ok, 1 failed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_fails_naming_a_failing_startup_hook_and_still_runs_the_shutdown_hooks() {
+    let sse = TcpListener::bind("127.0.0.1:0").expect("bind the SSE stand-in");
+    let sse_url = format!("http://{}", sse.local_addr().unwrap());
+    let mut cmd = aw_check(&["--check"], 0, Some(&sse_url));
+    cmd.env("AW_CHECK_CACHE", "down");
+    let out = run(cmd).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    out.assert_only_report_lines();
+    assert_eq!(
+        out.stdout.first().map(String::as_str),
+        Some("FAIL startup hook open_cache: cache is unreachable"),
+        "{out:?}"
+    );
+    // The hook after the failing one did not run; the shutdown hook did.
+    assert!(out.stderr_at("HOOK RAN open_cache").is_some(), "{out:?}");
+    assert!(out.stderr_at("HOOK RAN after").is_none(), "{out:?}");
+    assert!(
+        out.stderr_at("SHUTDOWN HOOK RAN stopped").is_some(),
+        "{out:?}"
+    );
+    // What the hooks before it registered, and the backends, are still checked.
+    assert!(out.item("ok", "check database").is_some(), "{out:?}");
+    assert!(out.item("ok", "http server:").is_some(), "{out:?}");
+    assert_eq!(
+        out.stdout.last().map(String::as_str),
+        Some("check: 4 ok, 1 failed")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +209,7 @@ async fn check_fails_naming_the_http_port_when_it_is_taken() {
     assert!(out.item("ok", "schedule hourly:").is_some(), "{out:?}");
     assert_eq!(
         out.stdout.last().map(String::as_str),
-        Some("check: 2 ok, 1 failed")
+        Some("check: 3 ok, 1 failed")
     );
     drop(taken);
 }
@@ -167,7 +232,7 @@ async fn check_fails_when_the_sse_server_is_unreachable() {
     assert!(out.item("ok", "http server:").is_some(), "{out:?}");
     assert_eq!(
         out.stdout.last().map(String::as_str),
-        Some("check: 2 ok, 1 failed")
+        Some("check: 3 ok, 1 failed")
     );
 }
 
@@ -191,6 +256,8 @@ async fn check_with_bad_settings_or_routes_exits_1_with_the_message() {
         "{out:?}"
     );
     assert!(out.stdout.is_empty(), "{out:?}");
+    // The routes are read before any hook runs.
+    assert!(out.stderr_at("HOOK RAN").is_none(), "{out:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,4 +352,104 @@ async fn worker_check_reports_a_taken_port_and_passes_with_port_0() {
         .expect("check");
     assert!(report.is_ok(), "{report}");
     assert!(report.items()[0].line.contains("1 route(s)"), "{report}");
+}
+
+/// Hooks for [`worker_check_runs_the_hooks_and_their_readiness_checks`]: what they saw, and
+/// whether the readiness check they register passes.
+mod checked {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    pub static DB_UP: AtomicBool = AtomicBool::new(false);
+    /// 1 once the startup hook ran with `is_check()`, 2 once the shutdown hook ran after it.
+    pub static STAGE: AtomicU32 = AtomicU32::new(0);
+
+    #[route(http = ["/ping"])]
+    async fn ping() -> &'static str {
+        "pong"
+    }
+
+    #[on_startup]
+    async fn connect(app: &App) {
+        if app.is_check() {
+            STAGE.store(1, Ordering::SeqCst);
+        }
+        app.health().check("database", || async {
+            match DB_UP.load(Ordering::SeqCst) {
+                true => Ok(()),
+                false => Err("connection refused"),
+            }
+        });
+    }
+
+    #[on_shutdown]
+    async fn disconnect(_app: &App) {
+        let _ = STAGE.compare_exchange(1, 2, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+/// [`Worker::check`] in process: the hooks run (knowing it is a check), the readiness check
+/// they register is an item that fails while it fails, and the shutdown hook runs after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_check_runs_the_hooks_and_their_readiness_checks() {
+    use std::sync::atomic::Ordering;
+    let module = concat!(module_path!(), "::checked");
+    let mut settings = http_settings("unused-");
+    settings.http_port = 0;
+    let worker = Worker::new(settings).only_module(module);
+
+    let report = worker.check().await.expect("check");
+    assert_eq!(checked::STAGE.load(Ordering::SeqCst), 2, "{report}");
+    assert!(!report.is_ok(), "{report}");
+    assert_eq!((report.passed(), report.failed()), (1, 1), "{report}");
+    let item = report.items().last().expect("a check item");
+    assert_eq!(item.kind, "check");
+    assert_eq!(item.line, "check database: connection refused");
+    assert!(
+        !worker.app().is_check(),
+        "the worker's own handle is not the check's"
+    );
+
+    checked::DB_UP.store(true, Ordering::SeqCst);
+    let report = worker.check().await.expect("check");
+    assert!(report.is_ok(), "{report}");
+    assert!(
+        report.to_string().contains("ok   check database\n"),
+        "{report}"
+    );
+}
+
+mod failing {
+    use super::*;
+
+    #[route(http = ["/ping"])]
+    async fn ping() -> &'static str {
+        "pong"
+    }
+
+    #[on_startup]
+    async fn open_database(_app: &App) -> Result<(), String> {
+        Err("database is unreachable".to_owned())
+    }
+}
+
+/// [`Worker::check`] in process: a failing startup hook is a failed item naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_check_reports_a_failing_startup_hook() {
+    let module = concat!(module_path!(), "::failing");
+    let mut settings = http_settings("unused-");
+    settings.http_port = 0;
+    let report = Worker::new(settings)
+        .only_module(module)
+        .check()
+        .await
+        .expect("check");
+    assert!(!report.is_ok(), "{report}");
+    let first = &report.items()[0];
+    assert_eq!((first.kind, first.ok), ("startup", false));
+    assert_eq!(
+        first.line,
+        "startup hook open_database: database is unreachable"
+    );
+    assert_eq!((report.passed(), report.failed()), (1, 1), "{report}");
 }
