@@ -29,7 +29,9 @@ impl Health {
     ///
     /// The checks run concurrently when readiness is asked, each within 2 s (a check that has
     /// not answered by then fails, and so does one that panics), and their results answer the
-    /// probes of the next second without running them again.
+    /// probes of the next second without running them again. `--check`
+    /// ([`Worker::check`](crate::Worker::check)) runs the startup hooks, then each check once,
+    /// without the cache, as one `ok   check <name>` or `FAIL check <name>: <error>` item.
     ///
     /// ```
     /// use asyncworker::prelude::*;

@@ -26,9 +26,10 @@ pub(super) fn usage() -> String {
                exit 0 (also ASYNCWORKER_DRAIN=true); SSE and scheduled routes are not started,
                the HTTP server runs meanwhile; exit 1 if a route cannot run (a missing queue)
   --routes     print every registered route and hook with its source location, then exit
-  --check      verify the settings and that every route would work (broker and queues, HTTP
-               port, SSE servers, schedules) without running hooks or consuming anything;
-               print one ok/FAIL line per item, exit 0 if all are ok, 1 otherwise
+  --check      run the startup hooks, then verify the settings, that every route would work
+               (broker and queues, HTTP port, SSE servers, schedules) and the readiness
+               checks, without consuming anything; then run the shutdown hooks; print one
+               ok/FAIL line per item, exit 0 if all are ok, 1 otherwise
   --help       print this help
 
 Settings come from ASYNCWORKER_* environment variables (see the asyncworker README)."
