@@ -33,7 +33,7 @@ pub(super) async fn report(
     )
     .await;
     items.extend(found);
-    items.extend(readiness_items(readiness));
+    items.extend(readiness_items(readiness.ok()));
     run_shutdown_hooks(registry, app, app.settings().shutdown_timeout).await;
     CheckReport { items }
 }
@@ -58,10 +58,8 @@ async fn startup(registry: &Hooks, app: &App, needs: Vec<StateNeed>) -> Option<C
 
 /// One item per readiness check (`check postgres`), or one failed item when they had not all
 /// answered by the deadline (each has its own, shorter, timeout: this is a backstop).
-fn readiness_items(
-    outcomes: Result<Vec<(String, Result<(), String>)>, tokio::time::error::Elapsed>,
-) -> Vec<CheckItem> {
-    let Ok(outcomes) = outcomes else {
+fn readiness_items(outcomes: Option<Vec<(String, Result<(), String>)>>) -> Vec<CheckItem> {
+    let Some(outcomes) = outcomes else {
         return vec![CheckItem {
             kind: "check",
             ok: false,
