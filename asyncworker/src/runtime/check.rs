@@ -110,7 +110,7 @@ pub(super) async fn run_checks(
 
 /// What [`Worker::check`](crate::Worker::check) found: a failed startup hook first if one
 /// failed, then one item per route or part of a backend, in the order amqp, http, sse,
-/// schedule, then one per readiness check ([`Health::check`](crate::Health::check)).
+/// schedule, then one per readiness check ([`Health::check`](crate::observe::Health::check)).
 ///
 /// Its `Display` is what `--check` prints: one `ok   <line>` or `FAIL <line>` per item, then
 /// `check: N ok, M failed`.

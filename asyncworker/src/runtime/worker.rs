@@ -75,7 +75,7 @@ impl Worker {
     /// without consuming or serving anything, that its routes would work: the broker answers
     /// and the queues exist, the HTTP port can be bound, the SSE servers accept connections,
     /// the schedules have a next fire time; and runs every readiness check the hooks
-    /// registered ([`Health::check`](crate::Health::check)), one item each. Backends and
+    /// registered ([`Health::check`](crate::observe::Health::check)), one item each. Backends and
     /// checks run concurrently and the whole check is bounded (30 s); a backend that has not
     /// answered by then gets a failed item saying so. Then the shutdown hooks run. A failing
     /// startup hook is a failed item naming it; the hooks after it do not run.
