@@ -104,8 +104,16 @@ impl Worker {
         let backends = prepare_backends(&filter, &app)?;
         let report = check::report(&registry, &backends, &app).await;
         // Whatever a backend's check or a hook started on the handle (a connection's
-        // background task) is told to stop; the check is over.
+        // background task) is told to stop; the check is over. Then, as after a run, the
+        // publishers the hooks may have opened are closed (bounded: a check must end).
         app.shutdown();
+        let deadline = self.settings.shutdown_timeout;
+        if tokio::time::timeout(deadline, app.close_resources())
+            .await
+            .is_err()
+        {
+            tracing::warn!(deadline = ?deadline, "--check: closing the publishers took too long");
+        }
         Ok(report)
     }
 
