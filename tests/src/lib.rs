@@ -1,6 +1,7 @@
 //! Helpers for asyncworker's own integration tests: a real RabbitMQ on 127.0.0.1:5672,
 //! unique queue names, confirmed publishing, and waiting on conditions with deadlines.
 
+pub mod captured_logs;
 pub mod certs;
 pub mod first_bytes;
 pub mod tls_broker;
@@ -513,6 +514,18 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// Runs worker binary `bin` as `--check --only amqp` with `queue_prefix`, to its end
+    /// (60 s at most): its exit code and its stdout lines (the report).
+    pub async fn check_amqp(bin: &str, queue_prefix: &str) -> (Option<i32>, Vec<String>) {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["--check", "--only", "amqp"])
+            .env("ASYNCWORKER_AMQP_QUEUE_PREFIX", queue_prefix)
+            .env("ASYNCWORKER_HTTP_PORT", "0");
+        let mut proc = Proc::spawn(cmd);
+        let status = proc.wait(Duration::from_secs(60)).await;
+        (status.code(), proc.stdout())
+    }
+
     /// Spawns `cmd` with piped stdout and stderr (and no stdin).
     pub fn spawn(mut cmd: std::process::Command) -> Proc {
         use std::io::BufRead;

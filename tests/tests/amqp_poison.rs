@@ -5,42 +5,15 @@
 //! measured and printed (not asserted).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::sync::{LazyLock, Mutex, Once};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use asyncworker::prelude::*;
-use asyncworker_tests::{Broker, Job, Running, settings, settled_ready, unique_prefix, wait_for};
+use asyncworker_tests::{
+    Broker, Job, Running, captured_logs, settings, settled_ready, unique_prefix, wait_for,
+};
 
 /// Everything logged in this test binary, to find the guard's error line.
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// Sends the logs of this binary to [`LOGS`]; before `Running::start` installs its own.
-fn capture_logs() {
-    struct Sink;
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            LOGS.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
-            .with_ansi(false)
-            .with_writer(|| Sink)
-            .init();
-    });
-}
-
-fn logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
-}
-
 /// This process's CPU time so far (user + system), from `/proc/self/stat`.
 fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
@@ -87,7 +60,7 @@ mod poison {
 /// a quorum queue (counted by the broker's `x-delivery-count`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
-    capture_logs();
+    captured_logs::capture("error");
     let prefix = unique_prefix("poison");
     let plain = format!("{prefix}plain");
     let dlx = format!("{prefix}dlx");
@@ -186,7 +159,7 @@ async fn a_poison_message_is_slowed_down_then_rejected_while_the_others_flow() {
         );
         assert!(metrics.contains(&line), "{line} in:\n{metrics}");
     }
-    let logs = logs();
+    let logs = captured_logs::text();
     let line = |queue: &str, id: &str| {
         logs.lines().any(|l| {
             l.contains("rejected")
@@ -225,7 +198,7 @@ mod held {
 /// is back in its queue, ready, neither lost nor handled again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_delivery_goes_back_to_its_queue_at_shutdown() {
-    capture_logs();
+    captured_logs::capture("error");
     let prefix = unique_prefix("held");
     let queue = format!("{prefix}held");
     let broker = Broker::connect().await;

@@ -5,15 +5,14 @@
 
 mod sse_support;
 
-use std::io::Write;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
-use std::sync::{LazyLock, Mutex, Once};
 use std::time::Duration;
 
 use asyncworker::prelude::*;
 use asyncworker::{RouteProblem, Settings, Worker, WorkerError};
-use asyncworker_tests::{Job, Recorder, Running, wait_until};
+use asyncworker_tests::{Job, Recorder, Running, captured_logs, wait_until};
 use sse_support::tls::Pki;
 use sse_support::{End, Reply, Server, events, sse_settings};
 
@@ -21,35 +20,6 @@ use sse_support::{End, Reply, Server, events, sse_settings};
 const NAMES: &[&str] = &["127.0.0.1", "localhost"];
 
 /// Everything logged in this test binary, for the tests that look for a reason in the log.
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// Sends the logs of this binary to [`LOGS`]; first thing in every test, so that it is set
-/// before `Running::start` installs the usual test subscriber (which then finds one set).
-fn capture_logs() {
-    struct Sink;
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            LOGS.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
-            .with_ansi(false)
-            .with_writer(|| Sink)
-            .init();
-    });
-}
-
-fn logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
-}
-
 /// Settings streaming from `server`, with `ca` as the CA file.
 fn tls_settings(server: &Server, ca: PathBuf) -> Settings {
     let mut s = sse_settings(server);
@@ -71,7 +41,7 @@ mod verified {
 /// Events over `https://`, the server verified against the CA file; the stream is ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_over_https_verified_with_the_ca_file() {
-    capture_logs();
+    captured_logs::capture("warn");
     let pki = Pki::new(NAMES);
     let server =
         Server::start_tls(pki.acceptor(), |_| Reply::stream(events(0..5), End::Hang)).await;
@@ -110,7 +80,7 @@ mod resume {
 /// sends the last id, and the server resumes after it: every event once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumes_with_last_event_id_over_https() {
-    capture_logs();
+    captured_logs::capture("warn");
     let pki = Pki::new(NAMES);
     let server = Server::start_tls(pki.acceptor(), |req| {
         let from = req
@@ -166,7 +136,7 @@ mod unknown_ca {
 /// the log say why, and not one request (let alone an event) goes through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_ca_is_refused_reported_and_retried() {
-    capture_logs();
+    captured_logs::capture("warn");
     let pki = Pki::new(NAMES);
     let server =
         Server::start_tls(pki.acceptor(), |_| Reply::stream(events(0..3), End::Hang)).await;
@@ -196,7 +166,7 @@ async fn an_unknown_ca_is_refused_reported_and_retried() {
     .await;
     assert_eq!(app.health().not_ready(), [part]);
     wait_until(Duration::from_secs(5), "the reason in the log", || async {
-        logs()
+        captured_logs::text()
             .lines()
             .any(|l| l.contains("/untrusted") && l.contains("UnknownIssuer"))
     })
@@ -223,7 +193,7 @@ mod checked {
 /// the reason for an unknown CA and for a certificate made out to another host.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_verifies_the_handshake() {
-    capture_logs();
+    captured_logs::capture("warn");
     let module = format!("{}::checked", module_path!());
     let pki = Pki::new(NAMES);
     let server = Server::start_tls(pki.acceptor(), |_| Reply::stream("", End::Close)).await;
@@ -263,7 +233,7 @@ async fn check_verifies_the_handshake() {
 /// message naming the variable; nothing connects.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_empty_ca_file_is_a_startup_error() {
-    capture_logs();
+    captured_logs::capture("warn");
     let pki = Pki::new(NAMES);
     let server =
         Server::start_tls(pki.acceptor(), |_| Reply::stream(events(0..1), End::Hang)).await;
