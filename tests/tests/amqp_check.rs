@@ -2,9 +2,6 @@
 //! through or parks messages in must exist, unless the route declares it; an unreachable broker
 //! fails the check. In process with [`Worker::check`], and on a real binary for the exit codes.
 
-use std::process::Command;
-use std::time::Duration;
-
 use asyncworker::Worker;
 use asyncworker::prelude::*;
 use asyncworker_tests::{Broker, Job, Proc, settings, unique_prefix};
@@ -122,15 +119,7 @@ async fn an_unreachable_broker_fails_the_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_flag_exit_codes_follow_the_queues() {
     let prefix = unique_prefix("check-bin");
-    let run = || async {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aw_mixed"));
-        cmd.args(["--check", "--only", "amqp"])
-            .env("ASYNCWORKER_AMQP_QUEUE_PREFIX", &prefix)
-            .env("ASYNCWORKER_HTTP_PORT", "0");
-        let mut proc = Proc::spawn(cmd);
-        let status = proc.wait(Duration::from_secs(60)).await;
-        (status.code(), proc.stdout())
-    };
+    let run = || Proc::check_amqp(env!("CARGO_BIN_EXE_aw_mixed"), &prefix);
     let (code, out) = run().await;
     assert_eq!(code, Some(1), "{out:?}");
     assert!(

@@ -6,7 +6,6 @@
 //! Exchange names carry no queue prefix, so each test uses exchanges of its own (`aw-topo-*`),
 //! deleted before and after.
 
-use std::process::Command;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -392,15 +391,7 @@ async fn check_flag_fails_on_mismatched_arguments() {
     let capped = format!("{prefix}capped");
     let broker = Broker::connect().await;
     declare_capped(&broker, &capped).await;
-    let run = || async {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aw_topology"));
-        cmd.args(["--check", "--only", "amqp"])
-            .env("ASYNCWORKER_AMQP_QUEUE_PREFIX", &prefix)
-            .env("ASYNCWORKER_HTTP_PORT", "0");
-        let mut proc = Proc::spawn(cmd);
-        let status = proc.wait(Duration::from_secs(60)).await;
-        (status.code(), proc.stdout())
-    };
+    let run = || Proc::check_amqp(env!("CARGO_BIN_EXE_aw_topology"), &prefix);
     let (code, out) = run().await;
     assert_eq!(code, Some(1), "{out:?}");
     let expected = format!("FAIL amqp capped: {}", mismatch_words(&capped));
