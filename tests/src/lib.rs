@@ -3,7 +3,10 @@
 
 pub mod captured_logs;
 pub mod certs;
+pub mod cluster;
 pub mod first_bytes;
+pub mod rabbit_node;
+pub mod script_hold;
 pub mod tls_broker;
 
 use std::collections::HashMap;
