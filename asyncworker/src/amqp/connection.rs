@@ -10,6 +10,7 @@ use lapin::{Connection, ConnectionProperties};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::rotation::Rotation;
 use super::tls;
 use crate::backoff::Backoff;
 use crate::observe::health::Reason;
@@ -19,12 +20,16 @@ use crate::settings::ConnectionTls;
 /// when there is none or lapin's own recovery gave up on it.
 pub(crate) struct ConnectionManager {
     uris: Vec<AMQPUri>,
+    /// Which URL the next attempt goes to: a random one first (workers given one cluster's
+    /// list spread over its nodes), then always the one after the last used.
+    rotation: Rotation,
     label: String,
     /// The TLS files of `amqps://` URLs, read once (lapin ignores them for `amqp://`); every
     /// attempt and every recovery of lapin's uses them alike.
     tls: OwnedTLSConfig,
-    /// lapin's transparent recovery, for consumers; publishers rebuild on their own so that a
-    /// publish never lands in a half-recovered channel.
+    /// lapin's transparent recovery, for consumers on a single URL; publishers rebuild on their
+    /// own so that a publish never lands in a half-recovered channel. With several URLs it is
+    /// off (see [`ConnectionManager::new`]).
     auto_recover: bool,
     current: Mutex<Option<Arc<Connection>>>,
     /// When [`get`](Self::get) first found the current connection not connected (lapin
@@ -38,11 +43,17 @@ pub(crate) struct ConnectionManager {
 /// How long lapin may try to recover a connection before a new one is built: lapin's recovery
 /// makes two quick TCP attempts (see [`ConnectionManager::get`]) and, when those fail, stays
 /// "reconnecting" for good (seen with `rabbitmqctl stop_app`); a healthy recovery takes about
-/// 2.5 s (`close_all_connections`).
+/// 2.5 s (`close_all_connections`). Only single-URL connections wait for it: with a list,
+/// lapin's recovery is off and a lost connection moves to the next URL at once.
 pub(crate) const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
 
 impl ConnectionManager {
-    /// `urls` are tried in order; `vhost` (if set) replaces the URL's vhost.
+    /// `urls` are tried in turn from a random one; `vhost` (if set) replaces the URL's vhost.
+    ///
+    /// With several URLs (a cluster), lapin's recovery is off: it only ever retries the URL it
+    /// lost, so on a dead node it would hold the worker for [`RECOVERY_LIMIT`] before our loop
+    /// moved on. Without it a lost connection is an error at once and the next connection goes
+    /// to the next URL; consumers re-attach as after any other loss.
     pub(crate) fn new(
         urls: &[String],
         vhost: Option<&str>,
@@ -63,10 +74,11 @@ impl ConnectionManager {
             uris.push(uri);
         }
         Ok(ConnectionManager {
+            rotation: Rotation::random(uris.len()),
+            auto_recover: uris.len() == 1,
             uris,
             label,
             tls: OwnedTLSConfig::default(),
-            auto_recover: true,
             current: Mutex::new(None),
             down_since: std::sync::Mutex::new(None),
             failing: Reason::default(),
@@ -133,12 +145,12 @@ impl ConnectionManager {
         usable
     }
 
-    /// A new connection, trying every URL in turn with a backoff between attempts, until one
-    /// answers; `None` once `stop` is cancelled.
+    /// A new connection, trying every URL in turn (see [`Rotation`]) with a backoff between
+    /// attempts, until one answers; `None` once `stop` is cancelled.
     async fn connect(&self, stop: &CancellationToken) -> Option<Arc<Connection>> {
         let mut attempt: u32 = 0;
         loop {
-            let uri = &self.uris[attempt as usize % self.uris.len()];
+            let uri = &self.uris[self.rotation.take()];
             attempt += 1;
             let connect = self.open(uri, self.properties());
             let result = tokio::select! {
@@ -286,5 +298,15 @@ mod tests {
         assert_eq!(m.uris[0].vhost, "fluentd");
         assert_eq!(m.uris[0].query.heartbeat, Some(10));
         assert!(ConnectionManager::new(&["nope://".to_owned()], None, 10, "t".into()).is_err());
+    }
+
+    #[test]
+    fn lapin_recovers_a_single_url_only() {
+        let url = |port: u16| format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+        let one = ConnectionManager::new(&[url(5672)], None, 10, "t".into()).unwrap();
+        assert!(one.auto_recover);
+        // A cluster: a lost node is left at once for the next URL, not retried by lapin.
+        let three = ConnectionManager::new(&[url(1), url(2), url(3)], None, 10, "t".into());
+        assert!(!three.unwrap().auto_recover);
     }
 }

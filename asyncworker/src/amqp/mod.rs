@@ -8,8 +8,8 @@
 //!   routes are prepared and run.
 //! - `consumer/`: a queue's channel, its deliveries, their settlement and the handler trait.
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
-//! - Shared broker pieces: `connection` (with its `tls`), `topology`, `retry`, `check`,
-//!   `drained` (`--drain`).
+//! - Shared broker pieces: `connection` (with its `tls` and the `rotation` over its URLs),
+//!   `topology`, `retry`, `check`, `drained` (`--drain`).
 //! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
 mod backend;
@@ -25,6 +25,7 @@ mod mismatch;
 mod publisher;
 mod resolve;
 mod retry;
+mod rotation;
 mod tls;
 mod topology;
 
