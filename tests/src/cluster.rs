@@ -143,17 +143,31 @@ impl Cluster {
         self.nodes
             .iter()
             .map(|n| {
-                let out = n.ctl_output(&["list_connections", "client_properties", "ssl"]);
+                // `list_connections` lists the whole cluster's, whichever node answers: the
+                // server port a connection came in on tells whose it is.
+                let out = n.ctl_output(&["list_connections", "port", "client_properties"]);
                 if !out.status.success() {
                     return Vec::new();
                 }
+                let port = n.amqp_port.to_string();
                 String::from_utf8_lossy(&out.stdout)
                     .lines()
-                    .filter_map(|l| l.rsplit_once('\t'))
-                    .map(|(props, _)| crate::rabbit_node::connection_name(props))
+                    .filter_map(|l| l.split_once('\t'))
+                    .filter(|(p, _)| *p == port)
+                    .map(|(_, props)| crate::rabbit_node::connection_name(props))
                     .collect()
             })
             .collect()
+    }
+
+    /// The messages of `queue` (ready and unacked), as node `via` sees it; `None` if it does
+    /// not list the queue.
+    pub fn messages(&self, queue: &str, via: usize) -> Option<u64> {
+        let out = self.nodes[via].ctl(&["list_queues", "name", "messages"]);
+        out.lines().find_map(|line| {
+            let (name, n) = line.split_once('\t')?;
+            (name == queue).then(|| n.trim().parse().ok()).flatten()
+        })
     }
 
     /// The node leading quorum queue `queue`, as node `via` sees it.

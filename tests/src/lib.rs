@@ -590,6 +590,34 @@ impl Proc {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The address the worker's HTTP server listens on, from its log line (the worker runs with
+    /// `ASYNCWORKER_HTTP_PORT=0` and `ASYNCWORKER_LOG=info`); panics after `limit`.
+    pub async fn http_addr(&self, limit: Duration) -> std::net::SocketAddr {
+        const MARK: &str = "listening on http://";
+        let start = Instant::now();
+        loop {
+            let stderr = self.stderr();
+            let found = self
+                .stdout()
+                .iter()
+                .map(String::as_str)
+                .chain(stderr.lines())
+                .find_map(|line| {
+                    let at = line.find(MARK)? + MARK.len();
+                    line[at..].split_whitespace().next()?.parse().ok()
+                });
+            if let Some(addr) = found {
+                return addr;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the worker did not log its address within {limit:?}; stdout: {:?}; stderr: {stderr}",
+                self.stdout(),
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a signal by name (`"TERM"`, `"INT"`, ...) with `kill(1)`.
     pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
