@@ -150,7 +150,7 @@ impl ConnectionManager {
     async fn connect(&self, stop: &CancellationToken) -> Option<Arc<Connection>> {
         let mut attempt: u32 = 0;
         loop {
-            let uri = &self.uris[self.rotation.take()];
+            let uri = self.next_uri();
             attempt += 1;
             let connect = self.open(uri, self.properties());
             let result = tokio::select! {
@@ -177,6 +177,11 @@ impl ConnectionManager {
                 }
             }
         }
+    }
+
+    /// The URL of the next attempt (see [`Rotation`]).
+    fn next_uri(&self) -> &AMQPUri {
+        &self.uris[self.rotation.take()]
     }
 
     fn set_failing(&self, reason: Option<String>) {
@@ -300,9 +305,22 @@ mod tests {
         assert!(ConnectionManager::new(&["nope://".to_owned()], None, 10, "t".into()).is_err());
     }
 
+    fn url(port: u16) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{port}/%2f")
+    }
+
+    #[test]
+    fn attempts_go_round_the_list_past_the_last_url_used() {
+        let mut m =
+            ConnectionManager::new(&[url(1), url(2), url(3)], None, 10, "t".into()).unwrap();
+        m.rotation = Rotation::starting_at(3, 1);
+        // Connected to port 2; once it is lost, 3 is tried first, then 1 (3 refused), then 2.
+        let ports: Vec<u16> = (0..4).map(|_| m.next_uri().authority.port).collect();
+        assert_eq!(ports, [2, 3, 1, 2]);
+    }
+
     #[test]
     fn lapin_recovers_a_single_url_only() {
-        let url = |port: u16| format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
         let one = ConnectionManager::new(&[url(5672)], None, 10, "t".into()).unwrap();
         assert!(one.auto_recover);
         // A cluster: a lost node is left at once for the next URL, not retried by lapin.

@@ -13,7 +13,10 @@
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct MainOptions {
-    /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list tried in turn.
+    /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list (a cluster's nodes) tried
+    /// in turn: each connection starts at a random URL, so workers spread over the nodes, and
+    /// after losing its node moves on to the next URL at once (lapin's recovery, which retries
+    /// the same URL, is only used with a single URL).
     pub amqp_url: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
     pub amqp_prefetch: Option<u16>,

@@ -98,7 +98,8 @@ pub(crate) fn parse_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A [`parse_list`] of one or more `amqp://` or `amqps://` URLs, tried in turn.
+/// A [`parse_list`] of one or more `amqp://` or `amqps://` URLs, tried in turn (from a random
+/// one: see `amqp::rotation`).
 pub(crate) fn parse_amqp_urls(text: &str) -> Option<Vec<String>> {
     let urls = parse_list(text);
     let valid = !urls.is_empty() && urls.iter().all(|u| u.starts_with("amqp"));

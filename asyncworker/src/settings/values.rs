@@ -23,7 +23,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Settings {
-    /// Broker URLs, tried in order when connecting.
+    /// Broker URLs (`ASYNCWORKER_AMQP_URL`), tried in turn when connecting, from a random one
+    /// (workers given a cluster's nodes spread over them) and moving past a node that was lost.
     pub amqp_urls: Vec<String>,
     /// Default prefetch per consumer channel.
     pub amqp_prefetch: u16,
