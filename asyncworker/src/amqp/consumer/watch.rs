@@ -1,8 +1,10 @@
 //! Watching a consumer's channel: readiness follows it, and a channel lapin cannot bring back
 //! is given up on.
 //!
-//! lapin recovers a lost connection transparently: the consumer stream just pauses. The
-//! channel's state is the only sign, so it is polled.
+//! On a single URL lapin recovers a lost connection transparently: the consumer stream just
+//! pauses. The channel's state is the only sign, so it is polled. (With a list of URLs lapin's
+//! recovery is off: the connection errs at once and the attachment ends, see
+//! `ConnectionManager::new`.)
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
