@@ -13,6 +13,9 @@
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct MainOptions {
+    /// `ASYNCWORKER_APP_NAME`: the application's name, shared by its replicas (default: the
+    /// binary's file name); `singleton = true` schedules hold one lease per name and route.
+    pub app_name: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list tried in turn.
     pub amqp_url: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
@@ -77,6 +80,7 @@ pub struct MainOptions {
 impl MainOptions {
     /// No overrides.
     pub const DEFAULT: MainOptions = MainOptions {
+        app_name: None,
         amqp_url: None,
         amqp_prefetch: None,
         amqp_heartbeat: None,
