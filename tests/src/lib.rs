@@ -587,6 +587,38 @@ impl Proc {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The address of the worker's HTTP server, from its `listening on http://...` log line
+    /// (stdout or stderr); panics if none is logged within `limit`.
+    pub async fn http_addr(&self, limit: Duration) -> std::net::SocketAddr {
+        const NEEDLE: &str = "listening on http://";
+        let start = Instant::now();
+        loop {
+            let stderr = self.stderr();
+            let found = self
+                .stdout()
+                .iter()
+                .map(String::as_str)
+                .chain(stderr.lines())
+                .find_map(|line| {
+                    let at = line.find(NEEDLE)? + NEEDLE.len();
+                    line[at..]
+                        .split(|c: char| c.is_whitespace() || c == '"')
+                        .next()?
+                        .parse()
+                        .ok()
+                });
+            if let Some(addr) = found {
+                return addr;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the worker did not log its address within {limit:?}; stdout: {:?}; stderr: {stderr}",
+                self.stdout()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a signal by name (`"TERM"`, `"INT"`, ...) with `kill(1)`.
     pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")

@@ -17,33 +17,8 @@ async fn start(extra: &[(&str, &str)]) -> (Proc, SocketAddr) {
         cmd.env(k, v);
     }
     let proc = Proc::spawn(cmd);
-    let start = Instant::now();
-    loop {
-        let found = proc
-            .stdout()
-            .iter()
-            .chain(
-                proc.stderr()
-                    .lines()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-                    .iter(),
-            )
-            .find_map(|line| {
-                let at = line.find("listening on http://")? + "listening on http://".len();
-                line[at..].split_whitespace().next()?.parse().ok()
-            });
-        if let Some(addr) = found {
-            return (proc, addr);
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "aw_http did not log its address; stdout: {:?}; stderr: {}",
-            proc.stdout(),
-            proc.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let addr = proc.http_addr(Duration::from_secs(20)).await;
+    (proc, addr)
 }
 
 async fn wait_for_lines(proc: &Proc, prefix: &str, n: usize) {
