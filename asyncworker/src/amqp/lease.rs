@@ -10,6 +10,7 @@ use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ErrorKind};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::ConnectionManager;
@@ -22,6 +23,11 @@ use crate::schedule::singleton::{LeaseHolder, LeaseTasks};
 /// after the broker drops a dead leader's queue: a standby takes it within one interval, and
 /// the new leader fires at the next tick after that.
 pub(crate) const LEASE_POLL: Duration = Duration::from_millis(500);
+
+/// How long a confirmation keeps the lease valid for the ticker: two intervals, so one slow
+/// answer does not skip a tick, while a leader that stopped confirming (a frozen process)
+/// stops firing within it.
+const LEASE_VALID: Duration = Duration::from_millis(1000);
 
 /// How often the leader looks at its connection and channel between confirmations: a loss
 /// lapin has seen (a heartbeat missed, the socket closed) ends its leadership within this
@@ -72,7 +78,7 @@ async fn hold(manager: Arc<ConnectionManager>, holder: LeaseHolder, stop: Cancel
     while let Some(conn) = manager.get(&stop).await {
         holder.set_reachable(true);
         let result = contend(&conn, &holder, &stop).await;
-        holder.set_held(false);
+        holder.release();
         if stop.is_cancelled() {
             return;
         }
@@ -99,11 +105,13 @@ async fn contend(
     loop {
         // A refused declaration closes its channel: every attempt needs a new one.
         let channel = conn.create_channel().await.map_err(|e| e.to_string())?;
+        // Valid from when it was asked, not answered: the broker's "yes" is no younger.
+        let asked = Instant::now();
         match declare(&channel, &holder.name).await {
             Ok(()) => {
-                holder.set_held(true);
+                holder.hold_until(asked + LEASE_VALID);
                 let kept = keep(conn, &channel, holder, stop).await;
-                holder.set_held(false);
+                holder.release();
                 kept?;
                 return Ok(());
             }
@@ -141,8 +149,9 @@ async fn keep(
                 }
             }
             _ = confirm.tick() => {
+                let asked = Instant::now();
                 match tokio::time::timeout(LEASE_POLL, declare(channel, &holder.name)).await {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(())) => holder.hold_until(asked + LEASE_VALID),
                     Ok(Err(e)) => return Err(format!("confirming the lease failed: {e}")),
                     Err(_) => return Err(format!("confirming the lease took over {LEASE_POLL:?}")),
                 }

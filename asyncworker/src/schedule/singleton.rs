@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
@@ -15,13 +16,18 @@ use crate::observe::metrics::RouteLabels;
 
 /// What the ticker of a singleton route asks at each tick: is the lease held right now?
 pub(crate) struct Lease {
-    held: watch::Receiver<bool>,
+    /// Until when the lease counts as held, as last confirmed; `None` while not held.
+    held: watch::Receiver<Option<Instant>>,
 }
 
 impl Lease {
-    /// Whether this replica holds the lease at this instant.
+    /// Whether this replica holds the lease at this instant: held, and confirmed recently
+    /// enough. A process that was frozen past its last confirmation does not fire on waking
+    /// before the granting backend has confirmed the lease again.
     pub(crate) fn held(&self) -> bool {
-        *self.held.borrow()
+        self.held
+            .borrow()
+            .is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -32,7 +38,7 @@ pub(crate) struct LeaseHolder {
     route: &'static str,
     /// The lease's name on the broker: `asyncworker.lease.<app>.<route>`.
     pub(crate) name: String,
-    held: watch::Sender<bool>,
+    held: watch::Sender<Option<Instant>>,
     leader: Arc<AtomicBool>,
     gauge: Gauge,
     /// Readiness: set while the broker answers (leader or standby alike).
@@ -46,9 +52,21 @@ impl LeaseHolder {
         part(self.route)
     }
 
-    /// Records whether the lease is held; logged when that changes.
-    pub(crate) fn set_held(&self, held: bool) {
-        let changed = self.held.send_replace(held) != held;
+    /// Records that the lease is held (just confirmed) until `until`, at the latest: the
+    /// backend confirms it again before then, or it counts as lost.
+    pub(crate) fn hold_until(&self, until: Instant) {
+        self.set(Some(until));
+    }
+
+    /// Records that the lease is not held (lost, refused or released).
+    pub(crate) fn release(&self) {
+        self.set(None);
+    }
+
+    /// Records the new state; a change of role is logged.
+    fn set(&self, until: Option<Instant>) {
+        let held = until.is_some();
+        let changed = self.held.send_replace(until).is_some() != held;
         self.leader.store(held, Ordering::Release);
         self.gauge.set(i64::from(held));
         if changed && held {
@@ -67,7 +85,7 @@ impl LeaseHolder {
 /// The lease of `route`, named `name`, not held yet: the ticker's end and the granting
 /// backend's. Registers the route's role, gauge and readiness part.
 pub(crate) fn lease(app: &App, route: &'static str, name: String) -> (Lease, LeaseHolder) {
-    let (tx, rx) = watch::channel(false);
+    let (tx, rx) = watch::channel(None);
     let leader = Arc::new(AtomicBool::new(false));
     app.health()
         .register_singleton(route.to_owned(), Arc::clone(&leader));
