@@ -224,3 +224,44 @@ async fn three_replicas_fire_once_and_hand_over_when_the_leader_dies() {
         }
     }
 }
+
+/// `aw_singleton` run once with `args` and `url` as its broker, to its end: exit code, stdout.
+async fn run_once(args: &[&str], app: &str, url: &str) -> (Option<i32>, Vec<String>) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aw_singleton"));
+    cmd.args(args)
+        .env("ASYNCWORKER_AMQP_URL", url)
+        .env("ASYNCWORKER_APP_NAME", app);
+    let mut proc = Proc::spawn(cmd);
+    let status = proc.wait(Duration::from_secs(60)).await;
+    (status.code(), proc.stdout())
+}
+
+/// `--routes` names the lease; `--check` connects to the broker that would hold it, and fails
+/// the route when none answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_and_check_show_the_lease() {
+    let app = unique_prefix("singleton-check");
+    let lease = format!("singleton lease=asyncworker.lease.{app}.tick");
+    let (code, out) = run_once(&["--routes"], &app, &broker_url()).await;
+    assert_eq!(code, Some(0));
+    assert!(out.iter().any(|l| l.contains(&lease)), "{out:?}");
+
+    let (code, out) = run_once(&["--check", "--only", "schedule"], &app, &broker_url()).await;
+    assert_eq!(code, Some(0), "{out:?}");
+    let reachable = format!("lease asyncworker.lease.{app}.tick: broker reachable");
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("ok   schedule tick:") && l.contains(&reachable)),
+        "{out:?}"
+    );
+
+    // Nothing listens on port 1.
+    let nowhere = "amqp://guest:guest@127.0.0.1:1/%2f";
+    let (code, out) = run_once(&["--check", "--only", "schedule"], &app, nowhere).await;
+    assert_eq!(code, Some(1), "{out:?}");
+    assert!(
+        out.iter().any(|l| l.starts_with("FAIL schedule tick:")
+            && l.contains("cannot connect to the broker: 127.0.0.1:1")),
+        "{out:?}"
+    );
+}

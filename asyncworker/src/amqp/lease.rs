@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::connection::ConnectionManager;
 use crate::app::App;
 use crate::registry::RouteProblem;
-use crate::schedule::singleton::{LeaseHolder, LeaseTasks};
+use crate::schedule::singleton::{LeaseHolder, Leases};
 
 /// How often a standby tries to take the lease, and how often the leader confirms it still
 /// holds it (each confirmation must answer within this time too). It bounds the hand-over
@@ -37,14 +37,14 @@ const STATUS_CHECK: Duration = Duration::from_millis(50);
 /// The reply code of a declaration refused because another connection holds the queue.
 const RESOURCE_LOCKED: u16 = 405;
 
-/// The tasks holding the leases of `holders`, on one connection to the default broker (its
+/// The leases of `holders`, held by tasks on one connection to the default broker (its
 /// URLs, TLS files and heartbeat), named `<app> lease`. Without lapin's recovery: a recovered
 /// connection would re-declare the exclusive queue behind our back.
 pub(crate) fn lease_tasks(
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
     holders: Vec<LeaseHolder>,
-) -> Result<LeaseTasks, RouteProblem> {
+) -> Result<Leases, RouteProblem> {
     let settings = app.settings();
     let urls = settings
         .connection_urls(None, lookup)
@@ -59,7 +59,16 @@ pub(crate) fn lease_tasks(
         app.health()
             .register_reason(holder.part(), manager.failing());
     }
-    Ok(Box::new(move |stop: CancellationToken| {
+    let probe = Arc::clone(&manager);
+    let check = move || -> crate::future::BoxFuture<'static, Result<(), String>> {
+        let manager = Arc::clone(&probe);
+        Box::pin(async move {
+            let conn = manager.connect_once().await?;
+            let _ = conn.close(200, "check done".into()).await;
+            Ok(())
+        })
+    };
+    let run = move |stop: CancellationToken| -> crate::future::BoxFuture<'static, ()> {
         Box::pin(async move {
             let mut tasks = JoinSet::new();
             for holder in holders {
@@ -69,7 +78,11 @@ pub(crate) fn lease_tasks(
             // Closing the connection deletes the queues it holds: a standby takes over at once.
             manager.close().await;
         })
-    }))
+    };
+    Ok(Leases {
+        check: Box::new(check),
+        run: Box::new(run),
+    })
 }
 
 /// One route's lease until `stop`: connect, then take or wait for the lease; on a connection

@@ -11,7 +11,7 @@ use super::clock::{Ticker, next_aligned};
 use super::crontab::Crontab;
 use super::def::{ScheduleFactory, ScheduleRouteDef, Trigger};
 use super::run::tick;
-use super::singleton::{LEASE_NAME_MAX, Lease, LeaseTasks, lease_name};
+use super::singleton::{LEASE_NAME_MAX, Lease, Leases, lease_name};
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, StateNeed, state_needs};
 use crate::future::BoxFuture;
@@ -100,7 +100,7 @@ impl Prepared {
 struct ScheduleBackend {
     routes: Vec<Prepared>,
     /// What holds the leases of the singleton routes, if there are any.
-    leases: Option<LeaseTasks>,
+    leases: Option<Leases>,
 }
 
 /// The scheduled routes of a worker, if any, with the leases of its singletons.
@@ -123,7 +123,7 @@ fn singletons(
     routes: &mut [Prepared],
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<LeaseTasks>, Vec<RouteProblem>> {
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
     let app_name = &app.settings().app_name;
     let mut problems = Vec::new();
     for route in routes.iter_mut().filter(|r| r.def.options.singleton) {
@@ -152,7 +152,7 @@ fn grant(
     routes: &mut [Prepared],
     app: &App,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<LeaseTasks>, Vec<RouteProblem>> {
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
     let mut holders = Vec::new();
     for route in routes.iter_mut() {
         if let Some(name) = &route.lease_name {
@@ -176,7 +176,7 @@ fn grant(
     routes: &mut [Prepared],
     _app: &App,
     _lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<LeaseTasks>, Vec<RouteProblem>> {
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
     let problems: Vec<RouteProblem> = routes
         .iter()
         .filter(|r| r.lease_name.is_some())
@@ -235,11 +235,33 @@ impl Backend for ScheduleBackend {
         self.routes.iter().map(Prepared::describe).collect()
     }
 
+    /// The next fire time of each route; for singletons, whether the broker holding their
+    /// leases answers.
     fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
         let _ = app;
         let now = Utc::now();
-        let lines = self.routes.iter().map(|r| r.check(now)).collect();
-        Box::pin(async move { lines })
+        Box::pin(async move {
+            let reached = match &self.leases {
+                Some(leases) => Some((leases.check)().await),
+                None => None,
+            };
+            let line = |r: &Prepared| {
+                let mut line = r.check(now);
+                if let (Some(name), Some(reached)) = (&r.lease_name, &reached) {
+                    match reached {
+                        Ok(()) => line
+                            .line
+                            .push_str(&format!("; lease {name}: broker reachable")),
+                        Err(e) => {
+                            line.ok = false;
+                            line.line.push_str(&format!("; lease {name}: {e}"));
+                        }
+                    }
+                }
+                line
+            };
+            self.routes.iter().map(line).collect()
+        })
     }
 
     fn required_state(&self) -> Vec<StateNeed> {
@@ -257,7 +279,7 @@ impl Backend for ScheduleBackend {
     ) -> BoxFuture<'static, Result<(), String>> {
         Box::pin(async move {
             let mut tickers = JoinSet::new();
-            let leases = self.leases.map(|start| tokio::spawn(start(stop.clone())));
+            let leases = self.leases.map(|l| tokio::spawn((l.run)(stop.clone())));
             for route in self.routes {
                 tickers.spawn(tick(route, app.clone(), stop.clone(), deadline));
             }

@@ -122,5 +122,10 @@ pub(crate) fn lease_name(app_name: &str, route: &str) -> String {
 /// The longest lease name the broker takes (a queue name: 255 bytes).
 pub(crate) const LEASE_NAME_MAX: usize = 255;
 
-/// The tasks holding the leases, started with the schedule backend and ended by `stop`.
-pub(crate) type LeaseTasks = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
+/// What the backend granting the leases hands the schedule backend.
+pub(crate) struct Leases {
+    /// `--check`: whether the broker holding the leases can be reached (one attempt per URL).
+    pub(crate) check: Box<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>,
+    /// The tasks holding the leases, started with the schedule backend and ended by `stop`.
+    pub(crate) run: Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send + Sync>,
+}
