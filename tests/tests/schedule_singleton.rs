@@ -265,3 +265,96 @@ async fn routes_and_check_show_the_lease() {
         "{out:?}"
     );
 }
+
+/// The pid of the connection holding `queue` exclusively, as `rabbitmqctl` reports it.
+fn lease_owner(queue: &str) -> Option<String> {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_queues", "name", "owner_pid"])
+        .output()
+        .expect("rabbitmqctl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|line| {
+        let mut f = line.split_whitespace();
+        (f.next()? == queue).then(|| f.next().map(str::to_owned))?
+    })
+}
+
+/// The broker closes the leader's lease connection (as it does for missed heartbeats): the
+/// leader stops, the lease goes to whichever replica declares it first (the old leader once
+/// reconnected, or the standby), the runs go on within [`HANDOVER_BOUND`], and no run key
+/// repeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_closing_the_leaders_connection_hands_the_lease_over() {
+    let app = unique_prefix("singleton-close");
+    let queue = format!("asyncworker.lease.{app}.tick");
+    let procs: Vec<Proc> = (0..2).map(|_| replica(&app)).collect();
+    let mut addrs = Vec::new();
+    for p in &procs {
+        addrs.push(p.http_addr(Duration::from_secs(30)).await);
+    }
+    let one_leader = |addrs: Vec<std::net::SocketAddr>| async move {
+        let mut leaders = 0;
+        for addr in addrs {
+            let (status, body) = ready(addr).await;
+            if status != 200 {
+                return false;
+            }
+            leaders += usize::from(body["singletons"]["tick"] == "leader");
+        }
+        leaders == 1
+    };
+    assert!(
+        wait_for(Duration::from_secs(30), || one_leader(addrs.clone())).await,
+        "expected two ready replicas, one leader"
+    );
+    let running = wait_for(Duration::from_secs(10), || {
+        let n = all_runs(&procs).len();
+        async move { n >= 2 }
+    })
+    .await;
+    assert!(running, "the leader does not fire");
+
+    let owner = lease_owner(&queue).expect("the lease queue and its owner");
+    let before = all_runs(&procs).len();
+    let closed = Instant::now();
+    let status = std::process::Command::new("rabbitmqctl")
+        .args([
+            "-q",
+            "close_connection",
+            &owner,
+            "test: the lease is taken away",
+        ])
+        .status()
+        .expect("rabbitmqctl close_connection");
+    assert!(status.success(), "rabbitmqctl close_connection failed");
+    let resumed = wait_for(Duration::from_secs(15), || {
+        let n = all_runs(&procs).len();
+        async move { n > before }
+    })
+    .await;
+    let gap = closed.elapsed();
+    assert!(resumed, "no run after the lease connection was closed");
+    // The close itself (rabbitmqctl) takes up to a second or two of that.
+    assert!(
+        gap <= HANDOVER_BOUND + Duration::from_secs(2),
+        "the runs resumed {gap:?} after the close"
+    );
+    let after = all_runs(&procs).len();
+    let more = wait_for(Duration::from_secs(10), || {
+        let n = all_runs(&procs).len();
+        async move { n >= after + 3 }
+    })
+    .await;
+    assert!(more, "the runs did not go on");
+    // Both replicas ready again (the old leader reconnected), one leading.
+    assert!(
+        wait_for(Duration::from_secs(10), || one_leader(addrs.clone())).await,
+        "expected two ready replicas, one leader, after the close"
+    );
+    let all = all_runs(&procs);
+    eprintln!(
+        "runs resumed {gap:?} after the close; {} runs in all",
+        all.len()
+    );
+    assert_keys_unique(&all);
+}
