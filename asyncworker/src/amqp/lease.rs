@@ -97,8 +97,12 @@ async fn hold(manager: Arc<ConnectionManager>, holder: LeaseHolder, stop: Cancel
         }
         if let Err(error) = result {
             holder.set_reachable(false);
-            manager.discard(&conn);
             tracing::warn!(lease = %holder.name, %error, "singleton: lease connection failed; standing by and reconnecting");
+            // Closed, not only forgotten: a connection still alive (a confirmation that timed
+            // out) would keep the exclusive queue, and the lease, from every replica.
+            let bye = conn.close(200, "lease not confirmed; reconnecting".into());
+            let _ = tokio::time::timeout(LEASE_POLL, bye).await;
+            manager.discard(&conn);
         }
         // Not at once: a connection that fails as soon as it opens would spin.
         tokio::select! {
