@@ -89,10 +89,11 @@ use proc_macro::TokenStream;
 /// | `tz` | on `cron` routes, the IANA zone its fields are read in (`"Europe/Berlin"`): a local time skipped by daylight saving does not fire, a repeated one fires once | UTC |
 /// | `name` | the route's name | the function's name |
 /// | `max_concurrency` | runs in flight at once; a tick finding that many is skipped | 1 |
-/// | `immediately` | also run once at start | `false` |
+/// | `immediately` | also run once at start (not with `singleton`) | `false` |
+/// | `singleton` | `true`: fire on one replica only, the holder of the lease `asyncworker.lease.<app>.<route>` (needs the `amqp` feature); `every` ticks fall on multiples of the period since the epoch | `false` |
 /// | `timeout` | a run taking longer is cancelled and counted | none |
 ///
-/// A scheduled handler takes only extractors (`App`, `State<T>`) and returns `()` or
+/// A scheduled handler takes only extractors (`App`, `State<T>`, `RunKey`) and returns `()` or
 /// `Result<(), E>`; an invalid duration, cron expression or time zone is a compile error at the
 /// literal.
 ///

@@ -79,6 +79,7 @@ paths!(PRIVATE {
     BACKEND_HTTP => backend_http,
     BACKEND_SSE => backend_sse,
     BACKEND_SCHEDULE => backend_schedule,
+    SINGLETON_GATE => singleton_gate,
     // Per-part signature assertions, shared by several backends.
     ASSERT_EXTRACTOR => assert_extractor,
     ASSERT_HANDLER_RETURN => assert_handler_return,

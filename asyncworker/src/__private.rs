@@ -118,6 +118,27 @@ macro_rules! __backend_schedule {
 }
 pub use crate::__backend_schedule as backend_schedule;
 
+/// `singleton = true` on a scheduled route: nothing with the `amqp` backend, whose broker
+/// holds the lease; without it, an error at `singleton`.
+#[cfg(feature = "amqp")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __singleton_gate {
+    () => {};
+}
+#[cfg(not(feature = "amqp"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __singleton_gate {
+    () => {
+        ::core::compile_error!(
+            "`singleton = true` needs asyncworker's `amqp` feature: the lease is an exclusive \
+             queue on the broker (features = [\"amqp\", \"schedule\"])"
+        );
+    };
+}
+pub use crate::__singleton_gate as singleton_gate;
+
 /// The error of a route whose backend is not compiled in.
 #[doc(hidden)]
 #[macro_export]

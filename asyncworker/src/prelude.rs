@@ -4,4 +4,6 @@
 pub use crate::Event;
 #[cfg(feature = "amqp")]
 pub use crate::Message;
+#[cfg(feature = "schedule")]
+pub use crate::schedule::RunKey;
 pub use crate::{Action, App, Failure, State, on_shutdown, on_startup, route};

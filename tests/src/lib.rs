@@ -590,10 +590,10 @@ impl Proc {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// The address the worker's HTTP server listens on, from its log line (the worker runs with
-    /// `ASYNCWORKER_HTTP_PORT=0` and `ASYNCWORKER_LOG=info`); panics after `limit`.
+    /// The address of the worker's HTTP server, from its `listening on http://...` log line
+    /// (stdout or stderr); panics if none is logged within `limit`.
     pub async fn http_addr(&self, limit: Duration) -> std::net::SocketAddr {
-        const MARK: &str = "listening on http://";
+        const NEEDLE: &str = "listening on http://";
         let start = Instant::now();
         loop {
             let stderr = self.stderr();
@@ -603,8 +603,12 @@ impl Proc {
                 .map(String::as_str)
                 .chain(stderr.lines())
                 .find_map(|line| {
-                    let at = line.find(MARK)? + MARK.len();
-                    line[at..].split_whitespace().next()?.parse().ok()
+                    let at = line.find(NEEDLE)? + NEEDLE.len();
+                    line[at..]
+                        .split(|c: char| c.is_whitespace() || c == '"')
+                        .next()?
+                        .parse()
+                        .ok()
                 });
             if let Some(addr) = found {
                 return addr;
@@ -612,7 +616,7 @@ impl Proc {
             assert!(
                 start.elapsed() < limit,
                 "the worker did not log its address within {limit:?}; stdout: {:?}; stderr: {stderr}",
-                self.stdout(),
+                self.stdout()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -139,6 +139,7 @@ route_keys! {
         on_decode_error: LitStr => [Amqp],
         max_concurrency: LitInt => [Schedule],
         immediately: LitBool => [Schedule],
+        singleton: LitBool => [Schedule],
         tz: LitStr => [Schedule],
         timeout: LitStr => [Amqp, Sse, Schedule],
         idle_timeout: LitStr => [Sse],

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, LitStr};
+use syn::{ItemFn, LitBool, LitStr};
 
 use super::args::RouteArgs;
 use super::emit::{Handler, Options, signature_checks};
@@ -15,7 +15,7 @@ use crate::errors::Errors;
 use crate::parse::count_u16;
 use crate::paths::{
     ASSERT_HANDLER_RETURN, ASSERT_SCHEDULE_ARG, SCHEDULE_FACTORY, SCHEDULE_FACTORY_TYPE,
-    SCHEDULE_OPTIONS, SCHEDULE_ROUTE_DEF, TRIGGER,
+    SCHEDULE_OPTIONS, SCHEDULE_ROUTE_DEF, SINGLETON_GATE, TRIGGER,
 };
 
 /// When the route runs.
@@ -34,6 +34,9 @@ pub(crate) struct ScheduleRoute {
     pub(crate) timeout_ms: Option<u64>,
     /// `tz = "Europe/Berlin"` on a `cron` route: the zone its fields are read in.
     pub(crate) tz: Option<LitStr>,
+    /// `singleton = true`: fires on one replica only (the lease holder); kept as written so
+    /// that the gate on the `amqp` feature points at it.
+    pub(crate) singleton: Option<LitBool>,
 }
 
 /// `every = "30s"`: a positive duration.
@@ -157,12 +160,26 @@ fn options(args: &RouteArgs, errors: &mut Errors, trigger: Trigger) -> ScheduleR
         .timeout
         .as_ref()
         .and_then(|a| errors.ok(duration::millis("timeout", &a.value)));
+    let singleton = args.singleton.as_ref().map(|a| a.value.clone());
+    if let (Some(immediately), Some(true)) =
+        (&args.immediately, singleton.as_ref().map(|s| s.value))
+        && immediately.value.value
+    {
+        // Every replica starts at its own moment: a run "at start" has no instant the
+        // replicas agree on, so the lease could not make it fire once.
+        errors.push(syn::Error::new(
+            immediately.key.span,
+            "`immediately` cannot be combined with `singleton = true`: a singleton fires only at \
+             the ticks every replica agrees on (multiples of the period, or the cron times)",
+        ));
+    }
     ScheduleRoute {
         trigger,
         max_concurrency,
         immediately: args.immediately.as_ref().map(|a| a.value.value),
         timeout_ms,
         tz: args.tz.as_ref().map(|a| a.value.clone()),
+        singleton,
     }
 }
 
@@ -180,7 +197,17 @@ pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
         .set("immediately", route.immediately)
         .some("timeout_ms", route.timeout_ms)
         .some("tz", route.tz.as_ref())
+        .set("singleton", route.singleton.as_ref().map(|s| s.value))
         .finish(SCHEDULE_OPTIONS);
+    // The lease lives on the broker: without the `amqp` backend a singleton is an error at
+    // `singleton = true`.
+    let items = match &route.singleton {
+        Some(s) if s.value => {
+            let gate = SINGLETON_GATE.at(s.span);
+            quote::quote_spanned!(s.span=> #gate!{})
+        }
+        _ => TokenStream::new(),
+    };
     Handler {
         def: SCHEDULE_ROUTE_DEF,
         factory_type: SCHEDULE_FACTORY_TYPE,
@@ -189,7 +216,7 @@ pub(crate) fn handler(route: &ScheduleRoute, func: &ItemFn) -> Handler {
         // Every argument is an extractor, each checked at its type.
         checks: signature_checks(func, ASSERT_SCHEDULE_ARG, None, ASSERT_HANDLER_RETURN),
         error_handler: None,
-        items: TokenStream::new(),
+        items,
         fields: quote! {
             trigger: #trigger,
             options: #options,

@@ -10,6 +10,8 @@
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
 //! - Shared broker pieces: `connection` (with its `tls` and the `rotation` over its URLs),
 //!   `topology`, `retry`, `check`, `drained` (`--drain`).
+//! - `lease`: the exclusive queues that elect the replica firing a `singleton = true`
+//!   schedule.
 //! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
 mod backend;
@@ -19,6 +21,8 @@ mod consumer;
 mod def;
 mod drained;
 mod field;
+#[cfg(feature = "schedule")]
+pub(crate) mod lease;
 #[cfg(feature = "testing")]
 pub(crate) mod memory;
 mod mismatch;

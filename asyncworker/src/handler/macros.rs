@@ -20,11 +20,15 @@ pub(crate) use all_the_extractors;
 
 /// Inside a handler's `call`: binds each extractor type `$e` to a variable of the same name
 /// taken from `$app`, or returns a future that fails with the extraction error (a missing
-/// state, which startup normally rules out).
+/// state, which startup normally rules out). The second form names the trait and the call
+/// (a scheduled handler's arguments come from the app and the run).
 macro_rules! extract_or_return {
     ($app:expr; $($e:ident),*) => {
+        $crate::handler::extract_or_return!(from $crate::handler::FromApp, from_app($app); $($e),*)
+    };
+    (from $trait:path, $method:ident $args:tt; $($e:ident),*) => {
         $(
-            let $e = match <$e as $crate::handler::FromApp>::from_app($app) {
+            let $e = match <$e as $trait>::$method $args {
                 Ok(v) => v,
                 Err(e) => return ::std::boxed::Box::pin(async move { Err(e.into()) }),
             };

@@ -83,7 +83,8 @@ pub(crate) async fn live() -> Response {
 
 /// `GET /health/ready`: 200 when startup is done, every consumer is attached and every
 /// check the user added passes, else 503 naming what is not ready (a failing check as
-/// `check <name>`), and why when a connection or a check says (`reasons`).
+/// `check <name>`), and why when a connection or a check says (`reasons`). A worker with
+/// `singleton = true` schedules adds `singletons`: per route, `leader` or `standby`.
 pub(crate) async fn ready(axum::extract::State(app): axum::extract::State<App>) -> Response {
     let mut not_ready = app.health().not_ready();
     let mut reasons = app.health().reasons();
@@ -96,7 +97,7 @@ pub(crate) async fn ready(axum::extract::State(app): axum::extract::State<App>) 
             reasons.insert(part, why);
         }
     }
-    let (status, body) = if not_ready.is_empty() {
+    let (status, mut body) = if not_ready.is_empty() {
         (StatusCode::OK, serde_json::json!({ "status": "ready" }))
     } else {
         let mut body = serde_json::json!({ "status": "not ready", "not_ready": not_ready });
@@ -107,6 +108,12 @@ pub(crate) async fn ready(axum::extract::State(app): axum::extract::State<App>) 
         }
         (StatusCode::SERVICE_UNAVAILABLE, body)
     };
+    // Which replica fires each `singleton = true` route; only when there is one, so that the
+    // body of other workers stays as it was.
+    let singletons = app.health().singletons();
+    if !singletons.is_empty() {
+        body["singletons"] = serde_json::json!(singletons);
+    }
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],

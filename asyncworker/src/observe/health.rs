@@ -18,6 +18,8 @@ pub struct Health {
     started: AtomicBool,
     parts: Mutex<Vec<(String, Arc<AtomicBool>)>>,
     reasons: Mutex<Vec<(String, Reason)>>,
+    /// `singleton = true` routes, each with whether this replica holds its lease.
+    singletons: Mutex<Vec<(String, Arc<AtomicBool>)>>,
     checks: Checks,
 }
 
@@ -128,6 +130,33 @@ impl Health {
             .collect()
     }
 
+    /// Registers a `singleton = true` route, whose role [`singletons`](Health::singletons)
+    /// shows: `leader` while `leader` is set, else `standby`.
+    pub(crate) fn register_singleton(&self, route: String, leader: Arc<AtomicBool>) {
+        self.singletons
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((route, leader));
+    }
+
+    /// Per `singleton = true` route, this replica's role: `leader` (it holds the lease and
+    /// fires) or `standby` (another replica does, or none yet). Standing by is no failure:
+    /// readiness does not depend on it.
+    pub fn singletons(&self) -> BTreeMap<String, &'static str> {
+        let singletons = self.singletons.lock().unwrap_or_else(|e| e.into_inner());
+        singletons
+            .iter()
+            .map(|(route, leader)| {
+                let role = if leader.load(Ordering::Acquire) {
+                    "leader"
+                } else {
+                    "standby"
+                };
+                (route.clone(), role)
+            })
+            .collect()
+    }
+
     pub(crate) fn set_started(&self, started: bool) {
         self.started.store(started, Ordering::Release);
     }
@@ -172,6 +201,19 @@ mod tests {
         assert!(!h.is_ready());
         a.store(true, Ordering::Release);
         assert!(h.is_ready());
+    }
+
+    #[test]
+    fn singletons_show_their_role() {
+        let h = Health::default();
+        assert!(h.singletons().is_empty());
+        let leader = Arc::new(AtomicBool::new(false));
+        h.register_singleton("report".into(), Arc::clone(&leader));
+        assert_eq!(h.singletons()["report"], "standby");
+        leader.store(true, Ordering::Release);
+        assert_eq!(h.singletons()["report"], "leader");
+        h.set_started(true);
+        assert!(h.is_ready(), "a role is no readiness part");
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct Metrics {
     pub(crate) schedule_runs: Family<ScheduleLabels, Counter>,
     /// Scheduled ticks skipped because `max_concurrency` runs were in flight.
     pub(crate) schedule_skips: Family<RouteLabels, Counter>,
+    /// Per `singleton = true` route: 1 while this replica holds the lease and fires, 0 while
+    /// it stands by.
+    pub(crate) schedule_leader: Family<RouteLabels, Gauge>,
     /// Failed messages by what the retry path did (retried, dead_lettered, exhausted,
     /// republish_failed).
     pub(crate) amqp_retries: Family<OutcomeLabels, Counter>,
@@ -204,6 +207,12 @@ impl Metrics {
                 &mut r,
                 "schedule_skips",
                 "Scheduled ticks skipped because max_concurrency runs were in flight",
+                Family::default(),
+            ),
+            schedule_leader: registered(
+                &mut r,
+                "schedule_leader",
+                "Per singleton scheduled route: 1 while this replica holds the lease and fires, 0 while it stands by",
                 Family::default(),
             ),
             amqp_retries: registered(

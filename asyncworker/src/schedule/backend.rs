@@ -7,10 +7,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::clock::Ticker;
+use super::clock::{Ticker, next_aligned};
 use super::crontab::Crontab;
 use super::def::{ScheduleFactory, ScheduleRouteDef, Trigger};
 use super::run::tick;
+use super::singleton::{LEASE_NAME_MAX, Lease, Leases, lease_name};
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, CheckLine, Preparation, StateNeed, state_needs};
 use crate::future::BoxFuture;
@@ -23,6 +24,11 @@ pub(crate) struct Prepared {
     pub(crate) def: &'static ScheduleRouteDef,
     pub(crate) ticker: Ticker,
     pub(crate) factory: ScheduleFactory,
+    /// A `singleton = true` route's lease name (`asyncworker.lease.<app>.<route>`), once
+    /// prepared for a worker.
+    pub(crate) lease_name: Option<String>,
+    /// Its lease, while it runs: a tick fires only while it is held.
+    pub(crate) lease: Option<Lease>,
 }
 
 impl Prepared {
@@ -39,6 +45,9 @@ impl Prepared {
         if let Some(t) = o.timeout_ms {
             s.push_str(&format!(" timeout={t}ms"));
         }
+        if let Some(lease) = &self.lease_name {
+            s.push_str(&format!(" singleton lease={lease}"));
+        }
         s.push_str(&format!("  ({})", self.def.location()));
         s
     }
@@ -49,6 +58,14 @@ impl Prepared {
     pub(crate) fn check(&self, now: DateTime<Utc>) -> CheckLine {
         let immediately = self.def.options.immediately;
         let (next, trigger) = match &self.ticker {
+            Ticker::Every(period) if self.def.options.singleton => {
+                let ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX);
+                let at = next_aligned(now.timestamp_millis(), ms, None);
+                (
+                    DateTime::from_timestamp_millis(at),
+                    format!("every={ms}ms singleton"),
+                )
+            }
             Ticker::Every(period) => (
                 chrono::Duration::from_std(*period)
                     .ok()
@@ -82,19 +99,99 @@ impl Prepared {
 
 struct ScheduleBackend {
     routes: Vec<Prepared>,
+    /// What holds the leases of the singleton routes, if there are any.
+    leases: Option<Leases>,
 }
 
-/// The scheduled routes of a worker, if any.
+/// The scheduled routes of a worker, if any, with the leases of its singletons.
 pub(crate) fn prepare(
     filter: &Filter,
-    _app: &App,
-    _lookup: &dyn Fn(&str) -> Option<String>,
+    app: &App,
+    lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Preparation {
-    let routes = routes(filter)?;
+    let mut routes = routes(filter)?;
     if routes.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Box::new(ScheduleBackend { routes })))
+    let leases = singletons(&mut routes, app, lookup)?;
+    Ok(Some(Box::new(ScheduleBackend { routes, leases })))
+}
+
+/// Names the lease of each `singleton = true` route after the application, then (once every
+/// name fits the broker) registers the leases and the tasks of the backend granting them.
+fn singletons(
+    routes: &mut [Prepared],
+    app: &App,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
+    let app_name = &app.settings().app_name;
+    let mut problems = Vec::new();
+    for route in routes.iter_mut().filter(|r| r.def.options.singleton) {
+        let name = lease_name(app_name, route.def.name);
+        if name.len() > LEASE_NAME_MAX {
+            problems.push(RouteProblem::of(
+                route.def,
+                format!(
+                    "singleton lease `{name}` is {} bytes, over the broker's {LEASE_NAME_MAX}: \
+                     shorten the route's name or ASYNCWORKER_APP_NAME",
+                    name.len()
+                ),
+            ));
+        }
+        route.lease_name = Some(name);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    grant(routes, app, lookup)
+}
+
+/// The leases of the named singleton routes, held by the AMQP backend's tasks.
+#[cfg(feature = "amqp")]
+fn grant(
+    routes: &mut [Prepared],
+    app: &App,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
+    let mut holders = Vec::new();
+    for route in routes.iter_mut() {
+        if let Some(name) = &route.lease_name {
+            let (lease, holder) = super::singleton::lease(app, route.def.name, name.clone());
+            route.lease = Some(lease);
+            holders.push(holder);
+        }
+    }
+    if holders.is_empty() {
+        return Ok(None);
+    }
+    crate::amqp::lease::lease_tasks(app, lookup, holders)
+        .map(Some)
+        .map_err(|p| vec![p])
+}
+
+/// Without the AMQP backend there is no broker to hold a lease: each singleton route is a
+/// problem (the macro refuses them already; this covers routes registered by hand).
+#[cfg(not(feature = "amqp"))]
+fn grant(
+    routes: &mut [Prepared],
+    _app: &App,
+    _lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Leases>, Vec<RouteProblem>> {
+    let problems: Vec<RouteProblem> = routes
+        .iter()
+        .filter(|r| r.lease_name.is_some())
+        .map(|r| {
+            RouteProblem::of(
+                r.def,
+                "singleton = true needs asyncworker's `amqp` feature: the lease is an exclusive queue on the broker",
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(None)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The scheduled routes `filter` keeps, each with its ticker and handler; every bad cron
@@ -118,6 +215,8 @@ pub(crate) fn routes(filter: &Filter) -> Result<Vec<Prepared>, Vec<RouteProblem>
             def,
             ticker,
             factory: (def.factory)(),
+            lease_name: None,
+            lease: None,
         });
     }
     if problems.is_empty() {
@@ -136,11 +235,33 @@ impl Backend for ScheduleBackend {
         self.routes.iter().map(Prepared::describe).collect()
     }
 
+    /// The next fire time of each route; for singletons, whether the broker holding their
+    /// leases answers.
     fn check<'a>(&'a self, app: &'a App) -> CheckFuture<'a> {
         let _ = app;
         let now = Utc::now();
-        let lines = self.routes.iter().map(|r| r.check(now)).collect();
-        Box::pin(async move { lines })
+        Box::pin(async move {
+            let reached = match &self.leases {
+                Some(leases) => Some((leases.check)().await),
+                None => None,
+            };
+            let line = |r: &Prepared| {
+                let mut line = r.check(now);
+                if let (Some(name), Some(reached)) = (&r.lease_name, &reached) {
+                    match reached {
+                        Ok(()) => line
+                            .line
+                            .push_str(&format!("; lease {name}: broker reachable")),
+                        Err(e) => {
+                            line.ok = false;
+                            line.line.push_str(&format!("; lease {name}: {e}"));
+                        }
+                    }
+                }
+                line
+            };
+            self.routes.iter().map(line).collect()
+        })
     }
 
     fn required_state(&self) -> Vec<StateNeed> {
@@ -158,10 +279,15 @@ impl Backend for ScheduleBackend {
     ) -> BoxFuture<'static, Result<(), String>> {
         Box::pin(async move {
             let mut tickers = JoinSet::new();
+            let leases = self.leases.map(|l| tokio::spawn((l.run)(stop.clone())));
             for route in self.routes {
                 tickers.spawn(tick(route, app.clone(), stop.clone(), deadline));
             }
             while tickers.join_next().await.is_some() {}
+            // After the tickers: no run starts once a lease is given up.
+            if let Some(leases) = leases {
+                let _ = leases.await;
+            }
             Ok(())
         })
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::handler::ScheduledHandler;
+use super::run_key::RunKey;
 use crate::app::App;
 use crate::handler::{HandlerFuture, StateRequirement};
 
@@ -27,6 +28,8 @@ pub struct ScheduleOptions {
     pub timeout_ms: Option<u64>,
     /// The IANA time zone of a `cron` route (`None`: UTC).
     pub tz: Option<&'static str>,
+    /// Fires on one replica only: the one holding the route's lease (see `singleton`).
+    pub singleton: bool,
 }
 
 impl ScheduleOptions {
@@ -35,6 +38,7 @@ impl ScheduleOptions {
         immediately: false,
         timeout_ms: None,
         tz: None,
+        singleton: false,
     };
 }
 
@@ -55,8 +59,8 @@ inventory::collect!(ScheduleRouteDef);
 
 crate::registry::route_def!(ScheduleRouteDef);
 
-/// The handler, erased: one call per run.
-pub(crate) type Call = dyn Fn(&App) -> HandlerFuture + Send + Sync;
+/// The handler, erased: one call per run, with the run's key.
+pub(crate) type Call = dyn Fn(&App, &RunKey) -> HandlerFuture + Send + Sync;
 
 /// What a scheduled route's factory produces: the handler, erased, and what it needs.
 #[doc(hidden)]
@@ -75,7 +79,7 @@ where
     let mut required_state = Vec::new();
     H::required_state(&mut required_state);
     ScheduleFactory {
-        call: Arc::new(move |app: &App| handler.call(app)),
+        call: Arc::new(move |app: &App, key: &RunKey| handler.call(app, key)),
         required_state,
     }
 }

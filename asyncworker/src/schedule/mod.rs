@@ -9,6 +9,11 @@
 //! `cron` expressions (five fields, minutes first, or six or seven, seconds first; in UTC or
 //! the route's `tz`) are parsed by the `cron` crate, which also computes the next fire time;
 //! `crontab` holds the forms and the daylight-saving rules.
+//!
+//! Each run gets a [`RunKey`] (route + planned instant). A `singleton = true` route fires
+//! only while this replica holds its lease (`singleton`, granted by the AMQP backend's
+//! `lease`); its `every` ticks fall on the multiples of the period since the epoch, so that
+//! every replica plans the same instants.
 
 mod backend;
 mod clock;
@@ -16,6 +21,8 @@ mod crontab;
 mod def;
 pub(crate) mod handler;
 mod run;
+mod run_key;
+pub(crate) mod singleton;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +31,7 @@ pub(crate) use backend::prepare;
 pub(crate) use backend::{Prepared, routes};
 pub use def::{ScheduleFactory, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
 pub use handler::{ScheduleArg, ScheduledHandler};
+pub use run_key::RunKey;
 
 /// What the code `#[route(every = ...)]` / `#[route(cron = ...)]` generates names,
 /// re-exported by `__private`.

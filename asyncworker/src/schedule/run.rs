@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use prometheus_client::metrics::counter::Counter;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::backend::Prepared;
 use super::clock::Clock;
 use super::def::Call;
+use super::run_key::RunKey;
 use crate::app::App;
 use crate::dispatch::{Outcome, call};
 use crate::observe::metrics::{RouteLabels, ScheduleLabels};
@@ -22,25 +24,34 @@ pub(crate) async fn tick(route: Prepared, app: App, stop: CancellationToken, dea
     let max = usize::from(def.options.max_concurrency.max(1));
     let timeout = route.timeout();
     let counters = Arc::new(RunCounters::new(&app, name));
-    let mut clock = Clock::start(route.ticker);
+    let mut clock = Clock::start(route.ticker, def.options.singleton);
     let mut runs: JoinSet<Outcome> = JoinSet::new();
-    let mut first = def.options.immediately;
+    // `immediately`: a first run planned for the start.
+    let mut first = def.options.immediately.then(Utc::now);
     loop {
-        if !first {
-            tokio::select! {
+        let planned = match first.take() {
+            Some(at) => at,
+            None => tokio::select! {
                 // A stop wins over a tick that is due at the same moment.
                 biased;
                 () = stop.cancelled() => break,
-                more = clock.next() => if !more {
-                    tracing::info!(route = name, "schedule has no further fire time");
-                    stop.cancelled().await;
-                    break;
+                at = clock.next() => match at {
+                    Some(at) => at,
+                    None => {
+                        tracing::info!(route = name, "schedule has no further fire time");
+                        stop.cancelled().await;
+                        break;
+                    }
                 },
-            }
-        }
-        first = false;
+            },
+        };
         if stop.is_cancelled() {
             break;
+        }
+        // A singleton fires only where its lease is held at this instant.
+        if route.lease.as_ref().is_some_and(|lease| !lease.held()) {
+            tracing::debug!(route = name, "singleton: tick left to the lease holder");
+            continue;
         }
         // Reap the runs that ended since the last tick before counting: otherwise a finished
         // run still holds its place and the tick is skipped for nothing.
@@ -60,7 +71,8 @@ pub(crate) async fn tick(route: Prepared, app: App, stop: CancellationToken, dea
             app.clone(),
             Arc::clone(&counters),
         );
-        runs.spawn(run_once(name, handler, app, timeout, counters));
+        let key = RunKey::new(name, planned);
+        runs.spawn(run_once(key, handler, app, timeout, counters));
     }
     if runs.is_empty() {
         return;
@@ -77,13 +89,15 @@ impl Prepared {
     }
 
     /// One run now, outside the ticker, as a tick would start it (feature `testing`: a test
-    /// worker's `run_schedule`). `max_concurrency` does not apply: every call runs.
+    /// worker's `run_schedule`), its key planned for now. `max_concurrency` does not apply:
+    /// every call runs, and a singleton runs as its lease holder would.
     #[cfg(feature = "testing")]
     pub(crate) async fn run_now(&self, app: &App) -> Outcome {
         let name = self.def.name;
         let counters = Arc::new(RunCounters::new(app, name));
         let handler = Arc::clone(&self.factory.call);
-        run_once(name, handler, app.clone(), self.timeout(), counters).await
+        let key = RunKey::new(name, chrono::Utc::now());
+        run_once(key, handler, app.clone(), self.timeout(), counters).await
     }
 }
 
@@ -91,22 +105,23 @@ impl Prepared {
 /// then counted and logged. A failed run never stops the schedule; how it ended is returned
 /// for a test that ran it.
 async fn run_once(
-    route: &'static str,
+    key: RunKey,
     handler: Arc<Call>,
     app: App,
     timeout: Option<Duration>,
     counters: Arc<RunCounters>,
 ) -> Outcome {
-    let outcome = call(|| handler(&app), timeout, app.clock()).await;
+    let route = key.route();
+    let outcome = call(|| handler(&app, &key), timeout, app.clock()).await;
     counters.runs(&outcome).inc();
     match &outcome {
         Outcome::Ok => {}
-        Outcome::Err(error) => tracing::error!(route, %error, "scheduled run failed"),
+        Outcome::Err(error) => tracing::error!(route, run = %key, %error, "scheduled run failed"),
         Outcome::Panic(message) => {
-            tracing::error!(route, panic = %message, "scheduled run panicked")
+            tracing::error!(route, run = %key, panic = %message, "scheduled run panicked")
         }
         Outcome::Timeout(limit) => {
-            tracing::error!(route, timeout = ?limit, "scheduled run timed out")
+            tracing::error!(route, run = %key, timeout = ?limit, "scheduled run timed out")
         }
     }
     outcome

@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::backend::Prepared;
-use super::clock::Ticker;
+use super::clock::{Ticker, next_aligned};
 use super::crontab::{Crontab, with_seconds};
 use super::def::{ScheduleFactory, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
+use super::run_key::RunKey;
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
@@ -100,6 +101,8 @@ fn prepared(def: &'static ScheduleRouteDef) -> Prepared {
         def,
         ticker,
         factory: factory(),
+        lease_name: None,
+        lease: None,
     }
 }
 
@@ -273,5 +276,67 @@ fn check_shows_the_zone_and_its_offset() {
     assert_eq!(
         line,
         "schedule report: cron=\"0 9 * * Mon-Fri\" tz=Europe/Berlin, next fire at 2026-07-16T09:00:00.000+02:00"
+    );
+}
+
+/// A singleton's `every` ticks fall on the multiples of the period since the epoch, whatever
+/// the moment a replica starts, so that every replica plans the same instants.
+#[test]
+fn singleton_every_ticks_are_aligned_to_the_epoch() {
+    let ms = |t: DateTime<Utc>| t.timestamp_millis();
+    let t0 = ms(at(2026, 12, 1, 4, 35, 0));
+    // Two replicas started 300 ms apart plan the same next tick.
+    assert_eq!(next_aligned(t0 + 200, 1000, None), t0 + 1000);
+    assert_eq!(next_aligned(t0 + 500, 1000, None), t0 + 1000);
+    // Exactly on a tick: the next one (the current instant is already past).
+    assert_eq!(next_aligned(t0, 1000, None), t0 + 1000);
+    // A timer that wakes early never fires the same instant twice.
+    assert_eq!(next_aligned(t0 + 999, 1000, Some(t0 + 1000)), t0 + 2000);
+    // A period that does not divide a minute still counts from the epoch.
+    assert_eq!(next_aligned(1_000, 7_000, None), 7_000);
+    assert_eq!(next_aligned(7_001, 7_000, None), 14_000);
+    assert_eq!(next_aligned(0, 1, None), 1);
+}
+
+#[test]
+fn run_keys_name_the_route_and_the_planned_instant() {
+    let planned = at(2026, 12, 1, 4, 35, 0);
+    let key = RunKey::new("tick", planned);
+    assert_eq!(key.to_string(), "tick@2026-12-01T04:35:00.000Z");
+    assert_eq!(key.as_str(), key.to_string());
+    assert_eq!(key.route(), "tick");
+    assert_eq!(key.scheduled_at(), planned);
+    // Kept to the millisecond, as shown: the same instant gives the same key.
+    let fine = planned + chrono::Duration::microseconds(1_500);
+    let key = RunKey::new("tick", fine);
+    assert_eq!(key.as_str(), "tick@2026-12-01T04:35:00.001Z");
+    assert_eq!(
+        key,
+        RunKey::new("tick", planned + chrono::Duration::milliseconds(1))
+    );
+}
+
+#[test]
+fn singleton_lines_show_the_lease_and_the_aligned_tick() {
+    static SINGLE: ScheduleRouteDef = ScheduleRouteDef {
+        options: ScheduleOptions {
+            singleton: true,
+            ..ScheduleOptions::DEFAULT
+        },
+        ..def("tick", Trigger::Every(1500), false)
+    };
+    let mut route = prepared(&SINGLE);
+    route.lease_name = Some(super::singleton::lease_name("billing", "tick"));
+    assert!(
+        route
+            .describe()
+            .contains(" singleton lease=asyncworker.lease.billing.tick  (f.rs:1)"),
+        "{}",
+        route.describe()
+    );
+    let check = route.check(at(2026, 1, 1, 10, 59, 59));
+    assert_eq!(
+        check.line,
+        "schedule tick: every=1500ms singleton, next fire at 2026-01-01T11:00:00.000Z"
     );
 }

@@ -2,9 +2,9 @@
 //! row per variable, so that adding a setting is adding a row.
 
 use super::parse::{
-    parse_amqp_urls, parse_bool, parse_count, parse_duration, parse_endpoint_path, parse_host,
-    parse_http_url, parse_int, parse_log_format, parse_nonzero_duration, parse_readable_file,
-    parse_size, parse_text,
+    parse_amqp_urls, parse_app_name, parse_bool, parse_count, parse_duration, parse_endpoint_path,
+    parse_host, parse_http_url, parse_int, parse_log_format, parse_nonzero_duration,
+    parse_readable_file, parse_size, parse_text,
 };
 use super::{MainOptions, Settings, SettingsError};
 
@@ -30,6 +30,13 @@ fn text(value: Option<impl ToString>) -> Option<String> {
 
 /// Every variable, in the order they are checked (the first bad value is the error reported).
 const VARS: &[Var] = &[
+    Var {
+        name: "ASYNCWORKER_APP_NAME",
+        key: "app_name",
+        given: |o| text(o.app_name),
+        set: |s, v| parse_app_name(v).map(|n| s.app_name = n),
+        expected: "a name of 1 to 100 bytes without whitespace or control characters",
+    },
     Var {
         name: "ASYNCWORKER_AMQP_URL",
         key: "amqp_url",

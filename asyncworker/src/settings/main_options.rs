@@ -13,6 +13,9 @@
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct MainOptions {
+    /// `ASYNCWORKER_APP_NAME`: the application's name, shared by its replicas (default: the
+    /// binary's file name); `singleton = true` schedules hold one lease per name and route.
+    pub app_name: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list (a cluster's nodes) tried
     /// in turn: each connection starts at a random URL, so workers spread over the nodes, and
     /// after losing its node moves on to the next URL at once (lapin's recovery, which retries
@@ -80,6 +83,7 @@ pub struct MainOptions {
 impl MainOptions {
     /// No overrides.
     pub const DEFAULT: MainOptions = MainOptions {
+        app_name: None,
         amqp_url: None,
         amqp_prefetch: None,
         amqp_heartbeat: None,

@@ -111,6 +111,15 @@ pub(crate) fn parse_text(text: &str) -> Option<String> {
     Some(text.to_owned())
 }
 
+/// An application name: not empty, no whitespace or control characters, at most
+/// [`APP_NAME_MAX`](super::values::APP_NAME_MAX) bytes.
+pub(crate) fn parse_app_name(text: &str) -> Option<String> {
+    let ok = !text.is_empty()
+        && text.len() <= super::values::APP_NAME_MAX
+        && text.chars().all(super::values::app_name_char);
+    ok.then(|| text.to_owned())
+}
+
 /// A path to a file this process can open, kept as written: a missing or unreadable TLS file
 /// is a start-up error naming its variable, not a handshake failure later.
 pub(crate) fn parse_readable_file(text: &str) -> Option<String> {

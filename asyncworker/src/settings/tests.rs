@@ -262,3 +262,32 @@ fn max_redeliveries_from_env_main_and_route_overrides() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn app_name_defaults_to_the_binary_and_is_validated() {
+    let s = with(&[], MainOptions::DEFAULT).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let stem = exe.file_stem().unwrap().to_string_lossy();
+    assert_eq!(s.app_name, stem.chars().take(100).collect::<String>());
+    let s = with(&[("ASYNCWORKER_APP_NAME", "billing")], MainOptions::DEFAULT).unwrap();
+    assert_eq!(s.app_name, "billing");
+    let mut o = MainOptions::DEFAULT;
+    o.app_name = Some("orders");
+    assert_eq!(
+        with(&[("ASYNCWORKER_APP_NAME", "billing")], o)
+            .unwrap()
+            .app_name,
+        "orders"
+    );
+    let long = "a".repeat(101);
+    for bad in ["", "two words", "tab\there", long.as_str()] {
+        let e = with(&[("ASYNCWORKER_APP_NAME", bad)], MainOptions::DEFAULT).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid value {bad:?} for ASYNCWORKER_APP_NAME: expected a name of 1 to 100 \
+                 bytes without whitespace or control characters"
+            )
+        );
+    }
+}

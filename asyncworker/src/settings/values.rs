@@ -101,6 +101,45 @@ pub struct Settings {
     /// `ASYNCWORKER_AMQP_<NAME>_TLS_CA_FILE` (and `_CERT_FILE`, `_KEY_FILE`); an entry here wins
     /// over all three variables.
     pub amqp_connections_tls: std::collections::BTreeMap<String, AmqpTls>,
+    /// The application's name (`ASYNCWORKER_APP_NAME`, default the binary's file name): the
+    /// replicas that share it, and a broker, share the leases of `singleton = true` schedules
+    /// (`asyncworker.lease.<app>.<route>`). Up to 100 bytes, no whitespace or control
+    /// characters.
+    pub app_name: String,
+}
+
+/// The longest application name, in bytes: a lease queue, `asyncworker.lease.<app>.<route>`,
+/// must fit the broker's 255 bytes with room for the route's name.
+pub(crate) const APP_NAME_MAX: usize = 100;
+
+/// The default application name: the running binary's file name without extension (else
+/// `argv[0]`'s), made valid: characters a name cannot hold become `_`, and it is cut to
+/// [`APP_NAME_MAX`] bytes.
+pub(crate) fn default_app_name() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .or_else(|| std::env::args_os().next().map(Into::into));
+    let stem = exe
+        .as_deref()
+        .and_then(std::path::Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| if app_name_char(c) { c } else { '_' })
+        .collect();
+    while name.len() > APP_NAME_MAX {
+        name.pop();
+    }
+    if name.is_empty() {
+        name.push_str("asyncworker");
+    }
+    name
+}
+
+/// Whether `c` may appear in an application name.
+pub(crate) fn app_name_char(c: char) -> bool {
+    !c.is_whitespace() && !c.is_control()
 }
 
 impl Default for Settings {
@@ -135,6 +174,7 @@ impl Default for Settings {
             amqp_publish_timeout: Duration::from_secs(30),
             amqp_tls: AmqpTls::default(),
             amqp_connections_tls: std::collections::BTreeMap::new(),
+            app_name: default_app_name(),
         }
     }
 }

@@ -12,12 +12,14 @@ async fn handle(messages: Vec<Message<u32>>) {
 async fn exit_before_connecting(app: &App) {
     let settings = app.settings();
     assert_eq!(settings.amqp_prefetch, 256);
+    assert_eq!(settings.app_name, "billing");
     assert_eq!(settings.shutdown_timeout, std::time::Duration::from_secs(10));
     std::process::exit(0);
 }
 
 asyncworker::main!(
     amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f",
+    app_name = "billing",
     amqp_prefetch = 256,
     amqp_heartbeat = 30,
     amqp_queue_prefix = "ui-",

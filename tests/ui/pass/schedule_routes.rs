@@ -19,4 +19,15 @@ async fn every_five_minutes(_db: State<Db>) -> anyhow::Result<()> {
 #[route(cron = "0 0 12 * * Mon-Fri")]
 async fn noon() {}
 
+/// Fires on one replica; the run's key, for idempotent side effects.
+#[route(every = "1m", singleton = true)]
+async fn once_across_replicas(key: RunKey, _app: App) {
+    let _: (&str, &str) = (key.route(), key.as_str());
+}
+
+#[route(cron = "0 0 3 * * *", singleton = true, immediately = false, name = "nightly")]
+async fn nightly(_db: State<Db>, key: RunKey) {
+    let _ = key.scheduled_at();
+}
+
 fn main() {}

@@ -60,7 +60,8 @@ fn schedule_route_checks() {
         r#"every = "1s", immediately = /*1*/"yes""#,
         &[(At::Marker(1), "expected boolean literal")],
     );
-    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, tz, timeout";
+    let valid =
+        "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout";
     sched(
         r#"every = "1s", /*1*/bulk_size = 10"#,
         &[(
@@ -119,9 +120,24 @@ fn schedule_route_checks() {
             "`tz` applies to `cron` routes only: `every` counts from the worker's start, in no time zone",
         )],
     );
+    // A singleton fires only at instants every replica agrees on.
+    sched(
+        r#"every = "1s", singleton = true, /*1*/immediately = true"#,
+        &[(
+            At::Marker(1),
+            "`immediately` cannot be combined with `singleton = true`: a singleton fires only at \
+             the ticks every replica agrees on (multiples of the period, or the cron times)",
+        )],
+    );
+    sched(
+        r#"every = "1s", singleton = /*1*/"yes""#,
+        &[(At::Marker(1), "expected boolean literal")],
+    );
     // Valid ones expand.
     for attr in [
         r#"every = "30s""#,
+        r#"every = "1s", singleton = true"#,
+        r#"cron = "*/5 * * * *", singleton = true, immediately = false"#,
         r#"every = "200ms", name = "tick", max_concurrency = 2, immediately = true, timeout = "1s""#,
         r#"cron = "0 */5 * * * *""#,
         r#"cron = "0 0 12 * * Mon-Fri 2030""#,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::registry::Filter;
-use crate::schedule::{ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
+use crate::schedule::{RunKey, ScheduleOptions, ScheduleRouteDef, Trigger, schedule_factory};
 use crate::testing::RunError;
 use crate::testing::schedule::Schedules;
 
@@ -22,6 +22,12 @@ async fn fails() -> Result<(), String> {
 
 async fn panics() {
     panic!("no database")
+}
+
+static KEYS: std::sync::Mutex<Vec<RunKey>> = std::sync::Mutex::new(Vec::new());
+
+async fn keyed(key: RunKey) {
+    KEYS.lock().unwrap().push(key);
 }
 
 async fn sleeps() {
@@ -50,6 +56,20 @@ schedule!("counts", counts, None);
 schedule!("fails", fails, None);
 schedule!("panics", panics, None);
 schedule!("sleeps", sleeps, Some(1500));
+
+// A singleton: in a test worker it runs as its lease holder would, with no broker.
+inventory::submit!(ScheduleRouteDef {
+    name: "keyed",
+    module_path: module_path!(),
+    file: file!(),
+    line: line!(),
+    trigger: Trigger::Every(3_600_000),
+    options: ScheduleOptions {
+        singleton: true,
+        ..ScheduleOptions::DEFAULT
+    },
+    factory: || schedule_factory(keyed),
+});
 
 fn schedules(app: &App) -> Schedules {
     Schedules::prepare(&Filter::module(Some(module_path!())), app).expect("the routes are fine")
@@ -102,9 +122,34 @@ async fn the_route_timeout_applies() {
 
 #[tokio::test]
 #[should_panic(
-    expected = r#"no scheduled route is named "nightly"; the scheduled routes are ["counts", "fails", "panics", "sleeps"]"#
+    expected = r#"no scheduled route is named "nightly"; the scheduled routes are ["counts", "fails", "keyed", "panics", "sleeps"]"#
 )]
 async fn an_unknown_name_panics_with_the_known_ones() {
     let app = App::for_tests();
     let _ = schedules(&app).run(&app, "nightly").await;
+}
+
+#[tokio::test]
+async fn a_singleton_runs_as_its_leader_with_a_key_planned_for_now() {
+    let app = App::for_tests();
+    let before = chrono::Utc::now();
+    schedules(&app).run(&app, "keyed").await.unwrap();
+    let after = chrono::Utc::now();
+    let keys = KEYS.lock().unwrap().clone();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key.route(), "keyed");
+    let millis = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+    assert!(
+        (millis(before)..=millis(after)).contains(&millis(key.scheduled_at())),
+        "{key} not planned for the run's moment ({before} .. {after})"
+    );
+    assert_eq!(
+        key.as_str(),
+        format!(
+            "keyed@{}",
+            key.scheduled_at()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        )
+    );
 }
