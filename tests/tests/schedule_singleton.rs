@@ -2,17 +2,14 @@
 //! three replicas fire about once per second between them, not three times; the replica
 //! holding the lease says `leader` (readiness, metric) and the others `standby`; after the
 //! leader is killed, another replica fires within [`HANDOVER_BOUND`]; no run key ever repeats.
+//! The replicas are given the three URLs of the test support's cluster, so they spread over its
+//! nodes as replicas of a real deployment would.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use asyncworker_tests::cluster::Cluster;
 use asyncworker_tests::{Proc, unique_prefix, wait_for};
-
-/// The broker the replicas share; the one place to point this test at another node or a
-/// cluster.
-fn broker_url() -> String {
-    asyncworker_tests::AMQP_URL.to_owned()
-}
 
 /// From SIGKILL of the leader to the first run of another replica. The broker drops the dead
 /// connection's exclusive queue at once (its socket closes with the process); a standby tries
@@ -24,9 +21,9 @@ const HANDOVER_BOUND: Duration = Duration::from_secs(3);
 const WINDOW: Duration = Duration::from_secs(10);
 
 /// One replica of the application `app`, with its own HTTP port for health and metrics.
-fn replica(app: &str) -> Proc {
+fn replica(app: &str, cluster: &Cluster) -> Proc {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aw_singleton"));
-    cmd.env("ASYNCWORKER_AMQP_URL", broker_url())
+    cmd.env("ASYNCWORKER_AMQP_URL", cluster.url_list())
         .env("ASYNCWORKER_APP_NAME", app)
         .env("ASYNCWORKER_HTTP_ENABLED", "true")
         .env("ASYNCWORKER_HTTP_HOST", "127.0.0.1")
@@ -94,8 +91,9 @@ fn assert_keys_unique(runs: &[(u32, String)]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_fire_once_and_hand_over_when_the_leader_dies() {
     // Unique per run: replicas of another run (or test) never share the lease.
+    let cluster = Cluster::shared().await;
     let app = unique_prefix("singleton");
-    let mut procs: Vec<Proc> = (0..3).map(|_| replica(&app)).collect();
+    let mut procs: Vec<Proc> = (0..3).map(|_| replica(&app, &cluster)).collect();
     let mut addrs = Vec::new();
     for p in &procs {
         addrs.push(p.http_addr(Duration::from_secs(30)).await);
@@ -216,6 +214,14 @@ async fn three_replicas_fire_once_and_hand_over_when_the_leader_dies() {
     );
     let all = all_runs(&procs);
     assert_keys_unique(&all);
+    // A standby's refused polls (405 RESOURCE_LOCKED, twice a second) are not logged as errors.
+    for p in &procs {
+        let logs = format!("{}{}", p.stdout().join("\n"), p.stderr());
+        assert!(
+            !logs.contains("RESOURCE_LOCKED"),
+            "a replica logged its refused lease polls: {logs}"
+        );
+    }
     for p in &mut procs {
         if p.pid() != leader_pid {
             p.signal("TERM");
@@ -240,13 +246,19 @@ async fn run_once(args: &[&str], app: &str, url: &str) -> (Option<i32>, Vec<Stri
 /// the route when none answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_and_check_show_the_lease() {
+    let cluster = Cluster::shared().await;
     let app = unique_prefix("singleton-check");
     let lease = format!("singleton lease=asyncworker.lease.{app}.tick");
-    let (code, out) = run_once(&["--routes"], &app, &broker_url()).await;
+    let (code, out) = run_once(&["--routes"], &app, &cluster.url_list()).await;
     assert_eq!(code, Some(0));
     assert!(out.iter().any(|l| l.contains(&lease)), "{out:?}");
 
-    let (code, out) = run_once(&["--check", "--only", "schedule"], &app, &broker_url()).await;
+    let (code, out) = run_once(
+        &["--check", "--only", "schedule"],
+        &app,
+        &cluster.url_list(),
+    )
+    .await;
     assert_eq!(code, Some(0), "{out:?}");
     let reachable = format!("lease asyncworker.lease.{app}.tick: broker reachable");
     assert!(
@@ -267,12 +279,8 @@ async fn routes_and_check_show_the_lease() {
 }
 
 /// The pid of the connection holding `queue` exclusively, as `rabbitmqctl` reports it.
-fn lease_owner(queue: &str) -> Option<String> {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(["-q", "list_queues", "name", "owner_pid"])
-        .output()
-        .expect("rabbitmqctl");
-    let text = String::from_utf8_lossy(&out.stdout);
+fn lease_owner(cluster: &Cluster, queue: &str) -> Option<String> {
+    let text = cluster.nodes[0].ctl(&["list_queues", "name", "owner_pid"]);
     text.lines().find_map(|line| {
         let mut f = line.split_whitespace();
         (f.next()? == queue).then(|| f.next().map(str::to_owned))?
@@ -285,9 +293,10 @@ fn lease_owner(queue: &str) -> Option<String> {
 /// repeats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_closing_the_leaders_connection_hands_the_lease_over() {
+    let cluster = Cluster::shared().await;
     let app = unique_prefix("singleton-close");
     let queue = format!("asyncworker.lease.{app}.tick");
-    let procs: Vec<Proc> = (0..2).map(|_| replica(&app)).collect();
+    let procs: Vec<Proc> = (0..2).map(|_| replica(&app, &cluster)).collect();
     let mut addrs = Vec::new();
     for p in &procs {
         addrs.push(p.http_addr(Duration::from_secs(30)).await);
@@ -314,19 +323,11 @@ async fn the_broker_closing_the_leaders_connection_hands_the_lease_over() {
     .await;
     assert!(running, "the leader does not fire");
 
-    let owner = lease_owner(&queue).expect("the lease queue and its owner");
+    let owner = lease_owner(&cluster, &queue).expect("the lease queue and its owner");
     let before = all_runs(&procs).len();
     let closed = Instant::now();
-    let status = std::process::Command::new("rabbitmqctl")
-        .args([
-            "-q",
-            "close_connection",
-            &owner,
-            "test: the lease is taken away",
-        ])
-        .status()
-        .expect("rabbitmqctl close_connection");
-    assert!(status.success(), "rabbitmqctl close_connection failed");
+    // Any node closes a connection of the cluster's.
+    cluster.nodes[0].ctl(&["close_connection", &owner, "test: the lease is taken away"]);
     let resumed = wait_for(Duration::from_secs(15), || {
         let n = all_runs(&procs).len();
         async move { n > before }

@@ -11,7 +11,7 @@
 //! - Shared broker pieces: `connection` (with its `tls` and the `rotation` over its URLs),
 //!   `topology`, `retry`, `check`, `drained` (`--drain`).
 //! - `lease`: the exclusive queues that elect the replica firing a `singleton = true`
-//!   schedule.
+//!   schedule; `lease_log` keeps lapin from logging every refused poll as an error.
 //! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
 mod backend;
@@ -23,6 +23,7 @@ mod drained;
 mod field;
 #[cfg(feature = "schedule")]
 pub(crate) mod lease;
+pub(crate) mod lease_log;
 #[cfg(feature = "testing")]
 pub(crate) mod memory;
 mod mismatch;

@@ -89,9 +89,15 @@ pub(super) fn init_tracing(settings: &Settings, output: Output) {
     // The filter is global (not per layer), as it was before user layers existed: callsites
     // it turns off cost nothing in any layer. try_init: a subscriber the user installed first
     // is kept.
+    // lapin's ERROR for each refused lease poll of a standby (see `amqp::lease_log`).
+    #[cfg(feature = "amqp")]
+    let quiet = Some(crate::amqp::lease_log::QuietLeasePolls);
+    #[cfg(not(feature = "amqp"))]
+    let quiet: Option<tracing_subscriber::layer::Identity> = None;
     let _ = Registry::default()
         .with(user)
         .with(log)
+        .with(quiet)
         .with(filter)
         .try_init();
     #[cfg(feature = "otel")]

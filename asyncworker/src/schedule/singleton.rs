@@ -114,9 +114,12 @@ fn part(route: &str) -> String {
     format!("schedule lease {route}")
 }
 
+/// What every lease name starts with.
+pub(crate) const LEASE_PREFIX: &str = "asyncworker.lease.";
+
 /// The name of `route`'s lease among the replicas of `app_name`.
 pub(crate) fn lease_name(app_name: &str, route: &str) -> String {
-    format!("asyncworker.lease.{app_name}.{route}")
+    format!("{LEASE_PREFIX}{app_name}.{route}")
 }
 
 /// The longest lease name the broker takes (a queue name: 255 bytes).
