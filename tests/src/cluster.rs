@@ -31,17 +31,7 @@ impl Cluster {
     /// do not stop nodes): started by the first, stopped when the last lets go.
     pub async fn shared() -> Arc<Cluster> {
         static SHARED: Mutex<Weak<Cluster>> = Mutex::new(Weak::new());
-        tokio::task::spawn_blocking(|| {
-            let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(cluster) = shared.upgrade() {
-                return cluster;
-            }
-            let cluster = Arc::new(Cluster::start());
-            *shared = Arc::downgrade(&cluster);
-            cluster
-        })
-        .await
-        .expect("starting the cluster panicked")
+        crate::rabbit_node::shared(&SHARED, Cluster::start).await
     }
 
     /// Boots three nodes and clusters them; returns once all three run as one cluster.

@@ -6,8 +6,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Where Debian's package puts the scripts; called directly, not through the `/usr/sbin`
@@ -284,6 +284,26 @@ impl Drop for PrivateNode {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What `slot` holds while any test holds it, or a new one from `start` (blocking, on a
+/// blocking thread): the nodes one test binary shares are started by its first test and
+/// stopped when the last lets go (each test's `Arc` drops, panics included).
+pub async fn shared<T: Send + Sync + 'static>(
+    slot: &'static Mutex<Weak<T>>,
+    start: fn() -> T,
+) -> Arc<T> {
+    tokio::task::spawn_blocking(move || {
+        let mut shared = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(held) = shared.upgrade() {
+            return held;
+        }
+        let held = Arc::new(start());
+        *shared = Arc::downgrade(&held);
+        held
+    })
+    .await
+    .expect("starting the private nodes panicked")
 }
 
 /// The `connection_name` of a `client_properties` column: `{"connection_name","<name>"}`

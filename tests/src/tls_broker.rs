@@ -32,17 +32,7 @@ impl TlsBroker {
     /// first, stopped when the last lets go (each test's `Arc` drops, panics included).
     pub async fn shared() -> Arc<TlsBroker> {
         static SHARED: Mutex<Weak<TlsBroker>> = Mutex::new(Weak::new());
-        tokio::task::spawn_blocking(|| {
-            let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(node) = shared.upgrade() {
-                return node;
-            }
-            let node = Arc::new(TlsBroker::start());
-            *shared = Arc::downgrade(&node);
-            node
-        })
-        .await
-        .expect("starting the TLS node panicked")
+        crate::rabbit_node::shared(&SHARED, TlsBroker::start).await
     }
 
     /// Generates certificates, writes the node's files and starts it; returns once the node
