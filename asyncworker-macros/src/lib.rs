@@ -125,7 +125,7 @@ use proc_macro::TokenStream;
 /// | `overflow` | `"drop-head"`, `"reject-publish"` or `"reject-publish-dlx"` (not on quorum queues); only with `max_length` | RabbitMQ's: `"drop-head"` |
 /// | `message_ttl` | duration, at most `4294967295ms` | none |
 /// | `delivery_limit` | `x-delivery-limit`, at least 1; only with `queue_type = "quorum"` | none |
-/// | `single_active` | `true`: single active consumer | `false` |
+/// | `single_active` | `true`: single active consumer; one replica consumes, in queue order with `concurrency = 1` (README: Ordered consumption across replicas) | `false` |
 ///
 /// `bind`, `exchange_type`, `bind_headers` and the queue arguments shape what `declare = true`
 /// creates, so each needs it. They apply to the route's queues, not to the retry and parking

@@ -251,6 +251,7 @@ impl Prepared {
             retry: self.retry[index].clone(),
             guard: self.guards[index].clone(),
             topology: Arc::clone(&self.topologies[index]),
+            single_active: self.resolved.def.options.topology.single_active,
         }
     }
 }

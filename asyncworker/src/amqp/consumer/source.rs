@@ -57,6 +57,10 @@ pub(crate) struct Source {
     /// The queue with its retry and parking queues: declared before every (re)attachment when
     /// the route says `declare = true`, else checked to exist.
     pub(crate) topology: Arc<Topology>,
+    /// The queue has a single active consumer (`single_active = true`): at shutdown the
+    /// consumer is not cancelled but its channel closed once its work is settled, so that
+    /// the next replica starts where this one stopped (see [`Source::pump`]).
+    pub(crate) single_active: bool,
 }
 
 /// How an attachment ended.
@@ -155,8 +159,14 @@ impl Source {
             tag,
             settler,
         };
-        let end = self.pump(&attachment, consumer, tx.as_ref(), stop).await;
+        let mut consumer = consumer;
+        let end = self
+            .pump(&attachment, &mut consumer, tx.as_ref(), stop)
+            .await;
         self.detach(&end, attachment, tx, settler_task).await;
+        // Only now: dropping lapin's consumer cancels it, which a single-active one must not
+        // be before its channel closes.
+        drop(consumer);
         end
     }
 
@@ -261,10 +271,17 @@ impl Source {
     }
 
     /// Forwards deliveries until shutdown (`Stop`) or a channel that cannot go on (`Retry`).
+    ///
+    /// At shutdown a consumer is cancelled, so the broker sends it nothing more while the
+    /// dispatcher finishes what it was given. Not a single active one: cancelling it makes the
+    /// broker activate the next replica at once, which would handle later messages while this
+    /// one still handles earlier ones. It keeps its place instead until [`Source::detach`]
+    /// closes the channel, after its work is settled; the broker then puts what it still held
+    /// back at the head of the queue, for the next replica.
     async fn pump(
         &self,
         a: &Attachment,
-        mut consumer: Consumer,
+        consumer: &mut Consumer,
         tx: Option<&Tx>,
         stop: &CancellationToken,
     ) -> End {
@@ -275,7 +292,9 @@ impl Source {
             let next = tokio::select! {
                 biased;
                 () = stop.cancelled() => {
-                    self.cancel(a).await;
+                    if !self.single_active {
+                        self.cancel(a).await;
+                    }
                     // Held deliveries go back to the broker now, not after their backoff.
                     if let Some(guard) = &self.guard {
                         guard.release_all();
