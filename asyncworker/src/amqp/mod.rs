@@ -23,6 +23,7 @@ mod drained;
 mod field;
 #[cfg(feature = "schedule")]
 pub(crate) mod lease;
+#[cfg(feature = "schedule")]
 pub(crate) mod lease_log;
 #[cfg(feature = "testing")]
 pub(crate) mod memory;

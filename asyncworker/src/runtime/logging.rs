@@ -90,9 +90,9 @@ pub(super) fn init_tracing(settings: &Settings, output: Output) {
     // it turns off cost nothing in any layer. try_init: a subscriber the user installed first
     // is kept.
     // lapin's ERROR for each refused lease poll of a standby (see `amqp::lease_log`).
-    #[cfg(feature = "amqp")]
+    #[cfg(all(feature = "amqp", feature = "schedule"))]
     let quiet = Some(crate::amqp::lease_log::QuietLeasePolls);
-    #[cfg(not(feature = "amqp"))]
+    #[cfg(not(all(feature = "amqp", feature = "schedule")))]
     let quiet: Option<tracing_subscriber::layer::Identity> = None;
     let _ = Registry::default()
         .with(user)
