@@ -29,28 +29,8 @@ mkdir -p "$(dirname "$LOG")"
 AW="$ROOT/target/release/bench-consumer"
 LAPIN_TLS="$ROOT/target/release/bench-lapin-tls"
 
-# The node lives while fd 9 (its stdin) is open: closing it, or this script dying, stops it.
-TMP="$(mktemp -d)"
-mkfifo "$TMP/stdin"
-"$ROOT/target/release/tls-node" < "$TMP/stdin" > "$TMP/node.env" 2> "$TMP/node.err" &
-NODE_PID=$!
-exec 9> "$TMP/stdin"
-stop_node() {
-    exec 9>&-
-    for _ in $(seq 1 600); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -TERM "$NODE_PID" 2>/dev/null || true
-    wait "$NODE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap stop_node EXIT
-for _ in $(seq 1 1200); do # the node boots in ~10 s; 120 s at most
-    grep -q '^TLS_NODE_READY=1$' "$TMP/node.env" && break
-    kill -0 "$NODE_PID" 2>/dev/null || { cat "$TMP/node.err" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q '^TLS_NODE_READY=1$' "$TMP/node.env" || { echo "TLS node did not start" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$TMP/node.env"
+. "$ROOT/scripts/held-nodes.sh"
+hold_nodes "$ROOT/target/release/tls-node" TLS_NODE_READY 120 # the node boots in ~10 s
 echo "TLS node $TLS_NODE: plain $TLS_NODE_AMQP_URL, TLS $TLS_NODE_AMQPS_URL" >&2
 
 run() { # label, -- consumer command (env overrides first)

@@ -44,28 +44,8 @@ AW="$OUT/bench-consumer"
 QUORUM="$OUT/bench-quorum"
 LAPIN="${CARGO_TARGET_DIR:-$BENCH/target}/release/lapin-consumer"
 
-# The cluster lives while fd 9 (its stdin) is open: closing it, or this script dying, stops it.
-TMP="$(mktemp -d)"
-mkfifo "$TMP/stdin"
-"$OUT/rabbit-cluster" < "$TMP/stdin" > "$TMP/cluster.env" 2> "$TMP/cluster.err" &
-CLUSTER_PID=$!
-exec 9> "$TMP/stdin"
-stop_cluster() {
-    exec 9>&-
-    for _ in $(seq 1 900); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -TERM "$CLUSTER_PID" 2>/dev/null || true
-    wait "$CLUSTER_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap stop_cluster EXIT
-for _ in $(seq 1 1800); do # the cluster forms in ~20-40 s; 180 s at most
-    grep -q '^CLUSTER_READY=1$' "$TMP/cluster.env" && break
-    kill -0 "$CLUSTER_PID" 2>/dev/null || { cat "$TMP/cluster.err" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q '^CLUSTER_READY=1$' "$TMP/cluster.env" || { echo "the cluster did not form" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$TMP/cluster.env"
+. "$ROOT/scripts/held-nodes.sh"
+hold_nodes "$OUT/rabbit-cluster" CLUSTER_READY 180 # the cluster forms in ~20-40 s
 echo "cluster: $CLUSTER_URLS" >&2
 
 run() { # label, env..., -- consumer command
