@@ -176,3 +176,30 @@ pub(crate) fn blocking_adapter(func: &ItemFn) -> TokenStream {
         }
     }
 }
+
+/// The function's doc comment: its `///` lines (and `#[doc = "..."]` attributes) joined by
+/// `\n`, the single leading space rustdoc strips removed; empty without one.
+pub(crate) fn doc_comment(func: &ItemFn) -> String {
+    let lines: Vec<String> = func
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        })
+        .flat_map(|text| {
+            text.lines()
+                .map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    lines.join("\n").trim().to_owned()
+}

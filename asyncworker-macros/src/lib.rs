@@ -214,6 +214,7 @@ use proc_macro::TokenStream;
 ///                 module_path: ::core::module_path!(),
 ///                 file: ::core::file!(),
 ///                 line: ::core::line!(),
+///                 doc: "", // the handler's `///` comment, for the documents
 ///                 queues: &["orders", "orders.priority"],
 ///                 options: ::asyncworker::__private::AmqpOptions {
 ///                     bulk_size: 100u16,

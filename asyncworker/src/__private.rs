@@ -5,6 +5,7 @@ pub use crate::action::Action;
 pub use crate::amqp::exports::*;
 pub use crate::app::App;
 pub use crate::codec::{Json, Raw, Text};
+pub use crate::docs::exports::*;
 pub use crate::future::BoxFuture;
 pub use crate::handler::{FromApp, HookResult, IntoHandlerResult, box_hook};
 pub use crate::hooks::{HookDef, HookKind};

@@ -67,6 +67,7 @@ mod bulk;
 mod clock;
 pub mod codec;
 mod dispatch;
+mod docs;
 mod drain;
 mod failure;
 mod future;
@@ -82,6 +83,30 @@ pub mod runtime;
 pub mod settings;
 
 pub mod prelude;
+
+/// JSON Schemas of the types routes take and return, for the worker's documents (OpenAPI,
+/// AsyncAPI). With the `schema` feature, a body type that derives [`JsonSchema`] appears with
+/// its schema; any other type is described as free-form JSON, never a compile error.
+///
+/// The derive names the `schemars` crate: add it to your `Cargo.toml` (version 1), or point
+/// the derive at this re-export.
+///
+/// ```
+/// # #[cfg(feature = "schema")] {
+/// use asyncworker::schema::JsonSchema;
+/// use serde::Deserialize;
+///
+/// /// An order, as the shop publishes it.
+/// #[derive(Deserialize, JsonSchema)]
+/// #[schemars(crate = "asyncworker::schema::schemars")]
+/// struct Order { id: u64, total_cents: i64 }
+/// # }
+/// ```
+pub mod schema {
+    pub use crate::docs::TypeSchema;
+    #[cfg(feature = "schema")]
+    pub use schemars::{self, JsonSchema};
+}
 
 // The backends, one per cargo feature.
 #[cfg(feature = "amqp")]

@@ -70,7 +70,8 @@ pub(crate) fn route(
             #factory
         }
     };
-    let fields = quote!(#fields factory: __asyncworker_factory,);
+    let doc = syn::LitStr::new(&item::doc_comment(func), Span::call_site());
+    let fields = quote!(doc: #doc, #fields factory: __asyncworker_factory,);
     let registration = crate::emit::record(def, func, name, items, fields);
     gated(backend, key, registration)
 }

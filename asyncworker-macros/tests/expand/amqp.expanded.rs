@@ -47,6 +47,7 @@ async fn store(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<(
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Stores orders from two queues, up to ten at a time; a failed bulk is retried three times,\nthirty seconds apart, then parked.",
                 queues: &["orders", "orders.priority"],
                 options: ::asyncworker::__private::AmqpOptions {
                     vhost: ::core::option::Option::Some("shop"),

@@ -51,6 +51,7 @@ async fn user(db: State<Db>, Path(id): Path<u64>, body: Json<User>) -> Json<User
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Reads or replaces one user.",
                 paths: &["/users/{id}", "/u/{id}"],
                 methods: &["GET", "PUT"],
                 required_state: __asyncworker_required_state,

@@ -34,6 +34,7 @@ async fn report(app: App) -> anyhow::Result<()> {
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Publishes the totals every thirty seconds, and once at start.",
                 trigger: ::asyncworker::__private::Trigger::Every(30000u64),
                 options: ::asyncworker::__private::ScheduleOptions {
                     immediately: true,
@@ -81,6 +82,7 @@ fn compact(db: State<Db>) {
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Compacts the store at the top of every hour; a plain `fn` runs on the blocking pool.",
                 trigger: ::asyncworker::__private::Trigger::Cron("0 0 * * * *"),
                 options: ::asyncworker::__private::ScheduleOptions {
                     max_concurrency: 2u16,

@@ -46,6 +46,7 @@ async fn watch(totals: State<Totals>, events: Vec<Event<Status>>) -> anyhow::Res
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Follows two event streams of one server, fifty events at a time.",
                 paths: &["/v2/events", "/v2/status"],
                 options: ::asyncworker::__private::SseOptions {
                     url: ::core::option::Option::Some("http://127.0.0.1:8080"),

@@ -16,6 +16,9 @@ pub struct AmqpRouteDef {
     pub module_path: &'static str,
     pub file: &'static str,
     pub line: u32,
+    /// The handler's doc comment, its `///` lines joined by `\n`: the summary and description
+    /// of the route in the documents.
+    pub doc: &'static str,
     /// The queues as the attribute lists them, before overrides and the prefix.
     pub queues: &'static [&'static str],
     pub options: AmqpOptions,

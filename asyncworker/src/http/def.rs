@@ -12,6 +12,9 @@ pub struct HttpRouteDef {
     pub module_path: &'static str,
     pub file: &'static str,
     pub line: u32,
+    /// The handler's doc comment, its `///` lines joined by `\n`: the summary and description
+    /// of the route in the documents.
+    pub doc: &'static str,
     /// Path templates (`/users/{id}`), validated by the macro.
     pub paths: &'static [&'static str],
     /// Upper-case method names, validated by the macro.

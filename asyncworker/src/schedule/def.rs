@@ -50,6 +50,9 @@ pub struct ScheduleRouteDef {
     pub module_path: &'static str,
     pub file: &'static str,
     pub line: u32,
+    /// The handler's doc comment, its `///` lines joined by `\n`: the summary and description
+    /// of the route in the documents.
+    pub doc: &'static str,
     pub trigger: Trigger,
     pub options: ScheduleOptions,
     pub factory: fn() -> ScheduleFactory,

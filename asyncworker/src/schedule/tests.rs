@@ -112,6 +112,7 @@ const fn def(name: &'static str, trigger: Trigger, immediately: bool) -> Schedul
         module_path: "m",
         file: "f.rs",
         line: 1,
+        doc: "",
         trigger,
         options: ScheduleOptions {
             immediately,

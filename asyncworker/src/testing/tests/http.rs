@@ -46,6 +46,7 @@ macro_rules! route {
             module_path: module_path!(),
             file: file!(),
             line: line!(),
+            doc: "",
             paths: $paths,
             methods: $methods,
             factory: || http_factory($handler),

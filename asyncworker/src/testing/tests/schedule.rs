@@ -43,6 +43,7 @@ macro_rules! schedule {
             module_path: module_path!(),
             file: file!(),
             line: line!(),
+            doc: "",
             trigger: Trigger::Every(3_600_000),
             options: ScheduleOptions {
                 timeout_ms: $timeout_ms,
@@ -63,6 +64,7 @@ inventory::submit!(ScheduleRouteDef {
     module_path: module_path!(),
     file: file!(),
     line: line!(),
+    doc: "",
     trigger: Trigger::Every(3_600_000),
     options: ScheduleOptions {
         singleton: true,
