@@ -48,6 +48,7 @@ macro_rules! route {
             line: line!(),
             paths: $paths,
             methods: $methods,
+            layers: None,
             factory: || http_factory($handler),
             required_state: |_| {},
         });
