@@ -100,10 +100,9 @@ impl Layers {
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
-        self.each
-            .push(Arc::new(move |routes: MethodRouter<App>| {
-                routes.layer(layer.clone())
-            }));
+        self.each.push(Arc::new(move |routes: MethodRouter<App>| {
+            routes.layer(layer.clone())
+        }));
         self
     }
 
@@ -181,7 +180,11 @@ impl App {
             });
         }
         let hooks = self.resource(|_| HookLayers::default());
-        hooks.0.lock().unwrap_or_else(|e| e.into_inner()).push(layers);
+        hooks
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(layers);
         Ok(())
     }
 }

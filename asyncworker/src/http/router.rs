@@ -85,16 +85,20 @@ impl<'a> Guards<'a> {
 
     fn make(&mut self, template: &str, sheds: bool) -> Guard {
         let marks = self.layered.contains(template);
-        let shed = self.in_flight.as_ref().filter(|_| sheds).map(|in_flight| Shedder {
-            in_flight: Arc::clone(in_flight),
-            shed: self
-                .metrics
-                .http_shed
-                .get_or_create(&RouteLabels {
-                    route: template.to_owned(),
-                })
-                .clone(),
-        });
+        let shed = self
+            .in_flight
+            .as_ref()
+            .filter(|_| sheds)
+            .map(|in_flight| Shedder {
+                in_flight: Arc::clone(in_flight),
+                shed: self
+                    .metrics
+                    .http_shed
+                    .get_or_create(&RouteLabels {
+                        route: template.to_owned(),
+                    })
+                    .clone(),
+            });
         self.by_template
             .entry(template.to_owned())
             .or_insert_with(|| Guard {
