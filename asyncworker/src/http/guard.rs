@@ -198,7 +198,9 @@ impl Guard {
             shed,
         } = self;
         let permit = match shed.map(Shedder::enter) {
-            Some(Err(res)) => return GuardFuture::answered(&stats, &method, start, res),
+            Some(Err(shed)) => {
+                return GuardFuture::answered(&stats, &method, start, shed.response());
+            }
             Some(Ok(permit)) => Some(permit),
             None => None,
         };

@@ -49,23 +49,36 @@ impl Drop for Permit {
     }
 }
 
+/// A request refused: the limit it met.
+pub(crate) struct Shed {
+    max: usize,
+}
+
 impl Shedder {
-    /// A permit for one more request, or the 503 to answer at once: one atomic add on the
-    /// way in (and one subtraction on the way out).
-    pub(crate) fn enter(self) -> Result<Permit, Response> {
+    /// A permit for one more request, or its refusal (counted): one atomic add on the way in
+    /// (and one subtraction on the way out).
+    pub(crate) fn enter(self) -> Result<Permit, Shed> {
         let Shedder { in_flight, shed } = self;
         let before = in_flight.now.fetch_add(1, Ordering::AcqRel);
+        let max = in_flight.max;
         let permit = Permit(in_flight);
-        if before < permit.0.max {
+        if before < max {
             return Ok(permit);
         }
-        let max = permit.0.max;
         drop(permit);
         shed.inc();
+        Err(Shed { max })
+    }
+}
+
+impl Shed {
+    /// 503 with `Retry-After` and the JSON error body.
+    pub(crate) fn response(self) -> Response {
         let mut res = HttpError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "the server is handling its limit of {max} requests (ASYNCWORKER_HTTP_MAX_IN_FLIGHT); retry later"
+                "the server is handling its limit of {} requests (ASYNCWORKER_HTTP_MAX_IN_FLIGHT); retry later",
+                self.max
             ),
         )
         .into_response();
@@ -73,7 +86,7 @@ impl Shedder {
             header::RETRY_AFTER,
             HeaderValue::from_static(RETRY_AFTER_SECONDS),
         );
-        Err(res)
+        res
     }
 }
 
@@ -90,6 +103,7 @@ mod tests {
         let a = shedder.clone().enter().ok().expect("first");
         let _b = shedder.clone().enter().ok().expect("second");
         let refused = shedder.clone().enter().err().expect("third is refused");
+        let refused = refused.response();
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
         assert_eq!(shedder.shed.get(), 1);
