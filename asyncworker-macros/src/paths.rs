@@ -108,6 +108,8 @@ paths!(PRIVATE {
     HTTP_FACTORY => http_factory,
     HTTP_FACTORY_TYPE => HttpFactory,
     HTTP_ROUTE_DEF => HttpRouteDef,
+    HTTP_ROUTE_LAYERS => http_route_layers,
+    NO_HTTP_LAYERS => NO_HTTP_LAYERS,
     STATE_NEEDS => StateNeeds,
     STATE_PROBE => StateProbe,
     PROBE_OTHER => ProbeOther,

@@ -133,7 +133,7 @@ impl App {
     ///
     /// Only allowed while startup hooks run (or before the worker starts).
     pub fn insert<T: Send + Sync + 'static>(&self, value: T) -> Result<(), StateError> {
-        if self.inner.frozen.load(Ordering::Acquire) {
+        if self.is_frozen() {
             return Err(StateError::Frozen {
                 type_name: type_name::<T>(),
             });
@@ -182,6 +182,11 @@ impl App {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .contains_key(&id)
+    }
+
+    /// Whether the startup hooks have run (state and layers can no longer be added).
+    pub(crate) fn is_frozen(&self) -> bool {
+        self.inner.frozen.load(Ordering::Acquire)
     }
 
     pub(crate) fn freeze(&self) {

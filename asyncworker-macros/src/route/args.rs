@@ -158,22 +158,47 @@ route_keys! {
         delivery_limit: LitInt => [Amqp],
         single_active: LitBool => [Amqp],
         max_redeliveries: LitInt => [Amqp],
-        error_handler: FnPath => [Amqp, Sse],
+        error_handler: FnPath<kw::error_handler> => [Amqp, Sse],
+        layers: FnPath<kw::layers> => [Http],
         codec: CodecPath => [Amqp, Sse],
     }
 }
 
-/// `error_handler = path::to::fn`: the path of a function, not a string or a call.
-pub(crate) struct FnPath(pub(crate) syn::Path);
+/// `error_handler = path::to::fn`, `layers = path::to::fn`: the path of a function, not a
+/// string or a call; `K` is the key, which names itself in the errors.
+pub(crate) struct FnPath<K>(pub(crate) syn::Path, std::marker::PhantomData<K>);
 
-impl Parse for FnPath {
+/// A key whose value is a [`FnPath`], and how it is written.
+pub(crate) trait FnKey {
+    /// `error_handler = on_failure`.
+    const EXAMPLE: &'static str;
+}
+
+impl FnKey for kw::error_handler {
+    const EXAMPLE: &'static str = "error_handler = on_failure";
+}
+
+impl FnKey for kw::layers {
+    const EXAMPLE: &'static str = "layers = auth::layers";
+}
+
+impl<K: FnKey> Parse for FnPath<K> {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = K::EXAMPLE.split(' ').next().unwrap_or_default();
         if input.peek(LitStr) {
-            return Err(input.error(
-                "`error_handler` takes the path of a function, not a string: `error_handler = on_failure`",
-            ));
+            return Err(input.error(format!(
+                "`{key}` takes the path of a function, not a string: `{}`",
+                K::EXAMPLE
+            )));
         }
-        input.parse().map(FnPath)
+        let path: syn::Path = input.parse()?;
+        if input.peek(token::Paren) {
+            return Err(input.error(format!(
+                "`{key}` takes the path of a function, not a call: `{}`",
+                K::EXAMPLE
+            )));
+        }
+        Ok(FnPath(path, std::marker::PhantomData))
     }
 }
 

@@ -12,7 +12,8 @@ use crate::item;
 use crate::parse::StrList;
 use crate::paths::{
     ASSERT_HTTP_EXTRACTOR, ASSERT_HTTP_LAST_ARG, ASSERT_HTTP_RETURN, HTTP_FACTORY,
-    HTTP_FACTORY_TYPE, HTTP_ROUTE_DEF, PROBE_OTHER, PROBE_STATE, STATE_NEEDS, STATE_PROBE,
+    HTTP_FACTORY_TYPE, HTTP_ROUTE_DEF, HTTP_ROUTE_LAYERS, NO_HTTP_LAYERS, PROBE_OTHER, PROBE_STATE,
+    STATE_NEEDS, STATE_PROBE,
 };
 
 /// The methods a route may list, as axum's `MethodFilter` knows them.
@@ -24,6 +25,8 @@ const METHODS: &[&str] = &[
 pub(crate) struct HttpRoute {
     paths: Vec<LitStr>,
     methods: Vec<String>,
+    /// `layers = path::to::fn`, if given.
+    layers: Option<syn::Path>,
 }
 
 pub(crate) fn validate(
@@ -93,6 +96,7 @@ pub(crate) fn validate(
     Some(HttpRoute {
         paths: paths.items.iter().cloned().collect(),
         methods,
+        layers: args.layers.as_ref().map(|a| a.value.0.clone()),
     })
 }
 
@@ -207,6 +211,14 @@ fn required_state(func: &ItemFn) -> TokenStream {
 /// What an HTTP route adds to its registration.
 pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
     let paths = &route.paths;
+    // At the user's path, so that a function of the wrong type is reported there.
+    let layers = match &route.layers {
+        Some(path) => {
+            let with = HTTP_ROUTE_LAYERS.at(path.span());
+            quote_spanned!(path.span()=> #with(#path))
+        }
+        None => quote!(#NO_HTTP_LAYERS),
+    };
     let methods = route
         .methods
         .iter()
@@ -222,6 +234,7 @@ pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
         fields: quote! {
             paths: &[#(#paths),*],
             methods: &[#(#methods),*],
+            layers: #layers,
             required_state: __asyncworker_required_state,
         },
     }

@@ -54,6 +54,48 @@ async fn user(db: State<Db>, Path(id): Path<u64>, body: Json<User>) -> Json<User
                 doc: "Reads or replaces one user.",
                 paths: &["/users/{id}", "/u/{id}"],
                 methods: &["GET", "PUT"],
+                layers: ::asyncworker::__private::NO_HTTP_LAYERS,
+                required_state: __asyncworker_required_state,
+                factory: __asyncworker_factory,
+            }
+        }
+    };
+}
+
+/// Behind the layers `auth::layers` builds.
+async fn admin() -> &'static str {
+    "admin"
+}
+::asyncworker::__private::backend_http! {
+    #[doc(hidden)]
+    #[allow(
+        dead_code,
+        non_snake_case,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery
+    )]
+    const _: () = {
+        fn __asyncworker_check_signature() {
+            ::asyncworker::__private::assert_http_return::<&'static str>();
+        }
+        fn __asyncworker_assert_send() {
+            ::asyncworker::__private::assert_send_future(admin());
+        }
+        fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {}
+        fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
+            ::asyncworker::__private::http_factory(admin)
+        }
+        ::asyncworker::__private::inventory::submit! {
+            ::asyncworker::__private::HttpRouteDef {
+                name: "admin",
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
+                paths: &["/admin"],
+                methods: &["GET"],
+                layers: ::asyncworker::__private::http_route_layers(auth::layers),
                 required_state: __asyncworker_required_state,
                 factory: __asyncworker_factory,
             }

@@ -6,3 +6,9 @@ async fn user(db: State<Db>, Path(id): Path<u64>, body: Json<User>) -> Json<User
     db.save(id, &body).await;
     body
 }
+
+/// Behind the layers `auth::layers` builds.
+#[route(http = ["/admin"], layers = auth::layers)]
+async fn admin() -> &'static str {
+    "admin"
+}

@@ -20,9 +20,7 @@ use crate::registry::RouteProblem;
 /// The HTTP server of a worker: its routes (if any) and the built-in endpoints (if enabled).
 struct HttpBackend {
     defs: Vec<&'static HttpRouteDef>,
-    router: Router,
-    /// The paths of the built-in endpoints, for the logs.
-    builtins: Vec<String>,
+    builtins: Vec<Builtin>,
     config: ServerConfig,
 }
 
@@ -37,11 +35,14 @@ pub(crate) fn prepare(
 }
 
 /// The router [`prepare`] serves, to be called in process rather than served (feature
-/// `testing`): the same routes, built-in endpoints, guards and JSON answers. What the accept
-/// loop adds (the header read timeout, the connection cap) has no socket to act on.
+/// `testing`), once the startup hooks have run: the same routes, layers, built-in endpoints,
+/// guards and JSON answers. What the accept loop adds (the header read timeout, the
+/// connection cap, the header size limit) has no socket to act on.
 #[cfg(feature = "testing")]
 pub(crate) fn in_process(filter: &Filter, app: &App) -> Result<Option<Router>, Vec<RouteProblem>> {
-    Ok(HttpBackend::new(filter, app)?.map(|b| b.router))
+    HttpBackend::new(filter, app)?
+        .map(|b| b.router(app))
+        .transpose()
 }
 
 impl HttpBackend {
@@ -58,20 +59,33 @@ impl HttpBackend {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let router = super::router::build(&defs, &builtins, app)?;
-        Ok(Some(HttpBackend {
+        let backend = HttpBackend {
             defs,
-            router,
-            builtins: builtins.into_iter().map(|b| b.path).collect(),
+            builtins,
             config: ServerConfig::new(settings),
-        }))
+        };
+        // Built now so that `--routes` and `--check` report what axum refuses; built again
+        // once the startup hooks have added their layers.
+        let _checked = backend.router(app)?;
+        Ok(Some(backend))
+    }
+
+    /// The router of these routes, under the worker's layers as they are now.
+    fn router(&self, app: &App) -> Result<Router, Vec<RouteProblem>> {
+        let layers = super::layers::worker_layers(app);
+        super::router::build(&self.defs, &self.builtins, &layers, app)
+    }
+
+    /// The paths of the built-in endpoints, for the logs.
+    fn builtin_paths(&self) -> Vec<&str> {
+        self.builtins.iter().map(|b| b.path.as_str()).collect()
     }
 
     /// What the server serves, for `--check`: `"2 route(s), built-in /health/live ..."`.
     fn summary(&self) -> String {
         let mut s = format!("{} route(s)", self.defs.len());
         if !self.builtins.is_empty() {
-            s.push_str(&format!(", built-in {}", self.builtins.join(" ")));
+            s.push_str(&format!(", built-in {}", self.builtin_paths().join(" ")));
         }
         s
     }
@@ -146,6 +160,10 @@ impl Backend for HttpBackend {
         deadline: Duration,
     ) -> BoxFuture<'static, Result<(), String>> {
         Box::pin(async move {
+            let router = self.router(&app).map_err(|problems| {
+                let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                all.join("; ")
+            })?;
             let listener = server::bind(&self.config).await?;
             let addr: SocketAddr = listener
                 .local_addr()
@@ -153,11 +171,11 @@ impl Backend for HttpBackend {
             app.set_http_addr(addr);
             tracing::info!(
                 %addr,
-                builtins = ?self.builtins,
+                builtins = ?self.builtin_paths(),
                 routes = self.defs.len(),
                 "HTTP server listening on http://{addr}"
             );
-            server::serve(listener, self.router, &self.config, stop, deadline).await;
+            server::serve(listener, router, &self.config, stop, deadline).await;
             Ok(())
         })
     }

@@ -19,6 +19,8 @@ pub struct HttpRouteDef {
     pub paths: &'static [&'static str],
     /// Upper-case method names, validated by the macro.
     pub methods: &'static [&'static str],
+    /// `layers = path::to::fn`: tower layers around this route only.
+    pub layers: Option<super::HttpLayers>,
     pub factory: fn() -> HttpFactory,
     pub required_state: fn(&mut Vec<StateRequirement>),
 }

@@ -18,6 +18,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
 use super::extract::HttpError;
+use super::layers::Counted;
+use super::shed::{Permit, Shedder};
 use crate::app::App;
 use crate::observe::metrics::{HttpLabels, HttpRouteLabels, Metrics};
 
@@ -37,7 +39,10 @@ const SLOTS: usize = 16;
 /// The hot path only loads from `OnceLock`s (no read-modify-write on a shared lock), then
 /// bumps the counter and observes the histogram.
 pub(crate) struct RouteStats {
-    template: String,
+    pub(crate) template: String,
+    /// Whether layers sit around the route: then the guard marks what it counted, and the
+    /// outer [`CountLayer`](super::layers::CountLayer) counts the rest.
+    marks: bool,
     requests: Family<HttpLabels, Counter>,
     durations: Family<HttpRouteLabels, Histogram>,
     /// `(method, status)` key and its counter, filled in order under `insert`.
@@ -48,9 +53,10 @@ pub(crate) struct RouteStats {
 }
 
 impl RouteStats {
-    pub(crate) fn new(metrics: &Metrics, template: &str) -> RouteStats {
+    pub(crate) fn new(metrics: &Metrics, template: &str, marks: bool) -> RouteStats {
         RouteStats {
             template: template.to_owned(),
+            marks,
             requests: metrics.http_requests.clone(),
             durations: metrics.http_duration.clone(),
             counters: std::array::from_fn(|_| OnceLock::new()),
@@ -59,9 +65,17 @@ impl RouteStats {
         }
     }
 
-    fn record(&self, method: &Method, status: StatusCode, elapsed: Duration) {
+    pub(crate) fn record(&self, method: &Method, status: StatusCode, elapsed: Duration) {
         self.count(method, status.as_u16());
         self.time(method, elapsed.as_secs_f64());
+    }
+
+    /// Records `res`, marked as counted when layers sit around the route.
+    fn record_answer(&self, method: &Method, res: &mut Response, elapsed: Duration) {
+        self.record(method, res.status(), elapsed);
+        if self.marks {
+            res.extensions_mut().insert(Counted);
+        }
     }
 
     /// One more request of `method` answered with `status`.
@@ -139,12 +153,14 @@ fn find_or_insert<'a, T>(
     None
 }
 
-/// Body limit, request timeout (408), panic → 500 and metrics for one route (or the
-/// fallback), shared by every method of it.
+/// Load shedding (503), body limit, request timeout (408), panic → 500 and metrics for one
+/// route (or the fallback), shared by every method of it.
 #[derive(Clone)]
 pub(crate) struct Guard {
     pub(crate) config: Arc<GuardConfig>,
     pub(crate) stats: Arc<RouteStats>,
+    /// On the user's routes with `ASYNCWORKER_HTTP_MAX_IN_FLIGHT` set; never on built-ins.
+    pub(crate) shed: Option<Shedder>,
 }
 
 /// A handler run under a [`Guard`]. Wrapping the handler itself (rather than layering a
@@ -176,7 +192,18 @@ impl Guard {
     {
         let start = Instant::now();
         let method = req.method().clone();
-        let Guard { config, stats } = self;
+        let Guard {
+            config,
+            stats,
+            shed,
+        } = self;
+        let permit = match shed.map(Shedder::enter) {
+            Some(Err(shed)) => {
+                return GuardFuture::answered(&stats, &method, start, shed.response());
+            }
+            Some(Ok(permit)) => Some(permit),
+            None => None,
+        };
         let limit = config.body_limit;
         if declared_length(&req).is_some_and(|n| n > limit as u64) {
             // Refused before a byte of the body is read; hyper closes the connection after
@@ -209,6 +236,7 @@ impl Guard {
                 start,
                 timeout: config.request_timeout,
                 limit,
+                _permit: permit,
                 #[cfg(feature = "otel")]
                 span,
             }),
@@ -247,6 +275,8 @@ pub(crate) struct Running<F> {
     start: Instant,
     timeout: Duration,
     limit: usize,
+    /// The request's place under `ASYNCWORKER_HTTP_MAX_IN_FLIGHT`, until answered or dropped.
+    _permit: Option<Permit>,
     /// The request's span (feature `otel`, with an exporter): entered at each poll.
     #[cfg(feature = "otel")]
     span: tracing::Span,
@@ -254,8 +284,8 @@ pub(crate) struct Running<F> {
 
 impl<F> GuardFuture<F> {
     /// `res`, recorded now.
-    fn answered(stats: &RouteStats, method: &Method, start: Instant, res: Response) -> Self {
-        stats.record(method, res.status(), start.elapsed());
+    fn answered(stats: &RouteStats, method: &Method, start: Instant, mut res: Response) -> Self {
+        stats.record_answer(method, &mut res, start.elapsed());
         GuardFuture::Ready(Some(res))
     }
 }
@@ -280,7 +310,7 @@ impl<F: Future<Output = Response> + Unpin> Running<F> {
         let _entered = self.span.clone().entered();
         let polled =
             std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.inner).poll(cx)));
-        let res = match polled {
+        let mut res = match polled {
             // axum's body extractors (`Bytes`, `String`) answer the limit in plain text;
             // give it the JSON shape of every other error.
             Ok(Poll::Ready(res))
@@ -293,7 +323,8 @@ impl<F: Future<Output = Response> + Unpin> Running<F> {
             Ok(Poll::Pending) => std::task::ready!(self.timed_out(cx)),
         };
         self.stats
-            .record(&self.method, res.status(), self.start.elapsed());
+            .record_answer(&self.method, &mut res, self.start.elapsed());
+        self._permit = None;
         Poll::Ready(res)
     }
 

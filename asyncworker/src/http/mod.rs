@@ -53,8 +53,17 @@
 //! | request not answered within `ASYNCWORKER_HTTP_REQUEST_TIMEOUT` (30 s) | 408 |
 //! | request head not received within `ASYNCWORKER_HTTP_HEADER_READ_TIMEOUT` (30 s), or an idle keep-alive connection | connection closed |
 //! | more than `ASYNCWORKER_HTTP_MAX_CONNECTIONS` (1024) connections | the extra ones wait in the listen backlog |
+//! | more than `ASYNCWORKER_HTTP_MAX_IN_FLIGHT` (default 0: no limit) requests to your routes at once | 503 with `Retry-After: 1` at once, JSON body; counted in `asyncworker_http_shed_total{route}`; built-in endpoints are never refused |
+//! | request line and headers over `ASYNCWORKER_HTTP_MAX_HEADER_SIZE` (16 KiB, at least 8 KiB) | 431, connection closed |
 //! | handler panics | 500, JSON body; the server keeps serving |
 //! | shutdown (SIGTERM) | stops accepting, closes idle connections, finishes in-flight requests within `ASYNCWORKER_SHUTDOWN_TIMEOUT` |
+//!
+//! # Middleware
+//!
+//! Tower layers (tower-http's CORS, compression, request ids, your authentication) go around
+//! every route of yours with `main!(http_layers = ...)` or [`App::http_layers`](crate::App::http_layers)
+//! in a startup hook, and around one route with `#[route(http = [...], layers = ...)]`; see
+//! [`Layers`] for the order and what they cover (never the built-in endpoints).
 //!
 //! Built in (unless `ASYNCWORKER_HTTP_ENABLED=false`): `GET /health/live`, `GET /health/ready`
 //! (503 with the parts not ready: startup, each AMQP consumer) and `GET /metrics` (Prometheus);
@@ -64,7 +73,8 @@
 
 // From the macro's contract to the socket: `def` (what `#[route]` registers), `handler` and
 // `extract` (what a handler may be and take), `routes` (clashes), `builtins`, `guard` (what runs
-// around every handler), `router` (all of it as one axum router), `backend` (prepare, list,
+// around every handler) and `shed` (its in-flight limit), `layers` (the user's tower layers
+// around the routes), `router` (all of it as one axum router), `backend` (prepare, list,
 // check, run) and `server` (the accept loop).
 
 mod backend;
@@ -73,12 +83,15 @@ mod def;
 mod extract;
 mod guard;
 mod handler;
+mod layers;
 mod router;
 mod routes;
 mod server;
+mod shed;
 
 pub use axum;
 pub use axum::body::{Body, Bytes};
+pub use axum::extract::Request;
 pub use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 pub use axum::response::{Html, IntoResponse, Redirect, Response};
 #[cfg(feature = "testing")]
@@ -87,6 +100,7 @@ pub(crate) use backend::prepare;
 pub use def::HttpRouteDef;
 pub use extract::{HttpError, Json, Path, Query};
 pub use handler::{HttpExtractor, HttpHandler, HttpLastArg, HttpResponse};
+pub use layers::{HttpLayers, Layers};
 
 /// What the code `#[route(http = ...)]` generates names, re-exported by `__private`.
 #[doc(hidden)]
@@ -96,4 +110,5 @@ pub mod exports {
         HttpFactory, ProbeOther, ProbeState, StateNeeds, StateProbe, assert_http_extractor,
         assert_http_last_arg, assert_http_return, http_factory,
     };
+    pub use super::layers::{NO_HTTP_LAYERS, http_route_layers};
 }

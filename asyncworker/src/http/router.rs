@@ -1,7 +1,8 @@
 //! How the axum router is built: one method router per exact path, every route's methods
-//! on it, each path under its guard; the built-in endpoints; JSON 404/405 answers.
+//! on it (each under its own layers), each path under its guard and the worker's layers; the
+//! built-in endpoints, outside every layer; JSON 404/405 answers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,28 +11,32 @@ use axum::routing::{MethodFilter, MethodRouter};
 use super::builtins::{self, Builtin};
 use super::def::HttpRouteDef;
 use super::guard::{Guard, GuardConfig, Guarded, RouteStats};
+use super::layers::{CountLayer, Layers};
+use super::shed::{InFlight, Shedder};
 use crate::app::App;
-use crate::observe::metrics::Metrics;
+use crate::observe::metrics::{Metrics, RouteLabels};
 use crate::registry::RouteProblem;
 
-/// The router serving `defs` and `builtins`, which [`super::routes::clashes`] found clear.
+/// The router serving `defs` and `builtins`, which [`super::routes::clashes`] found clear,
+/// with `layers` around every route of `defs`.
 pub(crate) fn build(
     defs: &[&'static HttpRouteDef],
     builtins: &[Builtin],
+    layers: &Layers,
     app: &App,
 ) -> Result<Router, Vec<RouteProblem>> {
-    let mut guards = Guards::new(app);
-    let by_path = method_routers(defs, &mut guards)?;
+    let mut guards = Guards::new(app, defs, layers);
     // axum reports a route it cannot take (an invalid path, a conflict the clash check does
-    // not know of) by panicking: make it a startup problem like any other.
+    // not know of) by panicking, and so may a layer: make it a startup problem like any other.
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        combine(by_path, builtins, &mut guards).with_state(app.clone())
+        let by_path = method_routers(defs, &mut guards)?;
+        Ok(combine(by_path, builtins, layers, &mut guards).with_state(app.clone()))
     }));
-    built.map_err(|panic| {
+    built.unwrap_or_else(|panic| {
         let text = crate::dispatch::panic_message(&*panic);
-        vec![RouteProblem::worker(format!(
+        Err(vec![RouteProblem::worker(format!(
             "the HTTP routes cannot be combined: {text}"
-        ))]
+        ))])
     })
 }
 
@@ -40,29 +45,66 @@ pub(crate) fn build(
 struct Guards<'a> {
     config: Arc<GuardConfig>,
     metrics: &'a Metrics,
+    /// The limit of `ASYNCWORKER_HTTP_MAX_IN_FLIGHT`, shared by every user route; `None`: none.
+    in_flight: Option<Arc<InFlight>>,
+    /// The paths with layers around them (the worker's, or a route's own).
+    layered: HashSet<&'static str>,
     by_template: HashMap<String, Guard>,
 }
 
 impl<'a> Guards<'a> {
-    fn new(app: &'a App) -> Guards<'a> {
+    fn new(app: &'a App, defs: &[&'static HttpRouteDef], layers: &Layers) -> Guards<'a> {
         let settings = app.settings();
+        let layered = defs
+            .iter()
+            .filter(|d| d.layers.is_some() || !layers.is_empty())
+            .flat_map(|d| d.paths.iter().copied())
+            .collect();
         Guards {
             config: Arc::new(GuardConfig {
                 body_limit: settings.http_body_limit,
                 request_timeout: settings.http_request_timeout,
             }),
             metrics: app.metrics(),
+            in_flight: (settings.http_max_in_flight > 0)
+                .then(|| InFlight::new(settings.http_max_in_flight)),
+            layered,
             by_template: HashMap::new(),
         }
     }
 
-    /// The guard of `template`, made on first use.
+    /// The guard of the user's path `template`, made on first use: it sheds load.
     fn get(&mut self, template: &str) -> Guard {
+        self.make(template, true)
+    }
+
+    /// The guard of a built-in endpoint or of the 404 answer: never shed.
+    fn builtin(&mut self, template: &str) -> Guard {
+        self.make(template, false)
+    }
+
+    fn make(&mut self, template: &str, sheds: bool) -> Guard {
+        let marks = self.layered.contains(template);
+        let shed = self
+            .in_flight
+            .as_ref()
+            .filter(|_| sheds)
+            .map(|in_flight| Shedder {
+                in_flight: Arc::clone(in_flight),
+                shed: self
+                    .metrics
+                    .http_shed
+                    .get_or_create(&RouteLabels {
+                        route: template.to_owned(),
+                    })
+                    .clone(),
+            });
         self.by_template
             .entry(template.to_owned())
             .or_insert_with(|| Guard {
                 config: Arc::clone(&self.config),
-                stats: Arc::new(RouteStats::new(self.metrics, template)),
+                stats: Arc::new(RouteStats::new(self.metrics, template, marks)),
+                shed,
             })
             .clone()
     }
@@ -81,8 +123,12 @@ fn method_routers(
             continue;
         };
         let factory = (def.factory)();
+        let own = def.layers.map(|layers| layers());
         for path in def.paths {
-            let endpoint = factory.method_router(filter, guards.get(path));
+            let mut endpoint = factory.method_router(filter, guards.get(path));
+            if let Some(own) = &own {
+                endpoint = own.apply(endpoint);
+            }
             match by_path.iter_mut().find(|(p, _)| p == path) {
                 Some((_, existing)) => {
                     let taken = std::mem::take(existing);
@@ -132,10 +178,13 @@ fn method(name: &str) -> Option<MethodFilter> {
 }
 
 /// The routes and the built-in endpoints in one router: another method on a known path is a
-/// 405, any other path a 404, both in JSON and under a guard (so they are counted too).
+/// 405, any other path a 404, both in JSON and under a guard (so they are counted too). The
+/// worker's `layers` wrap each path of the routes, its 405 included (a CORS preflight is an
+/// `OPTIONS` the route may not have); a path with layers is counted outside them too.
 fn combine(
     by_path: Vec<(&'static str, MethodRouter<App>)>,
     builtins: &[Builtin],
+    layers: &Layers,
     guards: &mut Guards<'_>,
 ) -> Router<App> {
     let not_allowed = |guard: Guard| Guarded {
@@ -144,15 +193,20 @@ fn combine(
     };
     let mut router: Router<App> = Router::new();
     for (path, endpoint) in by_path {
-        router = router.route(path, endpoint.fallback(not_allowed(guards.get(path))));
+        let guard = guards.get(path);
+        let mut endpoint = layers.apply(endpoint.fallback(not_allowed(guard.clone())));
+        if guards.layered.contains(path) {
+            endpoint = endpoint.layer(CountLayer { stats: guard.stats });
+        }
+        router = router.route(path, endpoint);
     }
     for builtin in builtins {
-        let guard = guards.get(&builtin.path);
+        let guard = guards.builtin(&builtin.path);
         let endpoint = builtin.method_router(guard.clone());
         router = router.route(&builtin.path, endpoint.fallback(not_allowed(guard)));
     }
     router.fallback(Guarded {
         handler: builtins::not_found,
-        guard: guards.get("unmatched"),
+        guard: guards.builtin("unmatched"),
     })
 }

@@ -27,6 +27,7 @@ pub(crate) struct ServerConfig {
     pub(crate) port: u16,
     pub(crate) header_read_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) max_header_size: usize,
 }
 
 impl ServerConfig {
@@ -37,6 +38,7 @@ impl ServerConfig {
             port: settings.http_port,
             header_read_timeout: settings.http_header_read_timeout,
             max_connections: settings.http_max_connections,
+            max_header_size: settings.http_max_header_size,
         }
     }
 }
@@ -63,8 +65,11 @@ pub(crate) async fn serve(
     deadline: Duration,
 ) {
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // A request head that does not fit `max_buf_size` gets hyper's 431 and the connection is
+    // closed; the settings keep it at or above hyper's minimum (8192), below which it panics.
     builder
         .header_read_timeout(config.header_read_timeout)
+        .max_buf_size(config.max_header_size)
         .keep_alive(true);
     let permits = Arc::new(Semaphore::new(config.max_connections));
     let closing = Arc::new(Closing::default());

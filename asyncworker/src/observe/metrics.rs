@@ -80,6 +80,8 @@ pub struct Metrics {
     pub(crate) http_requests: Family<HttpLabels, Counter>,
     /// Seconds per HTTP request.
     pub(crate) http_duration: Family<HttpRouteLabels, Histogram>,
+    /// HTTP requests refused with 503 because `ASYNCWORKER_HTTP_MAX_IN_FLIGHT` were in flight.
+    pub(crate) http_shed: Family<RouteLabels, Counter>,
     /// Scheduled runs, by route and outcome (ok, error, panic, timeout).
     pub(crate) schedule_runs: Family<ScheduleLabels, Counter>,
     /// Scheduled ticks skipped because `max_concurrency` runs were in flight.
@@ -196,6 +198,12 @@ impl Metrics {
                 "http_request_duration_seconds",
                 "Duration of HTTP requests",
                 Family::new_with_constructor(seconds_histogram as fn() -> _),
+            ),
+            http_shed: registered(
+                &mut r,
+                "http_shed",
+                "HTTP requests refused at once with 503 because ASYNCWORKER_HTTP_MAX_IN_FLIGHT requests were in flight, by route template",
+                Family::default(),
             ),
             schedule_runs: registered(
                 &mut r,

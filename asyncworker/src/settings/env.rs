@@ -3,7 +3,7 @@
 
 use super::parse::{
     parse_amqp_urls, parse_app_name, parse_bool, parse_count, parse_duration, parse_endpoint_path,
-    parse_host, parse_http_url, parse_int, parse_log_format, parse_nonzero_duration,
+    parse_host, parse_http_url, parse_in, parse_int, parse_log_format, parse_nonzero_duration,
     parse_readable_file, parse_size, parse_text,
 };
 use super::{MainOptions, Settings, SettingsError};
@@ -139,15 +139,25 @@ const VARS: &[Var] = &[
         name: "ASYNCWORKER_HTTP_MAX_CONNECTIONS",
         key: "http_max_connections",
         given: |o| text(o.http_max_connections),
-        set: |s, v| {
-            let n = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n));
-            n.map(|n| s.http_max_connections = n)
-        },
+        set: |s, v| parse_in(v, 1..=1_000_000).map(|n| s.http_max_connections = n),
         expected: "an integer from 1 to 1000000",
+    },
+    Var {
+        name: "ASYNCWORKER_HTTP_MAX_IN_FLIGHT",
+        key: "http_max_in_flight",
+        given: |o| text(o.http_max_in_flight),
+        set: |s, v| parse_in(v, 0..=1_000_000).map(|n| s.http_max_in_flight = n),
+        expected: "an integer from 0 (no limit) to 1000000",
+    },
+    Var {
+        name: "ASYNCWORKER_HTTP_MAX_HEADER_SIZE",
+        key: "http_max_header_size",
+        given: |o| text(o.http_max_header_size),
+        set: |s, v| {
+            let n = parse_size(v).filter(|n| (HEADER_SIZE_MIN..=HEADER_SIZE_MAX).contains(n));
+            n.map(|n| s.http_max_header_size = n)
+        },
+        expected: "a size from 8KiB (hyper's minimum, 8192 bytes) to 1MiB, such as \"16KiB\"",
     },
     Var {
         name: "ASYNCWORKER_HTTP_LIVE_PATH",
@@ -221,6 +231,13 @@ const VARS: &[Var] = &[
     },
 ];
 
+/// The smallest request head buffer hyper accepts (it panics below it).
+const HEADER_SIZE_MIN: usize = 8192;
+
+/// The largest `ASYNCWORKER_HTTP_MAX_HEADER_SIZE`: a request head beyond it is an attack or a
+/// mistake, and each connection may buffer that much.
+const HEADER_SIZE_MAX: usize = 1 << 20;
+
 /// What the TLS file variables accept.
 const READABLE_FILE: &str = "the path of a readable PEM file";
 
@@ -280,6 +297,10 @@ impl Settings {
         }
         if let Some(layers) = overrides.tracing_layers {
             s.tracing_layers = Some(layers);
+        }
+        #[cfg(feature = "http")]
+        if let Some(layers) = overrides.http_layers {
+            s.http_layers = Some(layers);
         }
         Ok(s)
     }

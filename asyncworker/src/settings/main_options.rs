@@ -52,6 +52,12 @@ pub struct MainOptions {
     pub http_request_timeout: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_MAX_CONNECTIONS`: connections served at once.
     pub http_max_connections: Option<usize>,
+    /// `ASYNCWORKER_HTTP_MAX_IN_FLIGHT`: user requests handled at once; more get 503 at once
+    /// (0: no limit).
+    pub http_max_in_flight: Option<usize>,
+    /// `ASYNCWORKER_HTTP_MAX_HEADER_SIZE`: largest request head in bytes; a larger one gets
+    /// 431.
+    pub http_max_header_size: Option<usize>,
     /// `ASYNCWORKER_HTTP_LIVE_PATH`: path of the liveness endpoint.
     pub http_live_path: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_READY_PATH`: path of the readiness endpoint.
@@ -78,6 +84,10 @@ pub struct MainOptions {
     /// Your own tracing layers beside asyncworker's logs (see
     /// [`TracingLayers`](crate::runtime::TracingLayers)).
     pub tracing_layers: Option<crate::runtime::TracingLayers>,
+    /// Tower layers around every HTTP route of yours (see
+    /// [`HttpLayers`](crate::http::HttpLayers)). Code only, like `tracing_layers`.
+    #[cfg(feature = "http")]
+    pub http_layers: Option<crate::http::HttpLayers>,
 }
 
 impl MainOptions {
@@ -99,6 +109,8 @@ impl MainOptions {
         http_header_read_timeout: None,
         http_request_timeout: None,
         http_max_connections: None,
+        http_max_in_flight: None,
+        http_max_header_size: None,
         http_live_path: None,
         http_ready_path: None,
         http_metrics_path: None,
@@ -111,6 +123,8 @@ impl MainOptions {
         log_format: None,
         init_tracing: None,
         tracing_layers: None,
+        #[cfg(feature = "http")]
+        http_layers: None,
     };
 }
 

@@ -84,6 +84,14 @@ pub(crate) fn parse_int<T: std::str::FromStr>(text: &str) -> Option<T> {
     text.trim().parse().ok()
 }
 
+/// Parses an integer within `range` (a connection cap, an in-flight limit).
+pub(crate) fn parse_in<T>(text: &str, range: std::ops::RangeInclusive<T>) -> Option<T>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    parse_int(text).filter(|n| range.contains(n))
+}
+
 /// Parses a count from 1 to 65535 (prefetch, bulk size, concurrency), where 0 would stall.
 pub(crate) fn parse_count(text: &str) -> Option<u16> {
     parse_int(text).filter(|&n| n > 0)

@@ -120,6 +120,43 @@ fn http_settings() {
 }
 
 #[test]
+fn http_load_shedding_and_header_size() {
+    let s = with(&[], MainOptions::DEFAULT).unwrap();
+    assert_eq!(s.http_max_in_flight, 0, "no limit by default");
+    assert_eq!(s.http_max_header_size, 16 * 1024);
+    let s = with(
+        &[
+            ("ASYNCWORKER_HTTP_MAX_IN_FLIGHT", "200"),
+            ("ASYNCWORKER_HTTP_MAX_HEADER_SIZE", "8KiB"),
+        ],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(s.http_max_in_flight, 200);
+    assert_eq!(s.http_max_header_size, 8192);
+    for (var, value) in [
+        ("ASYNCWORKER_HTTP_MAX_IN_FLIGHT", "-1"),
+        ("ASYNCWORKER_HTTP_MAX_IN_FLIGHT", "lots"),
+        ("ASYNCWORKER_HTTP_MAX_IN_FLIGHT", "1000001"),
+        // Below hyper's minimum buffer, which would panic when the server starts.
+        ("ASYNCWORKER_HTTP_MAX_HEADER_SIZE", "8191"),
+        ("ASYNCWORKER_HTTP_MAX_HEADER_SIZE", "4KiB"),
+        ("ASYNCWORKER_HTTP_MAX_HEADER_SIZE", "2MiB"),
+        ("ASYNCWORKER_HTTP_MAX_HEADER_SIZE", "big"),
+    ] {
+        let e = with(&[(var, value)], MainOptions::DEFAULT).unwrap_err();
+        assert_eq!((e.source.as_str(), e.value.as_str()), (var, value));
+        let text = e.to_string();
+        assert!(text.contains(var) && text.contains(value), "{text}");
+    }
+    let mut o = MainOptions::DEFAULT;
+    o.http_max_header_size = Some(100);
+    let e = with(&[], o).unwrap_err();
+    assert_eq!(e.source, "main!(http_max_header_size)");
+    assert!(e.to_string().contains("8192"), "{e}");
+}
+
+#[test]
 fn durations() {
     assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
     assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));

@@ -53,6 +53,14 @@ pub struct Settings {
     pub http_request_timeout: Duration,
     /// Connections served at once (default 1024); more wait in the listen backlog.
     pub http_max_connections: usize,
+    /// Requests to your routes handled at once (`ASYNCWORKER_HTTP_MAX_IN_FLIGHT`, default 0:
+    /// no limit but the connection cap); beyond it a request gets 503 with `Retry-After` at
+    /// once. The built-in endpoints are never refused.
+    pub http_max_in_flight: usize,
+    /// Largest request head (request line and headers) in bytes
+    /// (`ASYNCWORKER_HTTP_MAX_HEADER_SIZE`, default 16 KiB, at least 8 KiB); a larger one gets
+    /// 431 and the connection is closed.
+    pub http_max_header_size: usize,
     /// Path of the liveness endpoint (default `/health/live`).
     pub http_live_path: String,
     /// Path of the readiness endpoint (default `/health/ready`).
@@ -76,6 +84,10 @@ pub struct Settings {
     /// beside its log output); see [`TracingLayers`](crate::runtime::TracingLayers). Code
     /// only, like `init_tracing`.
     pub tracing_layers: Option<crate::runtime::TracingLayers>,
+    /// Tower layers around every HTTP route of yours, from `main!(http_layers = ...)`; see
+    /// [`HttpLayers`](crate::http::HttpLayers). Code only, like `tracing_layers`.
+    #[cfg(feature = "http")]
+    pub http_layers: Option<crate::http::HttpLayers>,
     /// The backends to run (`amqp`, `http`, `sse`); `None` runs all. Set by `--only`, so one
     /// codebase can be deployed as separate consumer and API processes.
     pub only: Option<Vec<String>>,
@@ -157,6 +169,8 @@ impl Default for Settings {
             http_header_read_timeout: Duration::from_secs(30),
             http_request_timeout: Duration::from_secs(30),
             http_max_connections: 1024,
+            http_max_in_flight: 0,
+            http_max_header_size: 16 * 1024,
             http_live_path: "/health/live".to_owned(),
             http_ready_path: "/health/ready".to_owned(),
             http_metrics_path: "/metrics".to_owned(),
@@ -167,6 +181,8 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             init_tracing: true,
             tracing_layers: None,
+            #[cfg(feature = "http")]
+            http_layers: None,
             only: None,
             drain: false,
             routes: std::collections::BTreeMap::new(),

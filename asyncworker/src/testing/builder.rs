@@ -135,10 +135,6 @@ impl TestWorkerBuilder {
         let filter = Filter::module(self.module.as_deref());
         let hooks = Hooks::collect(&filter);
         let backends = prepare_each(&filter, &app, &lookup)?;
-        #[cfg(feature = "http")]
-        let http = crate::http::in_process(&filter, &app)
-            .map_err(WorkerError::Routes)?
-            .map(super::http::TestHttp::new);
         #[cfg(feature = "schedule")]
         let schedules =
             super::schedule::Schedules::prepare(&filter, &app).map_err(WorkerError::Routes)?;
@@ -147,6 +143,15 @@ impl TestWorkerBuilder {
             run_shutdown_hooks(&hooks, &app, deadline).await;
             return Err(e);
         }
+        // After the hooks, which may add layers around the routes.
+        #[cfg(feature = "http")]
+        let http = match crate::http::in_process(&filter, &app) {
+            Ok(router) => router.map(super::http::TestHttp::new),
+            Err(problems) => {
+                run_shutdown_hooks(&hooks, &app, deadline).await;
+                return Err(WorkerError::Routes(problems));
+            }
+        };
         let parts = super::worker::Parts {
             app,
             clock,

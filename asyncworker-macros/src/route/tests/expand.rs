@@ -397,9 +397,22 @@ fn expansion_of_an_http_route() {
         r#"methods:&["GET","POST"]"#,
         "factory:__asyncworker_factory",
         "required_state:__asyncworker_required_state",
+        "layers:::asyncworker::__private::NO_HTTP_LAYERS",
     ] {
         assert!(out.contains(expected), "missing `{expected}` in\n{out}");
     }
+    // A route's own layers: the user's path, given to a function that types it.
+    let out = compact(
+        &try_expand(
+            tokens(r#"http = ["/admin"], layers = auth::layers"#),
+            tokens("async fn admin() {}"),
+        )
+        .unwrap(),
+    );
+    assert!(
+        out.contains("layers:::asyncworker::__private::http_route_layers(auth::layers)"),
+        "{out}"
+    );
     // Default method, no argument: no probe and no `use` of the probe traits.
     let out =
         compact(&try_expand(tokens(r#"http = ["/"]"#), tokens("async fn index() {}")).unwrap());

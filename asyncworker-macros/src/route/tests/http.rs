@@ -99,10 +99,19 @@ fn http_route_checks() {
         r#"http = ["/"], /*1*/bulk_size = 3"#,
         &[(
             At::Marker(1),
-            "`bulk_size` does not apply to `http` routes\nvalid arguments: http, name, methods",
+            "`bulk_size` does not apply to `http` routes\nvalid arguments: http, name, methods, layers",
         )],
     );
+    for (what, attr) in [
+        ("string", r#"http = ["/"], layers = /*1*/"auth""#),
+        ("call", r#"http = ["/"], layers = auth/*1*/()"#),
+    ] {
+        let message =
+            format!("`layers` takes the path of a function, not a {what}: `layers = auth::layers`");
+        http(attr, &[(At::Marker(1), &message)]);
+    }
     for ok in [
+        r#"http = ["/"], layers = auth::layers"#,
         r#"http = ["/", "/users/{id}", "/files/{*rest}", "/{a}/{b}/x"]"#,
         r#"http = ["/"], methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"]"#,
         r#"http = ["/"], name = "index""#,

@@ -49,6 +49,7 @@ macro_rules! route {
             doc: "",
             paths: $paths,
             methods: $methods,
+            layers: None,
             factory: || http_factory($handler),
             required_state: |_| {},
         });
