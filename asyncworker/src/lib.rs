@@ -164,7 +164,12 @@ macro_rules! main {
     };
     (@emit $options:expr) => {
         fn main() -> $crate::__private::ExitCode {
-            $crate::__private::run_main($options)
+            let mut options: $crate::__private::MainOptions = $options;
+            // The worker's own version (this expands in its crate), for the documents.
+            if options.app_version.is_none() {
+                options.app_version = $crate::__private::some(::core::env!("CARGO_PKG_VERSION"));
+            }
+            $crate::__private::run_main(options)
         }
     };
 }

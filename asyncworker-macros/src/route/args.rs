@@ -9,6 +9,7 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitBool, LitInt, LitStr, token};
 
+use super::publishes::PublishList;
 use crate::errors::Errors;
 use crate::parse::{Arg, StrList, arg, field, parse_list, peek_key, unknown_argument};
 
@@ -160,6 +161,7 @@ route_keys! {
         max_redeliveries: LitInt => [Amqp],
         error_handler: FnPath => [Amqp, Sse],
         codec: CodecPath => [Amqp, Sse],
+        publishes: PublishList => [Amqp, Http, Sse, Schedule],
     }
 }
 

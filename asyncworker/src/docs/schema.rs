@@ -44,6 +44,15 @@ impl TypeSchema {
         }
     }
 
+    /// A type the generated code could not name (written with `impl Trait`, or behind an
+    /// alias): free-form JSON.
+    pub(crate) fn unnamed() -> TypeSchema {
+        TypeSchema {
+            type_name: "",
+            schema: None,
+        }
+    }
+
     /// The Rust name of the type (`my_crate::Order`), as [`std::any::type_name`] gives it.
     pub fn type_name(&self) -> &'static str {
         self.type_name
@@ -89,6 +98,7 @@ impl Components {
     pub(crate) fn schema(&mut self, ty: &TypeSchema) -> Value {
         match ty.schema {
             Some(schema) => schema(self),
+            None if ty.type_name.is_empty() => json!({ "description": "free-form JSON" }),
             None => json!({ "description": format!("free-form JSON (`{}`)", ty.type_name) }),
         }
     }
@@ -108,6 +118,12 @@ impl Components {
         #[cfg(not(feature = "schema"))]
         Map::new()
     }
+}
+
+/// The schema of a message type the generated code could not name: free-form.
+#[doc(hidden)]
+pub fn unnamed_type() -> TypeSchema {
+    TypeSchema::unnamed()
 }
 
 /// Finds the [`TypeSchema`] of `T` in generated code:

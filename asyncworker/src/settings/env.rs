@@ -281,6 +281,9 @@ impl Settings {
         if let Some(layers) = overrides.tracing_layers {
             s.tracing_layers = Some(layers);
         }
+        if let Some(version) = overrides.app_version {
+            s.app_version = version.to_owned();
+        }
         Ok(s)
     }
 }

@@ -78,12 +78,16 @@ pub struct MainOptions {
     /// Your own tracing layers beside asyncworker's logs (see
     /// [`TracingLayers`](crate::runtime::TracingLayers)).
     pub tracing_layers: Option<crate::runtime::TracingLayers>,
+    /// The application's version, for the documents (`--asyncapi`); code only. `main!` sets
+    /// it to the worker crate's `CARGO_PKG_VERSION` unless given.
+    pub app_version: Option<&'static str>,
 }
 
 impl MainOptions {
     /// No overrides.
     pub const DEFAULT: MainOptions = MainOptions {
         app_name: None,
+        app_version: None,
         amqp_url: None,
         amqp_prefetch: None,
         amqp_heartbeat: None,

@@ -61,7 +61,7 @@ fn schedule_route_checks() {
         &[(At::Marker(1), "expected boolean literal")],
     );
     let valid =
-        "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout";
+        "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout, publishes";
     sched(
         r#"every = "1s", /*1*/bulk_size = 10"#,
         &[(
