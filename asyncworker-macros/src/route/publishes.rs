@@ -10,11 +10,10 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token, Type, bracketed, token};
 
+use super::topology::exchange_and_key;
 use crate::errors::Errors;
+use crate::parse::skip_while;
 use crate::paths::{NONE, PUBLISH, SCHEMA_PROBE, SCHEMA_PROBES, SOME, TYPE_SCHEMA};
-
-/// AMQP short strings carry a one-byte length.
-const MAX_SHORT_STR: usize = 255;
 
 const SYNTAX: &str = "`publishes` takes a list of `\"exchange:routing.key\"` or \
                       `Type => \"exchange:routing.key\"`";
@@ -38,8 +37,15 @@ impl Parse for PublishList {
         }
         let content;
         let bracket = bracketed!(content in input);
-        let items = content.parse_terminated(PublishItem::parse, Token![,])?;
-        Ok(PublishList { bracket, items })
+        match content.parse_terminated(PublishItem::parse, Token![,]) {
+            Ok(items) => Ok(PublishList { bracket, items }),
+            Err(err) => {
+                // As `StrList`: consume the rest, or syn replaces the error with a bare
+                // "unexpected token".
+                skip_while(&content, |_| true)?;
+                Err(err)
+            }
+        }
     }
 }
 
@@ -111,23 +117,14 @@ pub(crate) fn validate(list: Option<&PublishList>, errors: &mut Errors) -> Vec<P
 
 /// `"exchange:key"` split, as `publish(exchange, routing_key, ..)` takes them.
 fn target(lit: &LitStr) -> syn::Result<(String, String)> {
-    let text = lit.value();
-    let error = |message: String| Err(syn::Error::new(lit.span(), message));
-    let Some((exchange, key)) = text.split_once(':') else {
-        return error(format!(
-            "`{text}` names no routing key: write `\"exchange:routing.key\"` (`\":queue\"` for \
-             the default exchange)"
-        ));
-    };
+    let (exchange, key) = exchange_and_key(lit, "`\":queue\"` for the default exchange")?;
     if exchange.is_empty() && key.is_empty() {
-        return error(
-            "the default exchange (`\":...\"`) needs the queue as the routing key".into(),
-        );
+        return Err(syn::Error::new(
+            lit.span(),
+            "the default exchange (`\":...\"`) needs the queue as the routing key",
+        ));
     }
-    if exchange.len() > MAX_SHORT_STR || key.len() > MAX_SHORT_STR {
-        return error("the exchange and the routing key are at most 255 bytes each".into());
-    }
-    Ok((exchange.to_owned(), key.to_owned()))
+    Ok((exchange, key))
 }
 
 /// The `&[Publish { .. }, ..]` literal of the record; a typed entry's schema is found by the

@@ -140,13 +140,8 @@ fn receive_extras(route: &Prepared) -> Value {
         extras["x-asyncworker-timeout"] = format!("{ms}ms").into();
     }
     if o.retries > 0 {
-        let delays: Vec<String> = r
-            .retry_queues("")
-            .iter()
-            .map(|(_, ms)| format!("{ms}ms"))
-            .collect();
         extras["x-asyncworker-retries"] = o.retries.into();
-        extras["x-asyncworker-retry-delay"] = delays.into();
+        extras["x-asyncworker-retry-delay"] = r.retry_delays().into();
     }
     if let Some(d) = &r.dead_letter {
         extras["x-asyncworker-dead-letter"] = d.as_str().into();

@@ -60,13 +60,13 @@ impl AsyncApi {
         self.channels.entry(id).or_insert(channel);
     }
 
-    /// A receive operation of `route` on channel `channel`, with its message and `extra`
-    /// fields (bindings, extensions).
+    /// A receive operation of `message`'s route on channel `channel` (added before), with
+    /// `extra` fields (bindings, extensions).
     pub(crate) fn receive(&mut self, channel: &str, message: &MessageDoc<'_>, extra: Value) {
         self.operation("receive", channel, message, extra);
     }
 
-    /// The operation `action` of `message.route` on `channel` (added before).
+    /// The operation `action` of `message`'s route on `channel` (added before).
     fn operation(&mut self, action: &str, channel: &str, message: &MessageDoc<'_>, extra: Value) {
         let channel = safe_id(channel);
         let message_id = self.message(message);

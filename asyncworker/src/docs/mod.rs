@@ -10,8 +10,6 @@
 // AsyncAPI document the backends write their parts of.
 
 pub(crate) mod asyncapi;
-// Until the OpenAPI document lands (issue 16 is built in parts).
-#[allow(dead_code)]
 mod prose;
 mod publish;
 mod schema;
