@@ -85,7 +85,7 @@ pub mod settings;
 pub mod prelude;
 
 /// JSON Schemas of the types routes take and return, for the worker's documents (OpenAPI,
-/// AsyncAPI). With the `schema` feature, a body type that derives [`JsonSchema`] appears with
+/// AsyncAPI). With the `schema` feature, a body type that derives `JsonSchema` appears with
 /// its schema; any other type is described as free-form JSON, never a compile error.
 ///
 /// The derive names the `schemars` crate: add it to your `Cargo.toml` (version 1), or point

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 type SchemaFn = fn(&mut Components) -> Value;
 
 /// The schema of one Rust type, for a document: its own when it derives
-/// [`JsonSchema`](crate::schema::JsonSchema) (with the `schema` feature), else free-form JSON.
+/// `JsonSchema` (`asyncworker::schema::JsonSchema`, with the `schema` feature), else free-form JSON.
 ///
 /// ```
 /// use asyncworker::schema::TypeSchema;
