@@ -196,7 +196,9 @@ pub(crate) fn doc_comment(func: &ItemFn) -> String {
             _ => None,
         })
         .flat_map(|text| {
-            text.lines()
+            // `split`, not `lines`: an empty `///` line is `#[doc = ""]`, which `lines` would
+            // drop, and with it the paragraph break.
+            text.split('\n')
                 .map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned())
                 .collect::<Vec<_>>()
         })

@@ -182,6 +182,30 @@ use proc_macro::TokenStream;
 /// handler's panic. Its argument and return types must be `Send + 'static` and named (no
 /// `impl Trait`).
 ///
+/// # What a route publishes (`publishes`, every backend)
+///
+/// `publishes = [...]` declares what the handler publishes with `app.amqp()`, for the AsyncAPI
+/// document (`--asyncapi`): each entry is a target written as `bind` writes it,
+/// `"exchange:routing.key"` (`":queue"` for the default exchange, which routes to the queue
+/// named by the key), optionally preceded by the body's type and `=>`:
+///
+/// ```ignore
+/// /// Turns each order into an invoice.
+/// #[route(amqp = ["orders"], publishes = [Invoice => "billing:invoice.created", ":audit"])]
+/// async fn bill(app: App, orders: Vec<Message<Order>>) -> anyhow::Result<()> {
+///     for o in &orders {
+///         app.amqp().publish("billing", "invoice.created", &Invoice::of(o.body())).await?;
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// A typed entry shows the type's JSON Schema when it derives `JsonSchema` (the `schema`
+/// feature), else free-form JSON, as an untyped entry does: never a compile error. A target
+/// without `:`, an empty list or a target listed twice is an error at the token. It is a
+/// declaration for the documents: nothing checks at run time that the handler publishes only
+/// what it declares.
+///
 /// # Expansion
 ///
 /// The function is kept as written (and stays callable, e.g. from unit tests). The first

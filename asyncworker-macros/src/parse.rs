@@ -108,7 +108,10 @@ fn is_comma(tt: &TokenTree) -> bool {
 }
 
 /// Consumes whole token trees (a bracketed list is one) while `keep_going` holds.
-fn skip_while(input: ParseStream, keep_going: impl Fn(&TokenTree) -> bool) -> syn::Result<()> {
+pub(crate) fn skip_while(
+    input: ParseStream,
+    keep_going: impl Fn(&TokenTree) -> bool,
+) -> syn::Result<()> {
     input.step(|cursor| {
         let mut rest = *cursor;
         while let Some((tt, next)) = rest.token_tree() {

@@ -90,6 +90,13 @@ paths!(PRIVATE {
     CODEC_JSON => Json,
     CODEC_RAW => Raw,
     CODEC_TEXT => Text,
+    // Documents: the schema of a message type, and what a route publishes.
+    SCHEMA_PROBE => SchemaProbe,
+    SCHEMA_PROBES => probes,
+    TYPE_SCHEMA => TypeSchema,
+    UNNAMED_TYPE => unnamed_type,
+    PUBLISHES_DEF => PublishesDef,
+    PUBLISH => Publish,
     // AMQP.
     ASSERT_MESSAGES => assert_messages,
     AMQP_FACTORY => amqp_factory,
@@ -140,6 +147,7 @@ paths!(PRIVATE {
 
 paths!(CORE {
     SOME => option::Option::Some,
+    NONE => option::Option::None,
     FUTURE => future::Future,
     SEND => marker::Send,
     MODULE_PATH => module_path,

@@ -65,6 +65,17 @@ pub(crate) trait Backend: Send {
         Box::pin(async move { lines })
     }
 
+    /// `--asyncapi`: writes this backend's servers, channels and operations into `doc`.
+    fn asyncapi(&self, doc: &mut crate::docs::asyncapi::AsyncApi) {
+        let _ = doc;
+    }
+
+    /// `--topology`: the broker objects (queues, exchanges, bindings) this backend's routes
+    /// declare or expect, or `None` if it has none.
+    fn topology(&self) -> Option<BrokerDefinitions> {
+        None
+    }
+
     /// `--drain`: what tells whether this backend has run out of work, or `None` if it cannot
     /// (an HTTP server never does; it only runs alongside the drained backends).
     fn drain_probe(&self) -> Option<Box<dyn DrainProbe>> {
@@ -79,6 +90,13 @@ pub(crate) trait Backend: Send {
         stop: CancellationToken,
         deadline: Duration,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
+}
+
+/// What `--topology` prints: a broker's definitions document (RabbitMQ's format), and notes
+/// on what it leaves out, for stderr.
+pub(crate) struct BrokerDefinitions {
+    pub(crate) document: serde_json::Value,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The future [`DrainProbe::poll`] returns.

@@ -85,7 +85,7 @@ pub mod settings;
 pub mod prelude;
 
 /// JSON Schemas of the types routes take and return, for the worker's documents (OpenAPI,
-/// AsyncAPI). With the `schema` feature, a body type that derives [`JsonSchema`] appears with
+/// AsyncAPI). With the `schema` feature, a body type that derives `JsonSchema` appears with
 /// its schema; any other type is described as free-form JSON, never a compile error.
 ///
 /// The derive names the `schemars` crate: add it to your `Cargo.toml` (version 1), or point
@@ -164,7 +164,12 @@ macro_rules! main {
     };
     (@emit $options:expr) => {
         fn main() -> $crate::__private::ExitCode {
-            $crate::__private::run_main($options)
+            let mut options: $crate::__private::MainOptions = $options;
+            // The worker's own version (this expands in its crate), for the documents.
+            if options.app_version.is_none() {
+                options.app_version = $crate::__private::some(::core::env!("CARGO_PKG_VERSION"));
+            }
+            $crate::__private::run_main(options)
         }
     };
 }

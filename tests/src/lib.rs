@@ -6,6 +6,7 @@ pub mod certs;
 pub mod cluster;
 pub mod first_bytes;
 pub mod rabbit_node;
+pub mod rabbitmqctl;
 pub mod script_hold;
 pub mod tls_broker;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use asyncworker::amqp::{AMQPValue, BasicProperties, FieldTable, PublishError};
 use asyncworker::prelude::*;
 use asyncworker::{App, Settings, Worker};
+use asyncworker_tests::rabbitmqctl::{TempVhost, rabbitmqctl};
 use asyncworker_tests::{
     AMQP_URL, Broker, Job, Recorder, Running, job_ids, settings, unique_prefix, wait_for,
     wait_until,
@@ -16,30 +17,6 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use lapin::options::{BasicGetOptions, QueueDeclareOptions};
 use lapin::{Connection, ConnectionProperties};
 use serde::Serialize;
-
-/// Runs `rabbitmqctl ARGS` (bounded by `timeout(1)`) on the blocking pool; panics on failure.
-async fn rabbitmqctl(args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || rabbitmqctl_blocking(&args))
-        .await
-        .expect("rabbitmqctl task panicked")
-}
-
-fn rabbitmqctl_blocking(args: &[String]) -> String {
-    let out = std::process::Command::new("timeout")
-        .arg("60")
-        .arg("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("cannot run rabbitmqctl");
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Every client connection the broker lists, as (vhost, client-provided connection name).
 async fn connections() -> Vec<(String, String)> {
@@ -505,39 +482,6 @@ async fn concurrent_mandatory_publishes_each_get_their_own_outcome() {
 }
 
 // --- another vhost --------------------------------------------------------------------------
-
-/// A vhost created for one test and deleted when the guard drops, even if the test failed.
-struct TempVhost(String);
-
-impl TempVhost {
-    async fn create(name: &str) -> TempVhost {
-        rabbitmqctl(&["-q", "add_vhost", name]).await;
-        let guard = TempVhost(name.to_owned());
-        rabbitmqctl(&[
-            "-q",
-            "set_permissions",
-            "-p",
-            name,
-            "guest",
-            ".*",
-            ".*",
-            ".*",
-        ])
-        .await;
-        guard
-    }
-}
-
-impl Drop for TempVhost {
-    fn drop(&mut self) {
-        let out = std::process::Command::new("timeout")
-            .args(["60", "rabbitmqctl", "-q", "delete_vhost", &self.0])
-            .output();
-        if !matches!(&out, Ok(o) if o.status.success()) {
-            eprintln!("could not delete the test vhost {}: {out:?}", self.0);
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_vhost_gets_exactly_one_extra_connection() {

@@ -506,6 +506,7 @@ pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
         fields: quote! {
             queues: &[#(#queues),*],
             options: #options,
+            message: __asyncworker_message,
         },
     }
 }

@@ -9,6 +9,7 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitBool, LitInt, LitStr, token};
 
+use super::publishes::PublishList;
 use crate::errors::Errors;
 use crate::parse::{Arg, StrList, arg, field, parse_list, peek_key, unknown_argument};
 
@@ -161,6 +162,7 @@ route_keys! {
         error_handler: FnPath<kw::error_handler> => [Amqp, Sse],
         layers: FnPath<kw::layers> => [Http],
         codec: CodecPath => [Amqp, Sse],
+        publishes: PublishList => [Amqp, Http, Sse, Schedule],
     }
 }
 

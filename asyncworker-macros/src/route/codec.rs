@@ -2,15 +2,19 @@
 //! type as written (`Bytes` and `Vec<u8>` raw, `String` text, anything else JSON).
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, Type};
 
 use super::emit::argument_types;
-use crate::paths::{ASSERT_CODEC, CODEC_JSON, CODEC_RAW, CODEC_TEXT};
+use crate::paths::{
+    ASSERT_CODEC, CODEC_JSON, CODEC_RAW, CODEC_TEXT, SCHEMA_PROBE, SCHEMA_PROBES, TYPE_SCHEMA,
+    UNNAMED_TYPE,
+};
 
-/// The codec of a route whose items are `wrapper<T>` (`Message`, `Event`), and the check that
-/// it decodes `T`, spanned at the user's `codec` path, or else at `T`.
+/// The codec of a route whose items are `wrapper<T>` (`Message`, `Event`), the check that it
+/// decodes `T`, spanned at the user's `codec` path, or else at `T`, and
+/// `__asyncworker_message`, the schema of `T` for the AsyncAPI document.
 pub(crate) struct Picked {
     pub(crate) codec: TokenStream,
     pub(crate) check: TokenStream,
@@ -26,7 +30,8 @@ pub(crate) fn pick(func: &ItemFn, wrapper: &str, user: Option<&syn::Path>) -> Pi
         (None, Some(body)) => by_type(body).at(body.span()).to_token_stream(),
         (None, None) => CODEC_JSON.to_token_stream(),
     };
-    let check = match body.filter(|b| crate::item::nameable(b)) {
+    let body = body.filter(|b| crate::item::nameable(b));
+    let check = match body {
         Some(body) => {
             let span = user.map_or_else(|| body.span(), Spanned::span);
             let assert = ASSERT_CODEC.at(span);
@@ -38,7 +43,29 @@ pub(crate) fn pick(func: &ItemFn, wrapper: &str, user: Option<&syn::Path>) -> Pi
         }
         None => TokenStream::new(),
     };
-    Picked { codec, check }
+    let message = message_fn(body);
+    Picked {
+        codec,
+        check: quote!(#check #message),
+    }
+}
+
+/// `__asyncworker_message`, the schema of the body type `T`: its own when it derives
+/// `JsonSchema` (the probe decides), free-form when it has none or cannot be named here.
+fn message_fn(body: Option<&Type>) -> TokenStream {
+    let schema = match body {
+        Some(body) => quote! {
+            #[allow(unused_imports)]
+            use #SCHEMA_PROBES::*;
+            (&&#SCHEMA_PROBE::<#body>::NEW).type_schema()
+        },
+        None => quote!(#UNNAMED_TYPE()),
+    };
+    quote! {
+        fn __asyncworker_message() -> #TYPE_SCHEMA {
+            #schema
+        }
+    }
 }
 
 /// The default codec of body type `ty`.

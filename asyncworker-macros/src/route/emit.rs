@@ -9,7 +9,8 @@ use syn::{FnArg, ItemFn, ReturnType, Type};
 use super::args::Backend;
 use crate::item;
 use crate::paths::{
-    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, Path, SOME,
+    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, PUBLISHES_DEF,
+    Path, SOME,
 };
 
 /// What a backend adds to the registration of a route.
@@ -34,14 +35,23 @@ pub(crate) struct Handler {
     pub(crate) fields: TokenStream,
 }
 
+/// What a route publishes (`publishes = [...]`), registered next to the route when set.
+pub(crate) struct Published<'a> {
+    /// The route's backend key, as written: `amqp`, `every`...
+    pub(crate) backend: &'static str,
+    pub(crate) entries: &'a [super::publishes::Publish],
+}
+
 /// The registration of `func` as a route named `name`, inside the gate of `backend` (whose
-/// tokens lie at `key`, the backend's key in the attribute).
+/// tokens lie at `key`, the backend's key in the attribute), with the record of what it
+/// publishes.
 pub(crate) fn route(
     func: &ItemFn,
     name: &str,
     backend: Backend,
     key: Span,
     handler: Handler,
+    published: &Published<'_>,
 ) -> TokenStream {
     let Handler {
         def,
@@ -71,9 +81,27 @@ pub(crate) fn route(
         }
     };
     let doc = syn::LitStr::new(&item::doc_comment(func), Span::call_site());
+    let publishes = publishes_record(func, name, &doc, published);
+    let items = quote!(#items #publishes);
     let fields = quote!(doc: #doc, #fields factory: __asyncworker_factory,);
     let registration = crate::emit::record(def, func, name, items, fields);
     gated(backend, key, registration)
+}
+
+/// The `PublishesDef` of a route with `publishes`; nothing without.
+fn publishes_record(
+    func: &ItemFn,
+    name: &str,
+    doc: &syn::LitStr,
+    published: &Published<'_>,
+) -> TokenStream {
+    if published.entries.is_empty() {
+        return TokenStream::new();
+    }
+    let backend = published.backend;
+    let entries = super::publishes::entries(published.entries);
+    let fields = quote!(backend: #backend, doc: #doc, publishes: #entries,);
+    crate::emit::record(PUBLISHES_DEF, func, name, TokenStream::new(), fields)
 }
 
 /// `factory::<generics>(handler)`, every token at the handler's name: a handler that fits no

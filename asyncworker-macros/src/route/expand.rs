@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
 use super::args::{Backend, BackendArg, RouteArgs};
-use super::{amqp, emit, http, schedule, sse};
+use super::{amqp, emit, http, publishes, schedule, sse};
 use crate::errors::Errors;
 use crate::item::{self, Kind};
 
@@ -61,6 +61,10 @@ struct Route {
     backend: Backend,
     /// The backend key as written, where a disabled backend is reported.
     key: Span,
+    /// The backend key's name (`amqp`, `every`...).
+    key_name: &'static str,
+    /// What the handler publishes with `app.amqp()`.
+    publishes: Vec<publishes::Publish>,
 }
 
 /// The backend-specific part of a route.
@@ -109,6 +113,8 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
         kind,
         backend: backend.backend(),
         key: backend.span(),
+        key_name: backend.name(),
+        publishes: publishes::validate(args.publishes.as_ref().map(|a| &a.value), errors),
     })
 }
 
@@ -124,5 +130,9 @@ fn emit(route: &Route, func: &ItemFn) -> TokenStream {
         RouteKind::Sse(r) => sse::handler(r, func),
         RouteKind::Schedule(r) => schedule::handler(r, func),
     };
-    emit::route(func, &name, route.backend, route.key, handler)
+    let published = emit::Published {
+        backend: route.key_name,
+        entries: &route.publishes,
+    };
+    emit::route(func, &name, route.backend, route.key, handler, &published)
 }

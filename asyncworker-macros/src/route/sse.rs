@@ -246,6 +246,7 @@ pub(crate) fn handler(route: &SseRoute, func: &ItemFn) -> Handler {
         fields: quote! {
             paths: &[#(#paths),*],
             options: #options,
+            message: __asyncworker_message,
         },
     }
 }

@@ -133,20 +133,26 @@ fn bind_arg(args: &RouteArgs, errors: &mut Errors) -> Vec<(String, String)> {
 /// One `"exchange:key"`: a named exchange (the default exchange takes no bindings) and a key,
 /// both AMQP short strings; the key may be empty (fanout, headers).
 fn binding(lit: &LitStr) -> syn::Result<(String, String)> {
+    let (exchange, key) = exchange_and_key(lit, "`\"exchange:\"` for an empty key")?;
+    if exchange.is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            "the exchange before `:` must not be empty (the default exchange takes no bindings)",
+        ));
+    }
+    Ok((exchange, key))
+}
+
+/// `"exchange:key"` split at the first `:` (as `bind` and `publishes` write a target), both
+/// AMQP short strings; `hint` tells how to write what is missing when there is no `:`.
+pub(crate) fn exchange_and_key(lit: &LitStr, hint: &str) -> syn::Result<(String, String)> {
     let text = lit.value();
     let error = |message: String| Err(syn::Error::new(lit.span(), message));
     let Some((exchange, key)) = text.split_once(':') else {
         return error(format!(
-            "`{text}` names no routing key: write `\"exchange:routing.key\"` (`\"exchange:\"` \
-             for an empty key)"
+            "`{text}` names no routing key: write `\"exchange:routing.key\"` ({hint})"
         ));
     };
-    if exchange.is_empty() {
-        return error(
-            "the exchange before `:` must not be empty (the default exchange takes no bindings)"
-                .to_owned(),
-        );
-    }
     if exchange.len() > MAX_SHORT_STR || key.len() > MAX_SHORT_STR {
         return error("exchange names and routing keys are at most 255 bytes".to_owned());
     }

@@ -33,6 +33,11 @@ async fn store(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<(
                 Order,
             >();
         }
+        fn __asyncworker_message() -> ::asyncworker::__private::TypeSchema {
+            #[allow(unused_imports)]
+            use ::asyncworker::__private::probes::*;
+            (&&::asyncworker::__private::SchemaProbe::<Order>::NEW).type_schema()
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::AmqpFactory {
             ::asyncworker::__private::amqp_factory::<
                 10u16,
@@ -64,6 +69,7 @@ async fn store(db: State<Db>, messages: Vec<Message<Order>>) -> anyhow::Result<(
                     queue_type: ::asyncworker::__private::QueueType::Quorum,
                     ..::asyncworker::__private::AmqpOptions::DEFAULT
                 },
+                message: __asyncworker_message,
                 factory: __asyncworker_factory,
             }
         }

@@ -28,6 +28,48 @@ async fn report(app: App) -> anyhow::Result<()> {
         fn __asyncworker_factory() -> ::asyncworker::__private::ScheduleFactory {
             ::asyncworker::__private::schedule_factory::<_, _>(report)
         }
+        #[doc(hidden)]
+        #[allow(
+            dead_code,
+            non_snake_case,
+            unused_qualifications,
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery
+        )]
+        const _: () = {
+            ::asyncworker::__private::inventory::submit! {
+                ::asyncworker::__private::PublishesDef {
+                    name: "report",
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: ::core::line!(),
+                    backend: "every",
+                    doc: "Publishes the totals every thirty seconds, and once at start.",
+                    publishes: &[
+                        ::asyncworker::__private::Publish {
+                            exchange: "stats",
+                            routing_key: "totals",
+                            message: ::core::option::Option::Some({
+                                fn __asyncworker_published() -> ::asyncworker::__private::TypeSchema {
+                                    #[allow(unused_imports)]
+                                    use ::asyncworker::__private::probes::*;
+                                    (&&::asyncworker::__private::SchemaProbe::<Totals>::NEW)
+                                        .type_schema()
+                                }
+                                __asyncworker_published
+                                    as fn() -> ::asyncworker::__private::TypeSchema
+                            }),
+                        },
+                        ::asyncworker::__private::Publish {
+                            exchange: "",
+                            routing_key: "audit",
+                            message: ::core::option::Option::None,
+                        },
+                    ],
+                }
+            }
+        };
         ::asyncworker::__private::inventory::submit! {
             ::asyncworker::__private::ScheduleRouteDef {
                 name: "report",

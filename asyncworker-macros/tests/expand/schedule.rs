@@ -1,7 +1,7 @@
 use asyncworker::prelude::*;
 
 /// Publishes the totals every thirty seconds, and once at start.
-#[route(every = "30s", immediately = true, timeout = "10s")]
+#[route(every = "30s", immediately = true, timeout = "10s", publishes = [Totals => "stats:totals", ":audit"])]
 async fn report(app: App) -> anyhow::Result<()> {
     app.state::<Totals>().publish().await
 }

@@ -33,6 +33,11 @@ async fn watch(totals: State<Totals>, events: Vec<Event<Status>>) -> anyhow::Res
                 Status,
             >();
         }
+        fn __asyncworker_message() -> ::asyncworker::__private::TypeSchema {
+            #[allow(unused_imports)]
+            use ::asyncworker::__private::probes::*;
+            (&&::asyncworker::__private::SchemaProbe::<Status>::NEW).type_schema()
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::SseFactory {
             ::asyncworker::__private::sse_factory::<
                 ::asyncworker::__private::Json,
@@ -56,6 +61,7 @@ async fn watch(totals: State<Totals>, events: Vec<Event<Status>>) -> anyhow::Res
                     idle_timeout_ms: 45000u64,
                     ..::asyncworker::__private::SseOptions::DEFAULT
                 },
+                message: __asyncworker_message,
                 factory: __asyncworker_factory,
             }
         }

@@ -339,6 +339,14 @@ impl Backend for AmqpBackend {
         Box::pin(check::check(targets.collect()))
     }
 
+    fn asyncapi(&self, doc: &mut crate::docs::asyncapi::AsyncApi) {
+        super::asyncapi::describe(&self.routes, doc);
+    }
+
+    fn topology(&self) -> Option<crate::backend::BrokerDefinitions> {
+        Some(super::definitions::document(&self.routes))
+    }
+
     fn drain_probe(&self) -> Option<Box<dyn crate::backend::DrainProbe>> {
         Some(Box::new(super::drained::AmqpDrain::new(
             &self.routes,

@@ -97,6 +97,17 @@ impl ConnectionManager {
         self
     }
 
+    /// The URLs the connection is opened to, in order.
+    pub(crate) fn uris(&self) -> &[AMQPUri] {
+        &self.uris
+    }
+
+    /// The vhost the connection opens (its URLs agree on it, or the route's `vhost` replaced
+    /// theirs).
+    pub(crate) fn vhost(&self) -> &str {
+        self.uris.first().map_or("/", |u| u.vhost.as_str())
+    }
+
     /// The connection's name as the broker shows it.
     pub(crate) fn label(&self) -> &str {
         &self.label

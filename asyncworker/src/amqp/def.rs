@@ -22,6 +22,8 @@ pub struct AmqpRouteDef {
     /// The queues as the attribute lists them, before overrides and the prefix.
     pub queues: &'static [&'static str],
     pub options: AmqpOptions,
+    /// The schema of the messages' body type, for the AsyncAPI document.
+    pub message: fn() -> crate::docs::TypeSchema,
     /// Builds the handler behind the dispatcher's adapter.
     pub factory: fn() -> AmqpFactory,
 }

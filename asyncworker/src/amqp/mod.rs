@@ -5,20 +5,23 @@
 //! that consumer's deliveries.
 //!
 //! - `def`: what the macro registers; `resolve`: how its options resolve; `backend`: how the
-//!   routes are prepared and run.
+//!   routes are prepared and run; `asyncapi`: their part of the AsyncAPI document.
 //! - `consumer/`: a queue's channel, its deliveries, their settlement and the handler trait.
 //! - `publisher/`: `app.amqp()` and confirmed publishing.
 //! - Shared broker pieces: `connection` (with its `tls` and the `rotation` over its URLs),
-//!   `topology`, `retry`, `check`, `drained` (`--drain`).
+//!   `topology` (printed by `--topology` through `definitions`), `retry`, `check`, `drained`
+//!   (`--drain`).
 //! - `lease`: the exclusive queues that elect the replica firing a `singleton = true`
 //!   schedule; `lease_log` keeps lapin from logging every refused poll as an error.
 //! - `memory/` (feature `testing`): the in-memory transport of the testing harness.
 
+mod asyncapi;
 mod backend;
 mod check;
 mod connection;
 mod consumer;
 mod def;
+mod definitions;
 mod drained;
 mod field;
 #[cfg(feature = "schedule")]
@@ -38,6 +41,7 @@ mod topology;
 #[cfg(feature = "testing")]
 pub use crate::action::MarkProbe;
 pub use crate::settings::AmqpTls;
+pub(crate) use asyncapi::publishing_servers;
 pub(crate) use backend::AmqpBackend;
 pub use consumer::error_handler::AmqpErrorHandler;
 #[cfg(feature = "testing")]

@@ -101,6 +101,14 @@ impl Resolved {
         }
     }
 
+    /// The delay of each retry tier (`"30000ms"`), for `--routes` and the documents.
+    pub(crate) fn retry_delays(&self) -> Vec<String> {
+        self.retry_queues("")
+            .iter()
+            .map(|(_, ms)| format!("{ms}ms"))
+            .collect()
+    }
+
     /// The topology of each of the route's queues: itself, its retry queue (one per tier),
     /// the parking queue.
     pub(crate) fn topologies(&self) -> Vec<Topology> {
@@ -159,15 +167,10 @@ impl Resolved {
             s.push_str(&format!(" connection={c:?}"));
         }
         if o.retries > 0 {
-            let delays: Vec<String> = self
-                .retry_queues("")
-                .iter()
-                .map(|(_, ms)| format!("{ms}ms"))
-                .collect();
             s.push_str(&format!(
                 " retries={} retry_delay={}",
                 o.retries,
-                delays.join(",")
+                self.retry_delays().join(",")
             ));
         }
         if let Some(d) = &self.dead_letter {

@@ -19,6 +19,8 @@ use super::{Codec, DecodeError, Encode, EncodeError, Payload};
 pub struct Json;
 
 impl<T: DeserializeOwned> Codec<T> for Json {
+    const MEDIA_TYPE: Option<&'static str> = Some("application/json");
+
     fn decode(payload: Payload<'_>) -> Result<T, DecodeError> {
         serde_json::from_slice(payload.data()).map_err(DecodeError::new)
     }
@@ -47,12 +49,16 @@ impl<T: Serialize + ?Sized> Encode<T> for Json {
 pub struct Raw;
 
 impl Codec<Bytes> for Raw {
+    const MEDIA_TYPE: Option<&'static str> = Some("application/octet-stream");
+
     fn decode(payload: Payload<'_>) -> Result<Bytes, DecodeError> {
         Ok(payload.bytes())
     }
 }
 
 impl Codec<Vec<u8>> for Raw {
+    const MEDIA_TYPE: Option<&'static str> = Some("application/octet-stream");
+
     fn decode(payload: Payload<'_>) -> Result<Vec<u8>, DecodeError> {
         Ok(payload.data().to_vec())
     }
@@ -79,6 +85,8 @@ impl<T: AsRef<[u8]> + ?Sized> Encode<T> for Raw {
 pub struct Text;
 
 impl Codec<String> for Text {
+    const MEDIA_TYPE: Option<&'static str> = Some("text/plain; charset=utf-8");
+
     fn decode(payload: Payload<'_>) -> Result<String, DecodeError> {
         std::str::from_utf8(payload.data())
             .map(str::to_owned)

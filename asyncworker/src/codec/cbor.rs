@@ -19,6 +19,8 @@ use super::{Codec, DecodeError, Encode, EncodeError, Payload};
 pub struct Cbor;
 
 impl<T: DeserializeOwned> Codec<T> for Cbor {
+    const MEDIA_TYPE: Option<&'static str> = Some("application/cbor");
+
     fn decode(payload: Payload<'_>) -> Result<T, DecodeError> {
         ciborium::from_reader(payload.data()).map_err(DecodeError::new)
     }

@@ -74,6 +74,10 @@ pub use payload::Payload;
     note = "name another codec with `codec = path::to::Codec` (a type implementing `asyncworker::codec::Codec<{T}>`)"
 )]
 pub trait Codec<T>: 'static {
+    /// The content type of the bodies it decodes, for the AsyncAPI document; `None` (the
+    /// default): the document names none.
+    const MEDIA_TYPE: Option<&'static str> = None;
+
     /// The body of one message, or why it cannot be one.
     fn decode(payload: Payload<'_>) -> Result<T, DecodeError>;
 }

@@ -20,6 +20,8 @@ use super::{Codec, DecodeError, Encode, EncodeError, Payload};
 pub struct MsgPack;
 
 impl<T: DeserializeOwned> Codec<T> for MsgPack {
+    const MEDIA_TYPE: Option<&'static str> = Some("application/msgpack");
+
     fn decode(payload: Payload<'_>) -> Result<T, DecodeError> {
         rmp_serde::from_slice(payload.data()).map_err(DecodeError::new)
     }

@@ -133,6 +133,8 @@ pub(crate) struct Factory<I: Intake> {
     pub(crate) required_state: Vec<StateRequirement>,
     /// The handler takes one item rather than a `Vec` (AMQP's `Message<T>`).
     pub(crate) takes_one: bool,
+    /// The content type of the bodies, as the codec names it (for the AsyncAPI document).
+    pub(crate) content_type: Option<&'static str>,
 }
 
 /// A route's factory output from its handler's call, once typed by the backend's handler
@@ -152,5 +154,6 @@ pub(crate) fn factory<I: Intake, B: Send + 'static, C: Codec<B>>(
         runner: Arc::new(Arc::new(typed)),
         required_state,
         takes_one,
+        content_type: C::MEDIA_TYPE,
     }
 }

@@ -6,24 +6,32 @@
 //! every other type is described as free-form JSON, never a compile error.
 
 // `schema`: a type's schema, or "free-form", found by the generated code; `prose`: summary
-// and description from `///`.
+// and description from `///`; `publish`: what routes declare they publish; `asyncapi`: the
+// AsyncAPI document the backends write their parts of.
 
-// Until the documents that use them land (issue 16 is built in parts).
-#[allow(dead_code)]
+pub(crate) mod asyncapi;
 mod prose;
-#[allow(dead_code)]
+mod publish;
 mod schema;
 
-#[allow(unused_imports)]
 pub(crate) use prose::Prose;
-#[allow(unused_imports)]
+pub(crate) use publish::PublishesDef;
 pub(crate) use schema::Components;
 pub use schema::TypeSchema;
 
 /// What the code `#[route]` generates names, re-exported by `__private`.
 #[doc(hidden)]
 pub mod exports {
+    pub use super::publish::{Publish, PublishesDef};
     #[cfg(feature = "schema")]
     pub use super::schema::ProbeJsonSchema;
-    pub use super::schema::{ProbeFreeForm, SchemaProbe, TypeSchema};
+    pub use super::schema::{ProbeFreeForm, SchemaProbe, TypeSchema, unnamed_type};
+
+    /// The probe traits, imported with a glob by the generated code (`ProbeJsonSchema` only
+    /// exists with the `schema` feature).
+    pub mod probes {
+        pub use super::ProbeFreeForm;
+        #[cfg(feature = "schema")]
+        pub use super::ProbeJsonSchema;
+    }
 }

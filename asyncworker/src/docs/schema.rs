@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 type SchemaFn = fn(&mut Components) -> Value;
 
 /// The schema of one Rust type, for a document: its own when it derives
-/// [`JsonSchema`](crate::schema::JsonSchema) (with the `schema` feature), else free-form JSON.
+/// `JsonSchema` (`asyncworker::schema::JsonSchema`, with the `schema` feature), else free-form JSON.
 ///
 /// ```
 /// use asyncworker::schema::TypeSchema;
@@ -40,6 +40,15 @@ impl TypeSchema {
     pub fn free_form<T: ?Sized>() -> TypeSchema {
         TypeSchema {
             type_name: std::any::type_name::<T>(),
+            schema: None,
+        }
+    }
+
+    /// A type the generated code could not name (written with `impl Trait`, or behind an
+    /// alias): free-form JSON.
+    pub(crate) fn unnamed() -> TypeSchema {
+        TypeSchema {
+            type_name: "",
             schema: None,
         }
     }
@@ -89,6 +98,7 @@ impl Components {
     pub(crate) fn schema(&mut self, ty: &TypeSchema) -> Value {
         match ty.schema {
             Some(schema) => schema(self),
+            None if ty.type_name.is_empty() => json!({ "description": "free-form JSON" }),
             None => json!({ "description": format!("free-form JSON (`{}`)", ty.type_name) }),
         }
     }
@@ -108,6 +118,12 @@ impl Components {
         #[cfg(not(feature = "schema"))]
         Map::new()
     }
+}
+
+/// The schema of a message type the generated code could not name: free-form.
+#[doc(hidden)]
+pub fn unnamed_type() -> TypeSchema {
+    TypeSchema::unnamed()
 }
 
 /// Finds the [`TypeSchema`] of `T` in generated code:

@@ -1,5 +1,5 @@
-//! The worker binary's command line: flags, the three modes (run, `--routes`, `--check`), and
-//! their exit codes.
+//! The worker binary's command line: flags, the modes (run, `--routes`, `--check`, the documents
+//! `--topology` and `--asyncapi`), and their exit codes.
 
 use std::fmt;
 use std::future::Future;
@@ -18,7 +18,7 @@ pub(super) fn usage() -> String {
     let kinds = super::backends::kinds();
     let (list, names) = (kinds.join(","), kinds.join(", "));
     format!(
-        "usage: <worker> [--only {list}] [--drain | --routes | --check] [--help]
+        "usage: <worker> [--only {list}] [--drain | --routes | --check] [--topology | --asyncapi] [--help]
 
   --only LIST  run only these backends (comma-separated: {names}); hooks still run
   --drain      batch run: consume until every AMQP route's queues (retry queues included) are
@@ -30,6 +30,9 @@ pub(super) fn usage() -> String {
                (broker and queues, HTTP port, SSE servers, schedules) and the readiness
                checks, without consuming anything; then run the shutdown hooks; print one
                ok/FAIL line per item, exit 0 if all are ok, 1 otherwise
+  --topology   print the queues, exchanges and bindings the AMQP routes declare or expect, as
+               a RabbitMQ definitions document (rabbitmqctl import_definitions), then exit
+  --asyncapi   print the AsyncAPI 3.0 document of the AMQP and SSE routes, then exit
   --help       print this help
 
 Settings come from ASYNCWORKER_* environment variables (see the asyncworker README)."
@@ -56,6 +59,8 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         Mode::Run => run_with(settings),
         Mode::Routes => run_routes(settings),
         Mode::Check => run_check(settings),
+        Mode::Topology => super::documents::run_topology(settings),
+        Mode::AsyncApi => super::documents::run_asyncapi(settings),
     }
 }
 
@@ -76,12 +81,16 @@ enum Mode {
     Routes,
     /// `--check`: verify every route without running it.
     Check,
+    /// `--topology`: print the broker definitions the routes declare.
+    Topology,
+    /// `--asyncapi`: print the AsyncAPI document of the routes.
+    AsyncApi,
 }
 
 /// The flags, or the exit code to leave with at once: `--help` (0, the usage printed on
 /// stdout) or bad usage (2, the error and the usage on stderr).
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> {
-    let (mut routes, mut check, mut drain, mut only) = (false, false, false, None);
+    let (mut modes, mut drain, mut only) = (Vec::new(), false, None);
     while let Some(arg) = args.next() {
         let only_value = match arg.as_str() {
             "--only" => Some(args.next().unwrap_or_default()),
@@ -92,8 +101,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
             continue;
         }
         match arg.as_str() {
-            "--routes" => routes = true,
-            "--check" => check = true,
+            "--routes" => modes.push(("--routes", Mode::Routes)),
+            "--check" => modes.push(("--check", Mode::Check)),
+            "--topology" => modes.push(("--topology", Mode::Topology)),
+            "--asyncapi" => modes.push(("--asyncapi", Mode::AsyncApi)),
             "--drain" => drain = true,
             "--help" | "-h" => {
                 println!("{}", usage());
@@ -102,17 +113,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
             other => return Err(usage_error(&format!("unknown argument `{other}`"))),
         }
     }
-    if drain && (routes || check) {
+    if drain && !modes.is_empty() {
         return Err(usage_error(
-            "--drain runs the worker; it cannot be combined with --routes or --check",
+            "--drain runs the worker; it cannot be combined with --routes or --check (nor --topology, --asyncapi)",
         ));
     }
-    let mode = match (routes, check) {
-        (true, true) => return Err(usage_error("--routes and --check cannot be combined")),
-        (true, false) => Mode::Routes,
-        (false, true) => Mode::Check,
-        (false, false) => Mode::Run,
-    };
+    if let [(first, _), (second, _), ..] = modes.as_slice() {
+        return Err(usage_error(&format!(
+            "{first} and {second} cannot be combined"
+        )));
+    }
+    let mode = modes.pop().map_or(Mode::Run, |(_, mode)| mode);
     Ok(Args { mode, only, drain })
 }
 
@@ -146,13 +157,13 @@ pub(super) fn parse_only(list: &str) -> Result<Vec<String>, String> {
 }
 
 /// Bad usage: the error and the usage on stderr, exit code 2.
-fn usage_error(message: &str) -> ExitCode {
+pub(super) fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}\n\n{}", usage());
     ExitCode::from(2)
 }
 
 /// The worker could not do what it was asked: the error on stderr, exit code 1.
-fn fail(error: &dyn fmt::Display) -> ExitCode {
+pub(super) fn fail(error: &dyn fmt::Display) -> ExitCode {
     eprintln!("error: {error}");
     ExitCode::FAILURE
 }

@@ -1,5 +1,5 @@
-//! Running a worker: its lifecycle, the errors that stop it, `--check`, the command line,
-//! signals and logging.
+//! Running a worker: its lifecycle, the errors that stop it, `--check`, the command line (and
+//! the documents it prints), signals and logging.
 //!
 //! [`Worker`], [`WorkerError`] and [`RouteProblem`] are also at the crate root; the `--check`
 //! report ([`CheckReport`], [`CheckItem`]) and [`run_with`] live here.
@@ -7,6 +7,7 @@
 mod backends;
 mod check;
 mod cli;
+mod documents;
 mod drain;
 mod error;
 mod logging;

@@ -69,6 +69,13 @@ impl Worker {
         Ok(registry.describe(&lines))
     }
 
+    /// The backends as `--topology` and `--asyncapi` see them: prepared from the registry
+    /// and the settings (an error here is what starting would report), nothing started.
+    pub(crate) fn prepared(&self) -> Result<Vec<Box<dyn Backend>>, WorkerError> {
+        let filter = Filter::module(self.module.as_deref());
+        prepare_backends(&filter, &App::new(self.settings.clone()))
+    }
+
     /// What `--check` does: reads the routes against the settings (an error here is what
     /// starting would report), runs the startup hooks as a start would (they can tell with
     /// [`App::is_check`] and skip their side effects), then asks every backend to verify,

@@ -302,6 +302,9 @@ impl Settings {
         if let Some(layers) = overrides.http_layers {
             s.http_layers = Some(layers);
         }
+        if let Some(version) = overrides.app_version {
+            s.app_version = version.to_owned();
+        }
         Ok(s)
     }
 }

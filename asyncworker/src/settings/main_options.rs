@@ -88,12 +88,16 @@ pub struct MainOptions {
     /// [`HttpLayers`](crate::http::HttpLayers)). Code only, like `tracing_layers`.
     #[cfg(feature = "http")]
     pub http_layers: Option<crate::http::HttpLayers>,
+    /// The application's version, for the documents (`--asyncapi`); code only. `main!` sets
+    /// it to the worker crate's `CARGO_PKG_VERSION` unless given.
+    pub app_version: Option<&'static str>,
 }
 
 impl MainOptions {
     /// No overrides.
     pub const DEFAULT: MainOptions = MainOptions {
         app_name: None,
+        app_version: None,
         amqp_url: None,
         amqp_prefetch: None,
         amqp_heartbeat: None,

@@ -118,6 +118,9 @@ pub struct Settings {
     /// (`asyncworker.lease.<app>.<route>`). Up to 100 bytes, no whitespace or control
     /// characters.
     pub app_name: String,
+    /// The application's version, as the documents (`--asyncapi`) show it: what `main!`
+    /// passes (the worker crate's version), else `0.0.0`.
+    pub app_version: String,
 }
 
 /// The longest application name, in bytes: a lease queue, `asyncworker.lease.<app>.<route>`,
@@ -191,6 +194,7 @@ impl Default for Settings {
             amqp_tls: AmqpTls::default(),
             amqp_connections_tls: std::collections::BTreeMap::new(),
             app_name: default_app_name(),
+            app_version: "0.0.0".to_owned(),
         }
     }
 }

@@ -33,9 +33,9 @@ const ACTIONS: Actions = Actions {
 };
 
 /// One SSE route, ready to run.
-struct Prepared {
-    resolved: Resolved,
-    factory: SseFactory,
+pub(crate) struct Prepared {
+    pub(crate) resolved: Resolved,
+    pub(crate) factory: SseFactory,
     /// The route's paths, as its events and metrics name them.
     paths: Vec<Arc<str>>,
     cfg: Arc<DispatchConfig>,
@@ -173,6 +173,10 @@ impl Backend for SseBackend {
 
     fn describe(&self) -> Vec<String> {
         self.routes.iter().map(|r| r.resolved.describe()).collect()
+    }
+
+    fn asyncapi(&self, doc: &mut crate::docs::asyncapi::AsyncApi) {
+        super::asyncapi::describe(&self.routes, doc);
     }
 
     fn required_state(&self) -> Vec<StateNeed> {

@@ -17,6 +17,8 @@ pub struct SseRouteDef {
     pub doc: &'static str,
     pub paths: &'static [&'static str],
     pub options: SseOptions,
+    /// The schema of the events' data type, for the AsyncAPI document.
+    pub message: fn() -> crate::docs::TypeSchema,
     pub factory: fn() -> SseFactory,
 }
 

@@ -13,11 +13,13 @@
 //! builds on, buffers without a limit and loses a `retry:` sent without data.
 
 // From the macro's contract to the wire: `def` (what `#[route]` registers), `resolve` (options,
-// URLs, headers), `backend` (prepare, list, run) and `check` (`--check`); then `stream` →
+// URLs, headers), `backend` (prepare, list, run), `check` (`--check`) and `asyncapi` (its part of
+// `--asyncapi`); then `stream` →
 // `intake` → `event` → `parser`, a chain with no way back (`intake` also uses `handler`, the
 // trait that types the user's function). `tls` configures the client and `--check`'s handshake.
 // `memory` (feature `testing`) feeds the dispatchers from a test instead of streams.
 
+mod asyncapi;
 mod backend;
 mod check;
 mod def;

@@ -307,8 +307,7 @@ fn declare_and_queue_type_checks() {
 
 #[test]
 fn retry_and_topology_options_apply_to_amqp_only() {
-    let valid =
-        "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout";
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout, publishes";
     for key in ["retries", "declare"] {
         let value = if key == "declare" { "true" } else { "3" };
         check_with(

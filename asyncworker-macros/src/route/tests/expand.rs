@@ -241,6 +241,7 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
         if let syn::Stmt::Item(syn::Item::Fn(f)) = stmt
             && f.sig.ident != "__asyncworker_check_signature"
             && f.sig.ident != "__asyncworker_check_codec"
+            && f.sig.ident != "__asyncworker_message"
         {
             // `::asyncworker` in the call: the first token of the only statement.
             let first = f.block.stmts[0]

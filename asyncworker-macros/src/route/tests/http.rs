@@ -99,7 +99,7 @@ fn http_route_checks() {
         r#"http = ["/"], /*1*/bulk_size = 3"#,
         &[(
             At::Marker(1),
-            "`bulk_size` does not apply to `http` routes\nvalid arguments: http, name, methods, layers",
+            "`bulk_size` does not apply to `http` routes\nvalid arguments: http, name, methods, layers, publishes",
         )],
     );
     for (what, attr) in [

@@ -103,3 +103,15 @@ fn a_handler_without_arguments_is_an_error_at_the_parentheses() {
     try_expand(tokens(r#"http = ["/"]"#), tokens("async fn handle() {}"))
         .unwrap_or_else(|err| panic!("an HTTP handler without arguments was refused: {err}"));
 }
+
+#[test]
+fn a_doc_comment_keeps_its_paragraph_breaks() {
+    let func: syn::ItemFn = syn::parse_str(
+        "/// Takes orders.\n///\n/// In bulk,\n/// always.\nasync fn handle(m: M) {}",
+    )
+    .unwrap();
+    assert_eq!(
+        crate::item::doc_comment(&func),
+        "Takes orders.\n\nIn bulk,\nalways."
+    );
+}

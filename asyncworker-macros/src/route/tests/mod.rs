@@ -21,7 +21,8 @@ const HANDLER: &str = "async fn handle(m: Vec<Message<T>>) {}";
 const VALID: &str = "valid arguments: amqp, name, vhost, connection, bulk_size, bulk_flush, \
     prefetch, concurrency, on_success, on_exception, on_decode_error, timeout, retries, \
     retry_delay, dead_letter, declare, queue_type, bind, exchange_type, bind_headers, max_length, \
-    overflow, message_ttl, delivery_limit, single_active, max_redeliveries, error_handler, codec";
+    overflow, message_ttl, delivery_limit, single_active, max_redeliveries, error_handler, codec, \
+    publishes";
 
 /// The message for an unknown key, with the suggestion if any.
 fn unknown(key: &str, suggestion: Option<&str>) -> String {

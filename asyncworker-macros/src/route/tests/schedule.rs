@@ -60,8 +60,7 @@ fn schedule_route_checks() {
         r#"every = "1s", immediately = /*1*/"yes""#,
         &[(At::Marker(1), "expected boolean literal")],
     );
-    let valid =
-        "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout";
+    let valid = "valid arguments: every, cron, name, max_concurrency, immediately, singleton, tz, timeout, publishes";
     sched(
         r#"every = "1s", /*1*/bulk_size = 10"#,
         &[(

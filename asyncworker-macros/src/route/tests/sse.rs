@@ -90,7 +90,7 @@ fn sse_route_checks() {
         r#"sse = ["/e"], /*1*/prefetch = 3"#,
         &[(
             At::Marker(1),
-            "`prefetch` does not apply to `sse` routes\nvalid arguments: sse, name, url, headers, bulk_size, bulk_flush, concurrency, timeout, idle_timeout, max_event_size, error_handler, codec",
+            "`prefetch` does not apply to `sse` routes\nvalid arguments: sse, name, url, headers, bulk_size, bulk_flush, concurrency, timeout, idle_timeout, max_event_size, error_handler, codec, publishes",
         )],
     );
     check_with(
