@@ -205,3 +205,30 @@ pub(crate) fn doc_comment(func: &ItemFn) -> String {
         .collect();
     lines.join("\n").trim().to_owned()
 }
+
+/// The last segment of a type written as a path (`Order` of `crate::Order`), through
+/// parentheses; `None` for any other type.
+pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+/// The type arguments of `segment` (`[A, B]` of `Result<A, B>`), lifetimes and constants left
+/// out.
+pub(crate) fn type_arguments(segment: &syn::PathSegment) -> Vec<&Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -119,6 +119,12 @@ paths!(PRIVATE {
     NO_HTTP_LAYERS => NO_HTTP_LAYERS,
     STATE_NEEDS => StateNeeds,
     STATE_PROBE => StateProbe,
+    // HTTP, for the OpenAPI document: what each argument and the return type say.
+    HTTP_SIGNATURE => HttpSignature,
+    HTTP_PROBES => http_probes,
+    HTTP_ARG_PROBE => HttpArgProbe,
+    HTTP_REPLY_PROBE => HttpReplyProbe,
+    HTTP_ERROR_PROBE => HttpErrorProbe,
     PROBE_OTHER => ProbeOther,
     PROBE_STATE => ProbeState,
     // SSE.

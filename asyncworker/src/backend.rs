@@ -70,6 +70,12 @@ pub(crate) trait Backend: Send {
         let _ = doc;
     }
 
+    /// `--openapi`: the OpenAPI document of this backend's routes (the HTTP server's), as it
+    /// serves it; `None` for other backends.
+    fn openapi(&self) -> Option<std::sync::Arc<str>> {
+        None
+    }
+
     /// `--topology`: the broker objects (queues, exchanges, bindings) this backend's routes
     /// declare or expect, or `None` if it has none.
     fn topology(&self) -> Option<BrokerDefinitions> {

@@ -7,6 +7,7 @@ use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, Type};
 
 use super::emit::argument_types;
+use crate::item::{last_segment, type_arguments};
 use crate::paths::{
     ASSERT_CODEC, CODEC_JSON, CODEC_RAW, CODEC_TEXT, SCHEMA_PROBE, SCHEMA_PROBES, TYPE_SCHEMA,
     UNNAMED_TYPE,
@@ -88,23 +89,11 @@ fn is_vec_of_u8(args: &syn::AngleBracketedGenericArguments) -> bool {
     )
 }
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
-        Type::Group(g) => last_segment(&g.elem),
-        Type::Paren(p) => last_segment(&p.elem),
-        _ => None,
-    }
-}
-
 /// `T` of a last argument `Vec<wrapper<T>>` or `wrapper<T>`.
 fn body_type<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
     let segment = last_segment(ty)?;
-    let only = |segment: &'a syn::PathSegment| match &segment.arguments {
-        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        },
+    let only = |segment: &'a syn::PathSegment| match type_arguments(segment)[..] {
+        [t] => Some(t),
         _ => None,
     };
     if segment.ident == wrapper {

@@ -230,12 +230,17 @@ pub(crate) fn handler(route: &HttpRoute, func: &ItemFn) -> Handler {
         factory_generics: None,
         checks: check_signature(func),
         error_handler: None,
-        items: required_state(func),
+        items: {
+            let required_state = required_state(func);
+            let describe = super::http_describe::describe(func);
+            quote!(#required_state #describe)
+        },
         fields: quote! {
             paths: &[#(#paths),*],
             methods: &[#(#methods),*],
             layers: #layers,
             required_state: __asyncworker_required_state,
+            describe: __asyncworker_describe,
         },
     }
 }

@@ -7,6 +7,7 @@ mod codec;
 mod emit;
 mod expand;
 mod http;
+mod http_describe;
 mod publishes;
 mod schedule;
 mod sse;

@@ -42,6 +42,30 @@ async fn user(db: State<Db>, Path(id): Path<u64>, body: Json<User>) -> Json<User
             (&::asyncworker::__private::StateProbe::<Json<User>>::NEW)
                 .required_state(__needs);
         }
+        #[allow(unused_imports, clippy::needless_borrow)]
+        fn __asyncworker_describe(__sig: &mut ::asyncworker::__private::HttpSignature) {
+            use ::asyncworker::__private::http_probes::*;
+            (&::asyncworker::__private::HttpArgProbe::<State<Db>>::NEW)
+                .describe_arg(__sig, ::asyncworker::__private::unnamed_type(), true);
+            (&::asyncworker::__private::HttpArgProbe::<Path<u64>>::NEW)
+                .describe_arg(
+                    __sig,
+                    (&&::asyncworker::__private::SchemaProbe::<u64>::NEW).type_schema(),
+                    true,
+                );
+            (&::asyncworker::__private::HttpArgProbe::<Json<User>>::NEW)
+                .describe_arg(
+                    __sig,
+                    (&&::asyncworker::__private::SchemaProbe::<User>::NEW).type_schema(),
+                    true,
+                );
+            (&::asyncworker::__private::HttpReplyProbe::<Json<User>>::NEW)
+                .describe_reply(
+                    __sig,
+                    (&&::asyncworker::__private::SchemaProbe::<User>::NEW).type_schema(),
+                    true,
+                );
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
             ::asyncworker::__private::http_factory(user)
         }
@@ -56,6 +80,7 @@ async fn user(db: State<Db>, Path(id): Path<u64>, body: Json<User>) -> Json<User
                 methods: &["GET", "PUT"],
                 layers: ::asyncworker::__private::NO_HTTP_LAYERS,
                 required_state: __asyncworker_required_state,
+                describe: __asyncworker_describe,
                 factory: __asyncworker_factory,
             }
         }
@@ -84,6 +109,12 @@ async fn admin() -> &'static str {
             ::asyncworker::__private::assert_send_future(admin());
         }
         fn __asyncworker_required_state(__needs: &mut ::asyncworker::__private::StateNeeds) {}
+        #[allow(unused_imports, clippy::needless_borrow)]
+        fn __asyncworker_describe(__sig: &mut ::asyncworker::__private::HttpSignature) {
+            use ::asyncworker::__private::http_probes::*;
+            (&::asyncworker::__private::HttpReplyProbe::<&'static str>::NEW)
+                .describe_reply(__sig, ::asyncworker::__private::unnamed_type(), true);
+        }
         fn __asyncworker_factory() -> ::asyncworker::__private::HttpFactory {
             ::asyncworker::__private::http_factory(admin)
         }
@@ -93,10 +124,12 @@ async fn admin() -> &'static str {
                 module_path: ::core::module_path!(),
                 file: ::core::file!(),
                 line: ::core::line!(),
+                doc: "Behind the layers `auth::layers` builds.",
                 paths: &["/admin"],
                 methods: &["GET"],
                 layers: ::asyncworker::__private::http_route_layers(auth::layers),
                 required_state: __asyncworker_required_state,
+                describe: __asyncworker_describe,
                 factory: __asyncworker_factory,
             }
         }

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ids::{free_id, safe_id};
 use super::publish::{Publish, PublishesDef};
 use super::{Components, Prose, TypeSchema};
 
@@ -215,31 +216,6 @@ pub(crate) fn set_servers(channel: &mut Value, ids: &[String]) {
             .collect();
         channel["servers"] = refs.into();
     }
-}
-
-/// `text` as a key of the document's maps (letters, digits, `_` and `-`, which every tool
-/// accepts, and which need no escaping in a `$ref`).
-pub(crate) fn safe_id(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// `prefix`, or `prefix-2`, `prefix-3`... whichever `map` does not hold yet.
-fn free_id(map: &Map<String, Value>, prefix: &str) -> String {
-    (1..)
-        .map(|n| match n {
-            1 => prefix.to_owned(),
-            n => format!("{prefix}-{n}"),
-        })
-        .find(|id| !map.contains_key(id))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

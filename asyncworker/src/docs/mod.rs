@@ -5,11 +5,12 @@
 //! Types that derive `JsonSchema` (with the `schema` feature) appear with their schema;
 //! every other type is described as free-form JSON, never a compile error.
 
-// `schema`: a type's schema, or "free-form", found by the generated code; `prose`: summary
+// `ids`: keys of a document's maps; `schema`: a type's schema, or "free-form", found by the generated code; `prose`: summary
 // and description from `///`; `publish`: what routes declare they publish; `asyncapi`: the
 // AsyncAPI document the backends write their parts of.
 
 pub(crate) mod asyncapi;
+pub(crate) mod ids;
 mod prose;
 mod publish;
 mod schema;

@@ -82,12 +82,24 @@ pub(crate) struct Components {
 
 impl Components {
     pub(crate) fn new() -> Components {
+        Components::with(false)
+    }
+
+    /// The schema of `ty` with every type it uses written in place rather than referred to:
+    /// what the parameters of an OpenAPI operation are read from (one per field).
+    pub(crate) fn inline(ty: &TypeSchema) -> Value {
+        Components::with(true).schema(ty)
+    }
+
+    #[cfg_attr(not(feature = "schema"), allow(unused_variables))]
+    fn with(inline: bool) -> Components {
         Components {
             #[cfg(feature = "schema")]
             generator: schemars::generate::SchemaSettings::draft2020_12()
                 .with(|s| {
                     s.definitions_path = "/components/schemas".into();
                     s.meta_schema = None;
+                    s.inline_subschemas = inline;
                 })
                 .into_generator(),
         }
@@ -97,7 +109,11 @@ impl Components {
     /// schema, or, for a type without one, free-form JSON named by its Rust type.
     pub(crate) fn schema(&mut self, ty: &TypeSchema) -> Value {
         match ty.schema {
-            Some(schema) => schema(self),
+            Some(schema) => {
+                let mut value = schema(self);
+                bound_integers(&mut value);
+                value
+            }
             None if ty.type_name.is_empty() => json!({ "description": "free-form JSON" }),
             None => json!({ "description": format!("free-form JSON (`{}`)", ty.type_name) }),
         }
@@ -113,11 +129,50 @@ impl Components {
         #[cfg(feature = "schema")]
         {
             let mut generator = self.generator;
-            generator.take_definitions(true)
+            let mut schemas = generator.take_definitions(true);
+            schemas.values_mut().for_each(bound_integers);
+            schemas
         }
         #[cfg(not(feature = "schema"))]
         Map::new()
     }
+}
+
+/// Gives every integer schema with a sized `format` (`uint32`, `int64`...) the bounds of its
+/// Rust type, which schemars leaves out: a value beyond them is refused by the route, so a
+/// document without them would promise what the route does not accept (and fuzzers driven
+/// by the document send such values).
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let bounds = map
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(integer_bounds);
+            if let Some((min, max)) = bounds {
+                map.entry("minimum").or_insert(min);
+                map.entry("maximum").or_insert(max);
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
+/// The range of the Rust integer type of a JSON Schema `format`, as JSON numbers.
+fn integer_bounds(format: &str) -> Option<(Value, Value)> {
+    Some(match format {
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" => (i64::MIN.into(), i64::MAX.into()),
+        "uint8" => (0.into(), u8::MAX.into()),
+        "uint16" => (0.into(), u16::MAX.into()),
+        "uint32" => (0.into(), u32::MAX.into()),
+        "uint64" => (0.into(), u64::MAX.into()),
+        _ => return None,
+    })
 }
 
 /// The schema of a message type the generated code could not name: free-form.
@@ -195,5 +250,8 @@ mod tests {
         assert_eq!(value, json!({ "$ref": "#/components/schemas/Order" }));
         let schemas = components.into_schemas();
         assert_eq!(schemas["Order"]["properties"]["id"]["type"], "integer");
+        assert_eq!(schemas["Order"]["properties"]["id"]["maximum"], u64::MAX);
+        let inline = Components::inline(&ty);
+        assert_eq!(inline["properties"]["id"]["minimum"], 0);
     }
 }

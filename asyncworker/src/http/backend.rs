@@ -2,6 +2,7 @@
 //! checked (`--check` binds the address) and served.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,6 +23,8 @@ struct HttpBackend {
     defs: Vec<&'static HttpRouteDef>,
     builtins: Vec<Builtin>,
     config: ServerConfig,
+    /// The OpenAPI document, as served and as `--openapi` prints it.
+    openapi: Arc<str>,
 }
 
 /// The HTTP routes of a worker (registered with `#[route(http = ...)]`), if any, and the
@@ -59,10 +62,14 @@ impl HttpBackend {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let openapi = super::openapi::document(&defs, &builtins, settings);
         let backend = HttpBackend {
             defs,
             builtins,
             config: ServerConfig::new(settings),
+            openapi: serde_json::to_string_pretty(&openapi)
+                .unwrap_or_default()
+                .into(),
         };
         // Built now so that `--routes` and `--check` report what axum refuses; built again
         // once the startup hooks have added their layers.
@@ -73,7 +80,7 @@ impl HttpBackend {
     /// The router of these routes, under the worker's layers as they are now.
     fn router(&self, app: &App) -> Result<Router, Vec<RouteProblem>> {
         let layers = super::layers::worker_layers(app);
-        super::router::build(&self.defs, &self.builtins, &layers, app)
+        super::router::build(&self.defs, &self.builtins, &layers, app, &self.openapi)
     }
 
     /// The paths of the built-in endpoints, for the logs.
@@ -110,6 +117,10 @@ impl Backend for HttpBackend {
                 )
             })
             .collect()
+    }
+
+    fn openapi(&self) -> Option<Arc<str>> {
+        Some(Arc::clone(&self.openapi))
     }
 
     fn required_state(&self) -> Vec<StateNeed> {

@@ -5,6 +5,8 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use serde_json::json;
+use std::sync::Arc;
 
 use super::extract::HttpError;
 use super::guard::{Guard, Guarded};
@@ -17,6 +19,10 @@ enum Kind {
     Live,
     Ready,
     Metrics,
+    OpenApi,
+    /// The docs page (`""`) or one of its files.
+    #[cfg(feature = "docs")]
+    Docs(&'static str),
 }
 
 /// A built-in endpoint, at the path the settings give it.
@@ -24,6 +30,9 @@ enum Kind {
 pub(crate) struct Builtin {
     pub(crate) path: String,
     kind: Kind,
+    /// Swagger UI's routes, which the docs page and its files are answered by.
+    #[cfg(feature = "docs")]
+    page: Option<axum::Router>,
 }
 
 impl Builtin {
@@ -35,12 +44,26 @@ impl Builtin {
         let at = |path: &String, kind| Builtin {
             path: path.clone(),
             kind,
+            #[cfg(feature = "docs")]
+            page: None,
         };
-        vec![
+        let mut all = vec![
             at(&settings.http_live_path, Kind::Live),
             at(&settings.http_ready_path, Kind::Ready),
             at(&settings.http_metrics_path, Kind::Metrics),
-        ]
+        ];
+        if let Some(openapi) = &settings.http_openapi_path {
+            all.push(at(openapi, Kind::OpenApi));
+            #[cfg(feature = "docs")]
+            if let Some(docs) = &settings.http_docs_path {
+                let page = super::docs_page::routes(docs, openapi, &settings.app_name);
+                all.extend(super::docs_page::files(docs).map(|(path, file)| Builtin {
+                    page: Some(page.clone()),
+                    ..at(&path, Kind::Docs(file))
+                }));
+            }
+        }
+        all
     }
 
     /// What it is and which setting moves it, for startup errors.
@@ -49,12 +72,15 @@ impl Builtin {
             Kind::Live => ("liveness endpoint", "ASYNCWORKER_HTTP_LIVE_PATH"),
             Kind::Ready => ("readiness endpoint", "ASYNCWORKER_HTTP_READY_PATH"),
             Kind::Metrics => ("metrics endpoint", "ASYNCWORKER_HTTP_METRICS_PATH"),
+            Kind::OpenApi => ("OpenAPI document", "ASYNCWORKER_HTTP_OPENAPI_PATH"),
+            #[cfg(feature = "docs")]
+            Kind::Docs(_) => ("docs page", "ASYNCWORKER_HTTP_DOCS_PATH"),
         };
         format!("the built-in {what} ({var})")
     }
 
-    /// Its `GET`, under `guard`.
-    pub(crate) fn method_router(&self, guard: Guard) -> MethodRouter<App> {
+    /// Its `GET`, under `guard`; `openapi` is the document the OpenAPI endpoint serves.
+    pub(crate) fn method_router(&self, guard: Guard, openapi: &Arc<str>) -> MethodRouter<App> {
         match self.kind {
             Kind::Live => axum::routing::get(Guarded {
                 handler: live,
@@ -68,8 +94,83 @@ impl Builtin {
                 handler: metrics,
                 guard,
             }),
+            Kind::OpenApi => {
+                let document = Arc::clone(openapi);
+                axum::routing::get(Guarded {
+                    handler: move || std::future::ready(openapi_json(&document)),
+                    guard,
+                })
+            }
+            #[cfg(feature = "docs")]
+            Kind::Docs(_) => {
+                let page = self.page.clone().unwrap_or_default();
+                axum::routing::get(Guarded {
+                    handler: move |req: Request| super::docs_page::serve(page.clone(), req),
+                    guard,
+                })
+            }
         }
     }
+
+    /// Its operation in the OpenAPI document: `(path, operation)`; none for the docs page's
+    /// files.
+    pub(crate) fn openapi(&self) -> Option<(String, serde_json::Value)> {
+        let json = |schema: serde_json::Value| json!({ "application/json": { "schema": schema } });
+        let (id, summary, responses) = match self.kind {
+            Kind::Live => (
+                "asyncworker_live",
+                "Liveness: the process is up and serving.",
+                json!({ "200": { "description": "Live.", "content": json(json!({ "type": "object", "properties": { "status": { "const": "live" } } })) } }),
+            ),
+            Kind::Ready => {
+                let body = json(
+                    json!({ "type": "object", "required": ["status"], "properties": {
+                    "status": { "type": "string" },
+                    "not_ready": { "type": "array", "items": { "type": "string" } },
+                    "reasons": { "type": "object", "additionalProperties": { "type": "string" } },
+                    "singletons": { "type": "object", "additionalProperties": { "type": "string" } },
+                } }),
+                );
+                (
+                    "asyncworker_ready",
+                    "Readiness: startup done, every consumer attached, every check passing.",
+                    json!({
+                        "200": { "description": "Ready.", "content": body },
+                        "503": { "description": "Not ready: the parts that are not, and why.", "content": body },
+                    }),
+                )
+            }
+            Kind::Metrics => (
+                "asyncworker_metrics",
+                "Every metric of the worker, in the OpenMetrics text format.",
+                json!({ "200": { "description": "The metrics.", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } }),
+            ),
+            Kind::OpenApi => (
+                "asyncworker_openapi",
+                "This document.",
+                json!({ "200": { "description": "The OpenAPI document.", "content": json(json!({ "type": "object" })) } }),
+            ),
+            #[cfg(feature = "docs")]
+            Kind::Docs("") => (
+                "asyncworker_docs",
+                "The docs page: this document, rendered by Swagger UI.",
+                json!({ "200": { "description": "The page.", "content": { "text/html": { "schema": { "type": "string" } } } } }),
+            ),
+            #[cfg(feature = "docs")]
+            Kind::Docs(_) => return None,
+        };
+        let operation = json!({ "operationId": id, "summary": summary, "tags": ["built-in"], "responses": responses });
+        Some((self.path.clone(), operation))
+    }
+}
+
+/// `GET /openapi.json`: the document, made once when the router was.
+fn openapi_json(document: &Arc<str>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /health/live`: the process is up and serving.

@@ -21,6 +21,8 @@ pub struct HttpRouteDef {
     pub methods: &'static [&'static str],
     /// `layers = path::to::fn`: tower layers around this route only.
     pub layers: Option<super::HttpLayers>,
+    /// What the handler's signature tells the OpenAPI document.
+    pub describe: super::describe::Describe,
     pub factory: fn() -> HttpFactory,
     pub required_state: fn(&mut Vec<StateRequirement>),
 }

@@ -72,7 +72,8 @@
 //! the route's path template (`/users/{id}`) as `route`.
 
 // From the macro's contract to the socket: `def` (what `#[route]` registers), `handler` and
-// `extract` (what a handler may be and take), `routes` (clashes), `builtins`, `guard` (what runs
+// `extract` (what a handler may be and take), `describe` (what its signature tells the OpenAPI
+// document, which `openapi` writes), `routes` (clashes), `builtins` (and `docs_page`), `guard` (what runs
 // around every handler) and `shed` (its in-flight limit), `layers` (the user's tower layers
 // around the routes), `router` (all of it as one axum router), `backend` (prepare, list,
 // check, run) and `server` (the accept loop).
@@ -80,10 +81,14 @@
 mod backend;
 mod builtins;
 mod def;
+mod describe;
+#[cfg(feature = "docs")]
+mod docs_page;
 mod extract;
 mod guard;
 mod handler;
 mod layers;
+mod openapi;
 mod router;
 mod routes;
 mod server;
@@ -106,6 +111,10 @@ pub use layers::{HttpLayers, Layers};
 #[doc(hidden)]
 pub mod exports {
     pub use super::def::HttpRouteDef;
+    pub use super::describe::{
+        HttpArgProbe, HttpErrorProbe, HttpReplyProbe, Signature as HttpSignature,
+        probes as http_probes,
+    };
     pub use super::handler::{
         HttpFactory, ProbeOther, ProbeState, StateNeeds, StateProbe, assert_http_extractor,
         assert_http_last_arg, assert_http_return, http_factory,

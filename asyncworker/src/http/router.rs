@@ -18,19 +18,21 @@ use crate::observe::metrics::{Metrics, RouteLabels};
 use crate::registry::RouteProblem;
 
 /// The router serving `defs` and `builtins`, which [`super::routes::clashes`] found clear,
-/// with `layers` around every route of `defs`.
+/// with `layers` around every route of `defs`; `openapi` is the document it serves.
 pub(crate) fn build(
     defs: &[&'static HttpRouteDef],
     builtins: &[Builtin],
     layers: &Layers,
     app: &App,
+    openapi: &Arc<str>,
 ) -> Result<Router, Vec<RouteProblem>> {
     let mut guards = Guards::new(app, defs, layers);
     // axum reports a route it cannot take (an invalid path, a conflict the clash check does
     // not know of) by panicking, and so may a layer: make it a startup problem like any other.
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let by_path = method_routers(defs, &mut guards)?;
-        Ok(combine(by_path, builtins, layers, &mut guards).with_state(app.clone()))
+        let router = combine(by_path, builtins, layers, &mut guards, openapi);
+        Ok(router.with_state(app.clone()))
     }));
     built.unwrap_or_else(|panic| {
         let text = crate::dispatch::panic_message(&*panic);
@@ -186,6 +188,7 @@ fn combine(
     builtins: &[Builtin],
     layers: &Layers,
     guards: &mut Guards<'_>,
+    openapi: &Arc<str>,
 ) -> Router<App> {
     let not_allowed = |guard: Guard| Guarded {
         handler: builtins::method_not_allowed,
@@ -202,7 +205,7 @@ fn combine(
     }
     for builtin in builtins {
         let guard = guards.builtin(&builtin.path);
-        let endpoint = builtin.method_router(guard.clone());
+        let endpoint = builtin.method_router(guard.clone(), openapi);
         router = router.route(&builtin.path, endpoint.fallback(not_allowed(guard)));
     }
     router.fallback(Guarded {

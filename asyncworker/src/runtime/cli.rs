@@ -1,5 +1,5 @@
 //! The worker binary's command line: flags, the modes (run, `--routes`, `--check`, the documents
-//! `--topology` and `--asyncapi`), and their exit codes.
+//! `--topology`, `--asyncapi` and `--openapi`), and their exit codes.
 
 use std::fmt;
 use std::future::Future;
@@ -18,7 +18,7 @@ pub(super) fn usage() -> String {
     let kinds = super::backends::kinds();
     let (list, names) = (kinds.join(","), kinds.join(", "));
     format!(
-        "usage: <worker> [--only {list}] [--drain | --routes | --check] [--topology | --asyncapi] [--help]
+        "usage: <worker> [--only {list}] [--drain | --routes | --check] [--topology | --asyncapi | --openapi] [--help]
 
   --only LIST  run only these backends (comma-separated: {names}); hooks still run
   --drain      batch run: consume until every AMQP route's queues (retry queues included) are
@@ -33,6 +33,8 @@ pub(super) fn usage() -> String {
   --topology   print the queues, exchanges and bindings the AMQP routes declare or expect, as
                a RabbitMQ definitions document (rabbitmqctl import_definitions), then exit
   --asyncapi   print the AsyncAPI 3.0 document of the AMQP and SSE routes, then exit
+  --openapi    print the OpenAPI 3.1 document of the HTTP routes (the one served at
+               ASYNCWORKER_HTTP_OPENAPI_PATH), then exit
   --help       print this help
 
 Settings come from ASYNCWORKER_* environment variables (see the asyncworker README)."
@@ -61,6 +63,7 @@ pub fn run_main(options: MainOptions) -> ExitCode {
         Mode::Check => run_check(settings),
         Mode::Topology => super::documents::run_topology(settings),
         Mode::AsyncApi => super::documents::run_asyncapi(settings),
+        Mode::OpenApi => super::documents::run_openapi(settings),
     }
 }
 
@@ -85,6 +88,8 @@ enum Mode {
     Topology,
     /// `--asyncapi`: print the AsyncAPI document of the routes.
     AsyncApi,
+    /// `--openapi`: print the OpenAPI document of the HTTP routes.
+    OpenApi,
 }
 
 /// The flags, or the exit code to leave with at once: `--help` (0, the usage printed on
@@ -105,6 +110,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
             "--check" => modes.push(("--check", Mode::Check)),
             "--topology" => modes.push(("--topology", Mode::Topology)),
             "--asyncapi" => modes.push(("--asyncapi", Mode::AsyncApi)),
+            "--openapi" => modes.push(("--openapi", Mode::OpenApi)),
             "--drain" => drain = true,
             "--help" | "-h" => {
                 println!("{}", usage());
@@ -115,7 +121,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, ExitCode> 
     }
     if drain && !modes.is_empty() {
         return Err(usage_error(
-            "--drain runs the worker; it cannot be combined with --routes or --check (nor --topology, --asyncapi)",
+            "--drain runs the worker; it cannot be combined with --routes or --check (nor --topology, --asyncapi, --openapi)",
         ));
     }
     if let [(first, _), (second, _), ..] = modes.as_slice() {

@@ -1,6 +1,7 @@
 //! The documents the worker binary prints and exits: `--topology` (the broker definitions the
-//! routes declare) and `--asyncapi` (the AsyncAPI 3.0 document of the routes). Both are read
-//! from the prepared backends, as `--routes` is: nothing connects or runs.
+//! routes declare), `--asyncapi` (the AsyncAPI 3.0 document of the routes) and `--openapi` (the
+//! OpenAPI 3.1 document of the HTTP routes). All are read from the prepared backends, as
+//! `--routes` is: nothing connects or runs.
 
 use std::process::ExitCode;
 
@@ -50,6 +51,20 @@ pub(super) fn run_asyncapi(settings: Settings) -> ExitCode {
     print_json(&doc.finish(&settings.app_name, &settings.app_version))
 }
 
+/// `--openapi`: the OpenAPI document on stdout, exactly as the HTTP server serves it.
+pub(super) fn run_openapi(settings: Settings) -> ExitCode {
+    let backends = match Worker::new(settings).prepared() {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    let Some(document) = backends.iter().find_map(|b| b.openapi()) else {
+        return fail(
+            &"--openapi: this worker serves no HTTP (no HTTP routes, and ASYNCWORKER_HTTP_ENABLED=false or the `http` feature off)",
+        );
+    };
+    print_text(&document)
+}
+
 /// The servers `app.amqp()` publishes to, and their vhost.
 #[cfg(feature = "amqp")]
 fn publishing_servers(settings: &Settings, doc: &mut AsyncApi) -> (Vec<String>, Option<String>) {
@@ -65,8 +80,12 @@ fn publishing_servers(_: &Settings, _: &mut AsyncApi) -> (Vec<String>, Option<St
 
 /// `value` pretty-printed on stdout; a closed stdout is not an error worth a panic.
 fn print_json(value: &Value) -> ExitCode {
+    print_text(&serde_json::to_string_pretty(value).unwrap_or_default())
+}
+
+/// `text` and a newline on stdout.
+fn print_text(text: &str) -> ExitCode {
     use std::io::Write as _;
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
     ExitCode::SUCCESS

@@ -181,6 +181,23 @@ const VARS: &[Var] = &[
         expected: ENDPOINT_PATH,
     },
     Var {
+        name: "ASYNCWORKER_HTTP_OPENAPI_PATH",
+        key: "http_openapi_path",
+        given: |o| text(o.http_openapi_path),
+        set: |s, v| parse_optional_path(v).map(|p| s.http_openapi_path = p),
+        expected: OPTIONAL_PATH,
+    },
+    Var {
+        name: "ASYNCWORKER_HTTP_DOCS_PATH",
+        key: "http_docs_path",
+        given: |o| text(o.http_docs_path),
+        set: |s, v| docs_path(v).map(|p| s.http_docs_path = p),
+        #[cfg(feature = "docs")]
+        expected: OPTIONAL_PATH,
+        #[cfg(not(feature = "docs"))]
+        expected: "empty: this build has no docs page (enable the `docs` feature of asyncworker)",
+    },
+    Var {
         name: "ASYNCWORKER_SSE_URL",
         key: "sse_url",
         given: |o| text(o.sse_url),
@@ -243,6 +260,23 @@ const READABLE_FILE: &str = "the path of a readable PEM file";
 
 /// What the three endpoint paths accept.
 const ENDPOINT_PATH: &str = "a path starting with `/`, without parameters or query";
+const OPTIONAL_PATH: &str =
+    "a path starting with `/`, without parameters or query, or empty to serve nothing there";
+
+/// An endpoint's path, or `None` for an empty value: the endpoint is not served.
+fn parse_optional_path(text: &str) -> Option<Option<String>> {
+    match text {
+        "" => Some(None),
+        path => parse_endpoint_path(path).map(Some),
+    }
+}
+
+/// The docs page's path; without the `docs` feature there is no page, and only "none" is a
+/// value that means what it says.
+fn docs_path(text: &str) -> Option<Option<String>> {
+    let path = parse_optional_path(text)?;
+    (cfg!(feature = "docs") || path.is_none()).then_some(path)
+}
 
 impl Var {
     /// This setting's value and where it came from: the `main!` override wins, else the

@@ -64,6 +64,10 @@ pub struct MainOptions {
     pub http_ready_path: Option<&'static str>,
     /// `ASYNCWORKER_HTTP_METRICS_PATH`: path of the Prometheus endpoint.
     pub http_metrics_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_OPENAPI_PATH`: path of the OpenAPI document (`""`: not served).
+    pub http_openapi_path: Option<&'static str>,
+    /// `ASYNCWORKER_HTTP_DOCS_PATH`: path of the docs page (`""`: not served; feature `docs`).
+    pub http_docs_path: Option<&'static str>,
     /// `ASYNCWORKER_SSE_URL`.
     pub sse_url: Option<&'static str>,
     /// `ASYNCWORKER_SSE_TLS_CA_FILE`: a PEM file of extra roots for `https://` SSE servers.
@@ -118,6 +122,8 @@ impl MainOptions {
         http_live_path: None,
         http_ready_path: None,
         http_metrics_path: None,
+        http_openapi_path: None,
+        http_docs_path: None,
         sse_url: None,
         sse_tls_ca_file: None,
         shutdown_timeout: None,

@@ -328,3 +328,44 @@ fn app_name_defaults_to_the_binary_and_is_validated() {
         );
     }
 }
+
+#[test]
+fn the_openapi_and_docs_paths_move_or_go() {
+    let s = with(&[], MainOptions::DEFAULT).unwrap();
+    assert_eq!(s.http_openapi_path.as_deref(), Some("/openapi.json"));
+    assert_eq!(s.http_docs_path.is_some(), cfg!(feature = "docs"));
+    let s = with(
+        &[
+            ("ASYNCWORKER_HTTP_OPENAPI_PATH", "/api/openapi.json"),
+            ("ASYNCWORKER_HTTP_DOCS_PATH", ""),
+        ],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(s.http_openapi_path.as_deref(), Some("/api/openapi.json"));
+    assert_eq!(s.http_docs_path, None);
+    let off = with(
+        &[("ASYNCWORKER_HTTP_OPENAPI_PATH", "")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(off.http_openapi_path, None);
+    let e = with(
+        &[("ASYNCWORKER_HTTP_OPENAPI_PATH", "openapi")],
+        MainOptions::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("openapi"), "{e}");
+    // Without the feature there is no page to move: only "none" is accepted, with a reason.
+    let docs = with(
+        &[("ASYNCWORKER_HTTP_DOCS_PATH", "/api-docs")],
+        MainOptions::DEFAULT,
+    );
+    match docs {
+        Ok(s) => assert_eq!(s.http_docs_path.as_deref(), Some("/api-docs")),
+        Err(e) => assert!(
+            !cfg!(feature = "docs") && e.to_string().contains("`docs` feature"),
+            "{e}"
+        ),
+    }
+}

@@ -67,6 +67,12 @@ pub struct Settings {
     pub http_ready_path: String,
     /// Path of the Prometheus endpoint (default `/metrics`).
     pub http_metrics_path: String,
+    /// Path of the OpenAPI document (`ASYNCWORKER_HTTP_OPENAPI_PATH`, default
+    /// `/openapi.json`); `None` (the variable set empty): not served, and no docs page.
+    pub http_openapi_path: Option<String>,
+    /// Path of the docs page (`ASYNCWORKER_HTTP_DOCS_PATH`, default `/docs` with the `docs`
+    /// feature); `None` (the variable set empty, or no `docs` feature): not served.
+    pub http_docs_path: Option<String>,
     /// Base URL of SSE routes without their own `url`.
     pub sse_url: Option<String>,
     /// A PEM file of extra root certificates (a private CA) that `https://` SSE servers are
@@ -177,6 +183,8 @@ impl Default for Settings {
             http_live_path: "/health/live".to_owned(),
             http_ready_path: "/health/ready".to_owned(),
             http_metrics_path: "/metrics".to_owned(),
+            http_openapi_path: Some("/openapi.json".to_owned()),
+            http_docs_path: cfg!(feature = "docs").then(|| "/docs".to_owned()),
             sse_url: None,
             sse_tls_ca_file: None,
             shutdown_timeout: Duration::from_secs(30),

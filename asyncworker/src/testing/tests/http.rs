@@ -52,6 +52,7 @@ macro_rules! route {
             layers: None,
             factory: || http_factory($handler),
             required_state: |_| {},
+            describe: |_| {},
         });
     };
 }
