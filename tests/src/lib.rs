@@ -9,6 +9,7 @@ pub mod rabbit_node;
 pub mod rabbitmqctl;
 pub mod script_hold;
 pub mod tls_broker;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncworker_tests::rabbitmqctl::{TempVhost, rabbitmqctl};
+use asyncworker_tests::tools::{run_tool, temp_file};
 use asyncworker_tests::{Proc, unique_prefix, wait_for};
 use serde_json::Value;
 
@@ -35,13 +36,6 @@ async fn aw_documents(args: &[&str], amqp_url: &str) -> Run {
         stdout: proc.stdout().join("\n"),
         stderr: proc.stderr(),
     }
-}
-
-/// `text` written to a file of its own under the temp dir.
-fn temp_file(name: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(name);
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
-    path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,19 +159,11 @@ fn js_dir() -> PathBuf {
 /// Runs the AsyncAPI project's parser on `file`: its exit code and diagnostics.
 fn validate_asyncapi(file: &Path) -> (Option<i32>, String) {
     let dir = js_dir();
-    let out = Command::new("timeout")
-        .args(["120", "node"])
-        .arg(dir.join("validate-asyncapi.mjs"))
+    let mut node = Command::new("node");
+    node.arg(dir.join("validate-asyncapi.mjs"))
         .arg(file)
-        .current_dir(&dir)
-        .output()
-        .expect("cannot run node: install Node.js 20 or later (.ci/run does)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+        .current_dir(&dir);
+    run_tool(120, node, "install Node.js 20 or later (.ci/run does)")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,11 @@
 //! worker itself. The Python tools come from PyPI (`.ci/run` installs them; never skipped).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use asyncworker_tests::tools::{run_tool, temp_file};
 use asyncworker_tests::{Proc, unique_prefix};
 use serde_json::Value;
 
@@ -54,26 +55,12 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
     (status, content_type, body)
 }
 
-/// `text` in a file of its own under the temp dir.
-fn temp_file(name: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("{}{name}", unique_prefix("openapi")));
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
-    path
-}
-
-/// A Python tool from PyPI, bounded in time: its exit code and output.
+/// A Python tool from PyPI (`python3 -m ARGS`), bounded in time: its exit code and output.
 fn python(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new("timeout")
-        .args(["300", "python3", "-m"])
-        .args(args)
-        .output()
-        .expect("cannot run python3 (.ci/run installs the tools)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    let mut cmd = Command::new("python3");
+    // In the temp dir: schemathesis keeps a cache of what it found in its working directory.
+    cmd.arg("-m").args(args).current_dir(std::env::temp_dir());
+    run_tool(300, cmd, "install python3 and the tools (.ci/run does)")
 }
 
 fn validate(file: &Path) -> (Option<i32>, String) {
@@ -91,7 +78,8 @@ async fn the_served_document_is_the_printed_one_and_validates() {
     let served: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(printed, served, "--openapi and GET /openapi.json differ");
 
-    let file = temp_file("api.json", &served.to_string());
+    let name = format!("{}api.json", unique_prefix("openapi"));
+    let file = temp_file(&name, &served.to_string());
     let (code, report) = validate(&file);
     let _ = std::fs::remove_file(&file);
     assert_eq!(code, Some(0), "openapi-spec-validator:\n{report}");
