@@ -15,6 +15,8 @@ pub use crate::runtime::run_main;
 #[cfg(feature = "schedule")]
 pub use crate::schedule::exports::*;
 pub use crate::settings::MainOptions;
+#[cfg(feature = "sqs")]
+pub use crate::sqs::exports::*;
 #[cfg(feature = "sse")]
 pub use crate::sse::exports::*;
 pub use inventory;
@@ -60,7 +62,7 @@ where
 // of its backend, whose path is spanned at the backend's key in the attribute. With the
 // backend compiled in, the gate is transparent; without it, the route is one compile error at
 // that key naming the feature to enable, and nothing else: the registration, which names items
-// of the missing backend, is dropped. (Written out four times: a macro cannot generate
+// of the missing backend, is dropped. (Written out five times: a macro cannot generate
 // `#[macro_export]` macros that are then used by path.)
 
 #[cfg(feature = "amqp")]
@@ -104,6 +106,20 @@ macro_rules! __backend_sse {
     };
 }
 pub use crate::__backend_sse as backend_sse;
+
+#[cfg(feature = "sqs")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_sqs { ($($t:tt)*) => { $($t)* }; }
+#[cfg(not(feature = "sqs"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_sqs {
+    ($($t:tt)*) => {
+        $crate::__private::feature_off!("sqs");
+    };
+}
+pub use crate::__backend_sqs as backend_sqs;
 
 #[cfg(feature = "schedule")]
 #[doc(hidden)]

@@ -328,10 +328,7 @@ impl fmt::Debug for App {
     }
 }
 
-/// A poisoned lock only means a panic elsewhere; the map itself is always consistent.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 /// Extractor for shared state inserted by a startup hook.
 ///

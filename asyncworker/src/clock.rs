@@ -221,9 +221,7 @@ pub(crate) mod virtual_clock {
         }
     }
 
-    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        m.lock().unwrap_or_else(|e| e.into_inner())
-    }
+    use crate::sync::lock;
 
     #[cfg(test)]
     mod tests {

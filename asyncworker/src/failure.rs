@@ -107,6 +107,23 @@ impl fmt::Debug for RawMessage {
     }
 }
 
+/// Error texts carried by a message (AMQP retry headers, SQS dead-letter attributes) are cut
+/// to this many bytes: they travel with every copy of the message.
+pub(crate) const MAX_ERROR_BYTES: usize = 1024;
+
+/// `error`, cut to [`MAX_ERROR_BYTES`] on a character boundary.
+#[allow(
+    dead_code,
+    reason = "used by the backends that carry errors with messages, which may be compiled out"
+)]
+pub(crate) fn cut_error(error: &str) -> &str {
+    let mut end = error.len().min(MAX_ERROR_BYTES);
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    &error[..end]
+}
+
 impl fmt::Display for Failure {
     /// The same line as the logs and the retry headers: the error's text,
     /// `handler panicked: ...` or `handler timed out after ...`.
@@ -117,5 +134,18 @@ impl fmt::Display for Failure {
             Failure::Timeout(d) => write!(f, "handler timed out after {d:?}"),
             Failure::Decode { error, .. } => write!(f, "body does not decode: {error}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_errors_are_cut_on_a_char_boundary() {
+        let e = "é".repeat(MAX_ERROR_BYTES);
+        let c = cut_error(&e);
+        assert!(c.len() <= MAX_ERROR_BYTES && c.len() > MAX_ERROR_BYTES - 2);
+        assert_eq!(cut_error("short"), "short");
     }
 }

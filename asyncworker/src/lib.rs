@@ -76,6 +76,7 @@ mod hooks;
 #[cfg(feature = "otel")]
 mod otel;
 mod registry;
+mod sync;
 
 // Running a worker, its settings, and what it tells the outside about itself.
 pub mod observe;
@@ -115,6 +116,8 @@ pub mod amqp;
 pub mod http;
 #[cfg(feature = "schedule")]
 pub mod schedule;
+#[cfg(feature = "sqs")]
+pub mod sqs;
 #[cfg(feature = "sse")]
 pub mod sse;
 

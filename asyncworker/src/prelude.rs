@@ -6,4 +6,6 @@ pub use crate::Event;
 pub use crate::Message;
 #[cfg(feature = "schedule")]
 pub use crate::schedule::RunKey;
+#[cfg(feature = "sqs")]
+pub use crate::sqs::SqsMessage;
 pub use crate::{Action, App, Failure, State, on_shutdown, on_startup, route};

@@ -45,8 +45,6 @@ const LEGACY_PREFIX: &str = "x-";
 /// The broker's count of earlier deliveries of a message on a quorum queue.
 const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
 
-/// Error texts are cut to this many bytes: headers travel with every copy of the message.
-const MAX_ERROR_BYTES: usize = 1024;
 
 /// The retry policy of one (route, queue).
 pub(crate) struct RetryPolicy {
@@ -219,7 +217,7 @@ impl RetryPolicy {
         fallback: Action,
     ) -> (Action, Option<Routed>) {
         let attempt = attempt_of(&original.properties);
-        let error = cut(error);
+        let error = crate::failure::cut_error(error);
         let next = self.next(attempt);
         let (target, headers) = match next {
             Next::Exhausted => return (self.exhausted(attempt, error), None),
@@ -382,18 +380,6 @@ fn is_legacy(key: &str) -> bool {
         .is_some_and(|k| k.starts_with("asyncworker-"))
 }
 
-/// `error`, cut to [`MAX_ERROR_BYTES`] on a character boundary.
-fn cut(error: &str) -> &str {
-    if error.len() <= MAX_ERROR_BYTES {
-        return error;
-    }
-    let mut end = MAX_ERROR_BYTES;
-    while !error.is_char_boundary(end) {
-        end -= 1;
-    }
-    &error[..end]
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -548,13 +534,5 @@ mod tests {
         );
         assert_eq!(copy.inner().get(EXCHANGE_HEADER), Some(&long("events")));
         assert_eq!(copy.inner().get(ATTEMPT_HEADER), Some(&int(4)));
-    }
-
-    #[test]
-    fn long_errors_are_cut_on_a_char_boundary() {
-        let e = "é".repeat(MAX_ERROR_BYTES);
-        let c = cut(&e);
-        assert!(c.len() <= MAX_ERROR_BYTES && c.len() > MAX_ERROR_BYTES - 2);
-        assert_eq!(cut("short"), "short");
     }
 }

@@ -196,7 +196,7 @@ pub(crate) fn worker_layers(app: &App) -> Layers {
         .http_layers
         .map_or_else(Layers::new, |layers| layers());
     let hooks = app.resource(|_| HookLayers::default());
-    for layers in hooks.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    for layers in crate::sync::lock(&hooks.0).iter() {
         all = all.then(layers.clone());
     }
     all

@@ -179,7 +179,7 @@ struct Closing {
 impl Closing {
     fn subscribe(self: &Arc<Self>) -> Subscription {
         let waker = Arc::new(AtomicWaker::new());
-        let mut subs = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut subs = crate::sync::lock(&self.subscribers);
         subs.0 += 1;
         if subs.0.is_multiple_of(1024) {
             subs.1.retain(|w| w.strong_count() > 0);
@@ -193,7 +193,7 @@ impl Closing {
 
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let subs = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        let subs = crate::sync::lock(&self.subscribers);
         for waker in subs.1.iter().filter_map(std::sync::Weak::upgrade) {
             waker.wake();
         }
@@ -266,7 +266,7 @@ impl Future for ConnectionSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let mut shared = crate::sync::lock(&self.shared);
         let deadline = self.deadline;
         let timer = shared.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         loop {

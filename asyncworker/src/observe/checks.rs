@@ -43,7 +43,7 @@ impl Checks {
             let fut = check();
             Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
         });
-        let mut registered = self.registered.lock().unwrap_or_else(|e| e.into_inner());
+        let mut registered = crate::sync::lock(&self.registered);
         registered.retain(|(n, _)| *n != name);
         registered.push((name, erased));
         // A new check counts from the next probe on.
@@ -118,7 +118,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
 
 impl std::fmt::Debug for Checks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let registered = self.registered.lock().unwrap_or_else(|e| e.into_inner());
+        let registered = crate::sync::lock(&self.registered);
         let names: Vec<&str> = registered.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Checks").field("names", &names).finish()
     }

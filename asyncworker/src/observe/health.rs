@@ -101,9 +101,9 @@ impl Health {
     /// Records why the part `part` last failed to become ready (an SSE stream's refused
     /// handshake, say), or forgets it (`None`).
     pub(crate) fn set_reason(&self, part: &str, reason: Option<String>) {
-        let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reasons = crate::sync::lock(&self.reasons);
         match reasons.iter().find(|(name, _)| name == part) {
-            Some((_, r)) => *r.lock().unwrap_or_else(|e| e.into_inner()) = reason,
+            Some((_, r)) => *crate::sync::lock(r) = reason,
             None => reasons.push((part.to_owned(), Arc::new(Mutex::new(reason)))),
         }
     }
@@ -112,19 +112,19 @@ impl Health {
     /// given for a part counts only while that part is not ready.
     pub fn reasons(&self) -> BTreeMap<String, String> {
         let ready: Vec<String> = {
-            let parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+            let parts = crate::sync::lock(&self.parts);
             parts
                 .iter()
                 .filter(|(_, ready)| ready.load(Ordering::Acquire))
                 .map(|(name, _)| name.clone())
                 .collect()
         };
-        let reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        let reasons = crate::sync::lock(&self.reasons);
         reasons
             .iter()
             .filter(|(name, _)| !ready.contains(name))
             .filter_map(|(name, r)| {
-                let r = r.lock().unwrap_or_else(|e| e.into_inner());
+                let r = crate::sync::lock(r);
                 r.clone().map(|r| (name.clone(), r))
             })
             .collect()
@@ -143,7 +143,7 @@ impl Health {
     /// fires) or `standby` (another replica does, or none yet). Standing by is no failure:
     /// readiness does not depend on it.
     pub fn singletons(&self) -> BTreeMap<String, &'static str> {
-        let singletons = self.singletons.lock().unwrap_or_else(|e| e.into_inner());
+        let singletons = crate::sync::lock(&self.singletons);
         singletons
             .iter()
             .map(|(route, leader)| {
@@ -172,7 +172,7 @@ impl Health {
         if !self.started() {
             out.push("startup".to_owned());
         }
-        let parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+        let parts = crate::sync::lock(&self.parts);
         out.extend(
             parts
                 .iter()

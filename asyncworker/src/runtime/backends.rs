@@ -17,13 +17,15 @@ pub(super) const ALL: &[(&str, Prepare)] = &[
     ("http", crate::http::prepare),
     #[cfg(feature = "sse")]
     ("sse", crate::sse::prepare),
+    #[cfg(feature = "sqs")]
+    ("sqs", crate::sqs::prepare),
     #[cfg(feature = "schedule")]
     ("schedule", crate::schedule::prepare),
 ];
 
 /// Every backend asyncworker has, compiled in or not: a name among these that is not compiled
 /// in gets the feature to enable, not "unknown".
-pub(super) const KNOWN: &[&str] = &["amqp", "http", "sse", "schedule"];
+pub(super) const KNOWN: &[&str] = &["amqp", "http", "sse", "sqs", "schedule"];
 
 /// The backends `--drain` does not start: they never run out of work (a stream, a schedule).
 pub(super) const ENDLESS: &[&str] = &["sse", "schedule"];

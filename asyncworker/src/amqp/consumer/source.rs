@@ -219,7 +219,7 @@ impl Source {
     }
 
     fn set_reason(&self, reason: Option<String>) {
-        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = reason;
+        *crate::sync::lock(&self.reason) = reason;
     }
 
     /// Ends an attachment, readiness first, and closes its channel.

@@ -155,7 +155,7 @@ impl MemoryBroker {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// A number that changes whenever anything happens in the broker.
@@ -433,27 +433,27 @@ impl MemoryBroker {
 
     /// Every delivery from `queue` settled so far and what became of it, in order.
     pub(crate) fn fates(&self, queue: &str) -> Vec<Fate> {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         s.fates.get(queue).cloned().unwrap_or_default()
     }
 
     /// What `app.amqp()` published to `exchange` with `routing_key`, in order.
     pub(crate) fn published(&self, exchange: &str, routing_key: &str) -> Vec<Recorded> {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         let wanted = |m: &&Recorded| m.exchange == exchange && m.routing_key == routing_key;
         s.published.iter().filter(wanted).cloned().collect()
     }
 
     /// The messages ready in `queue`, in order; `None` if there is no such queue.
     pub(crate) fn ready(&self, queue: &str) -> Option<Vec<Recorded>> {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         let q = s.queues.get(queue)?;
         Some(q.ready.iter().map(|m| m.message.clone()).collect())
     }
 
     /// Whether `queue` exists, and the names of every queue (for error messages).
     pub(crate) fn queue_names(&self) -> Vec<String> {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         let mut names: Vec<String> = s.queues.keys().cloned().collect();
         names.sort();
         names
@@ -461,13 +461,13 @@ impl MemoryBroker {
 
     /// Whether exchange `name` exists (the default exchange always does).
     pub(crate) fn has_exchange(&self, name: &str) -> bool {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         name.is_empty() || s.exchanges.contains_key(name)
     }
 
     /// What is not settled yet.
     pub(crate) fn outstanding(&self) -> Outstanding {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = crate::sync::lock(&self.state);
         let consumed = s.queues.values().filter(|q| q.consumed);
         Outstanding {
             ready: consumed.map(|q| q.ready.len()).sum(),
