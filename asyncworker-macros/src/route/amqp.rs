@@ -8,13 +8,14 @@ use syn::{ItemFn, LitStr, Type};
 use super::args::{Delays, Queues, RouteArgs};
 use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::settle::{self, Action, Actions};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
 use crate::errors::Errors;
-use crate::parse::{Arg, count_u16};
+use crate::parse::count_u16;
 use crate::paths::{
-    ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF,
-    AMQP_TYPED, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+    AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF, AMQP_TYPED,
+    ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
 };
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
@@ -32,20 +33,6 @@ const MAX_RETRY_DELAY_MS: u64 = u32::MAX as u64;
 
 /// Suffix of the TTL queue a queue's delayed retries wait in; mirrors the runtime.
 const RETRY_SUFFIX: &str = ".retry";
-
-/// What a message is settled with; mirrors the runtime's `__private::Action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Ack,
-    Reject,
-    Requeue,
-}
-
-impl ToTokens for Action {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        tokens.extend(ACTION.variant(self));
-    }
-}
 
 /// The `x-queue-type` of declared queues; mirrors the runtime's `__private::QueueType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,9 +57,7 @@ pub(crate) struct AmqpRoute {
     pub(crate) bulk_flush_ms: Option<u64>,
     pub(crate) prefetch: Option<u16>,
     pub(crate) concurrency: Option<u16>,
-    pub(crate) on_success: Option<Action>,
-    pub(crate) on_exception: Option<Action>,
-    pub(crate) on_decode_error: Option<Action>,
+    pub(crate) actions: Actions,
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) retries: Option<u16>,
     pub(crate) retry_delay_ms: Option<u64>,
@@ -120,9 +105,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         .timeout
         .as_ref()
         .and_then(|a| errors.ok(duration::millis("timeout", &a.value)));
-    let on_success = action_arg(args.on_success.as_ref(), "on_success", errors);
-    let on_exception = action_arg(args.on_exception.as_ref(), "on_exception", errors);
-    let on_decode_error = action_arg(args.on_decode_error.as_ref(), "on_decode_error", errors);
+    let actions = settle::validate(args, errors);
 
     // An invalid `bulk_size` was reported already; comparing against it would only add noise.
     if let (Some(Some(bulk)), Some(fetch), Some(arg)) = (bulk_size, prefetch, &args.prefetch)
@@ -140,7 +123,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
     let delays = retry_delay_arg(args, retries, errors);
     let retry_delay_ms = delays.as_ref().and_then(|d| d.first().copied());
     let retry_delays_ms = delays.filter(|d| d.len() > 1);
-    let max_redeliveries = max_redeliveries_arg(args, on_exception, errors);
+    let max_redeliveries = max_redeliveries_arg(args, actions.on_exception, errors);
     let dead_letter = args
         .dead_letter
         .as_ref()
@@ -157,9 +140,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         bulk_flush_ms,
         prefetch,
         concurrency,
-        on_success,
-        on_exception,
-        on_decode_error,
+        actions,
         timeout_ms,
         retries,
         retry_delay_ms,
@@ -434,21 +415,6 @@ fn non_empty(key: &str, lit: &LitStr) -> syn::Result<LitStr> {
     }
 }
 
-fn action_arg<K>(arg: Option<&Arg<K, LitStr>>, key: &str, errors: &mut Errors) -> Option<Action> {
-    let lit = &arg?.value;
-    errors.ok(match lit.value().as_str() {
-        "ack" => Ok(Action::Ack),
-        "reject" => Ok(Action::Reject),
-        "requeue" => Ok(Action::Requeue),
-        other => Err(syn::Error::new(
-            lit.span(),
-            format!(
-                "unknown action `{other}` for `{key}`: expected \"ack\", \"reject\" or \"requeue\""
-            ),
-        )),
-    })
-}
-
 /// What the macro can tell about the handler's signature without types: the messages come last,
 /// so there must be at least one argument. Everything else is left to `check_signature`.
 pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
@@ -519,9 +485,7 @@ fn options(route: &AmqpRoute) -> TokenStream {
         .set("bulk_flush_ms", route.bulk_flush_ms)
         .some("prefetch", route.prefetch)
         .set("concurrency", route.concurrency)
-        .set("on_success", route.on_success)
-        .set("on_exception", route.on_exception)
-        .set("on_decode_error", route.on_decode_error)
+        .with(|options| route.actions.emit(options))
         .some("timeout_ms", route.timeout_ms)
         .set("retries", route.retries)
         .set("retry_delay_ms", route.retry_delay_ms)

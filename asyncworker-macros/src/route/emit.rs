@@ -237,6 +237,13 @@ impl Options {
         self.set(field, value.map(|value| quote!(#SOME(#value))))
     }
 
+    /// The fields a part shared by several backends adds (its settle actions, its retry
+    /// policy), at this point of the literal.
+    pub(crate) fn with(&mut self, part: impl FnOnce(&mut Self)) -> &mut Self {
+        part(self);
+        self
+    }
+
     /// `ty { fields.., ..ty::DEFAULT }` when any field is set, else `None` (the default stays).
     pub(crate) fn finish_if_any(&self, ty: Path) -> Option<TokenStream> {
         (!self.fields.is_empty()).then(|| self.finish(ty))

@@ -10,6 +10,7 @@ mod http;
 mod http_describe;
 mod publishes;
 mod schedule;
+mod settle;
 mod sse;
 mod topology;
 
