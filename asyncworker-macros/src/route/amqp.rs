@@ -5,9 +5,10 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{Delays, Queues, RouteArgs};
+use super::args::{Queues, RouteArgs};
 use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::retry::{self, Retry};
 use super::settle::{self, Action, Actions};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
@@ -23,10 +24,6 @@ const PREFETCH: &str = " (it must fit the u16 prefetch)";
 
 /// AMQP short strings carry a one-byte length.
 const MAX_QUEUE_NAME_BYTES: usize = 255;
-
-/// Upper bound of `retries`: far beyond any sensible retry policy, small enough that a typo
-/// (`retries = 30000`) is caught.
-const MAX_RETRIES: u16 = 10_000;
 
 /// `retry_delay` becomes the retry queue's `x-message-ttl`, which RabbitMQ caps at `u32::MAX` ms.
 const MAX_RETRY_DELAY_MS: u64 = u32::MAX as u64;
@@ -59,10 +56,7 @@ pub(crate) struct AmqpRoute {
     pub(crate) concurrency: Option<u16>,
     pub(crate) actions: Actions,
     pub(crate) timeout_ms: Option<u64>,
-    pub(crate) retries: Option<u16>,
-    pub(crate) retry_delay_ms: Option<u64>,
-    /// One delay per tier, when `retry_delay` lists more than one.
-    pub(crate) retry_delays_ms: Option<Vec<u64>>,
+    pub(crate) retry: Retry,
     pub(crate) dead_letter: Option<LitStr>,
     pub(crate) declare: Option<bool>,
     pub(crate) queue_type: Option<QueueType>,
@@ -119,10 +113,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         ));
     }
 
-    let retries = retries_arg(args, errors);
-    let delays = retry_delay_arg(args, retries, errors);
-    let retry_delay_ms = delays.as_ref().and_then(|d| d.first().copied());
-    let retry_delays_ms = delays.filter(|d| d.len() > 1);
+    let retry = retry::validate(args, &one_delay, errors);
     let max_redeliveries = max_redeliveries_arg(args, actions.on_exception, errors);
     let dead_letter = args
         .dead_letter
@@ -142,9 +133,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         concurrency,
         actions,
         timeout_ms,
-        retries,
-        retry_delay_ms,
-        retry_delays_ms,
+        retry,
         dead_letter,
         declare,
         queue_type,
@@ -184,104 +173,7 @@ fn check_queues(queues: &Queues, errors: &mut Errors) {
     }
 }
 
-/// `retries = N`, `0..=10000`: N delayed retries after the first failure, so the handler sees a
-/// message at most N + 1 times. `0` only makes sense with `dead_letter` (straight to parking).
-fn retries_arg(args: &RouteArgs, errors: &mut Errors) -> Option<u16> {
-    let lit = &args.retries.as_ref()?.value;
-    // Digits too large even for i128 are just "too large".
-    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
-    let result = if value < 0 {
-        Err("`retries` must not be negative".to_owned())
-    } else if value > i128::from(MAX_RETRIES) {
-        Err(format!(
-            "`retries` must be at most {MAX_RETRIES} (delayed retries after the first failure)"
-        ))
-    } else if value == 0 && !args.given("dead_letter") {
-        Err(
-            "`retries = 0` does nothing without `dead_letter`: use `retries = N` for N delayed \
-             retries, or add `dead_letter = \"...\"` to park a failed message at once"
-                .to_owned(),
-        )
-    } else {
-        // In range, checked just above.
-        Ok(u16::try_from(value).unwrap_or(MAX_RETRIES))
-    };
-    errors.ok(result.map_err(|message| syn::Error::new(lit.span(), message)))
-}
-
-/// `retry_delay = "10s"`, or `["1s", "30s", "5m"]`: the TTL of the retry queue, or of each
-/// tier's (attempt n waits in tier min(n, tiers)), so positive and at most `u32::MAX` ms, and
-/// growing from tier to tier; it means something only with `retries = N`, N ≥ 1, and N ≥ the
-/// number of tiers (a tier no retry reaches is a mistake).
-fn retry_delay_arg(
-    args: &RouteArgs,
-    retries: Option<u16>,
-    errors: &mut Errors,
-) -> Option<Vec<u64>> {
-    let arg = args.retry_delay.as_ref()?;
-    if retries == Some(0) {
-        errors.push(syn::Error::new(
-            arg.key.span,
-            "`retry_delay` does nothing with `retries = 0`",
-        ));
-    } else if !args.given("retries") {
-        errors.push(syn::Error::new(
-            arg.key.span,
-            "`retry_delay` needs `retries = N`",
-        ));
-    }
-    let lits: Vec<&LitStr> = match &arg.value {
-        Delays::One(lit) => vec![lit],
-        Delays::Tiers(list) => {
-            if list.items.is_empty() {
-                errors.push(syn::Error::new(
-                    list.bracket.span.join(),
-                    "`retry_delay` needs at least one delay: `[\"1s\", \"30s\"]`",
-                ));
-                return None;
-            }
-            list.items.iter().collect()
-        }
-    };
-    let mut delays: Vec<(u64, &LitStr)> = Vec::with_capacity(lits.len());
-    let mut ok = true;
-    for (i, lit) in lits.iter().enumerate() {
-        let Some(ms) = errors.ok(one_delay(lit)) else {
-            ok = false;
-            continue;
-        };
-        if let Some(&(before, before_lit)) = delays.last()
-            && ms <= before
-        {
-            ok = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "retry delays must grow from tier to tier: `{}` is not longer than `{}` \
-                     before it",
-                    lit.value(),
-                    before_lit.value()
-                ),
-            ));
-        }
-        if let Some(n) = retries.filter(|&n| n > 0)
-            && i >= usize::from(n)
-        {
-            ok = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "tier {} can never be used: `retries = {n}` waits in at most {n} tier(s)",
-                    i + 1
-                ),
-            ));
-        }
-        delays.push((ms, lit));
-    }
-    ok.then(|| delays.into_iter().map(|(ms, _)| ms).collect())
-}
-
-/// One retry delay, a queue's `x-message-ttl`.
+/// One retry delay, a queue's `x-message-ttl`: positive and at most `u32::MAX` ms.
 fn one_delay(lit: &LitStr) -> syn::Result<u64> {
     let ms = duration::millis("retry_delay", lit)?;
     if ms > MAX_RETRY_DELAY_MS {
@@ -487,12 +379,7 @@ fn options(route: &AmqpRoute) -> TokenStream {
         .set("concurrency", route.concurrency)
         .with(|options| route.actions.emit(options))
         .some("timeout_ms", route.timeout_ms)
-        .set("retries", route.retries)
-        .set("retry_delay_ms", route.retry_delay_ms)
-        .set(
-            "retry_delays_ms",
-            route.retry_delays_ms.as_ref().map(|d| quote!(&[#(#d),*])),
-        )
+        .with(|options| route.retry.emit(options))
         .some("max_redeliveries", route.max_redeliveries)
         .some("dead_letter", route.dead_letter.as_ref())
         .set("declare", route.declare)
