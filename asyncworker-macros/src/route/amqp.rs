@@ -5,9 +5,10 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
-use super::args::{Queues, RouteArgs};
+use super::args::{Queues, RouteArgs, kw};
 use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::queues;
 use super::retry::{self, Retry};
 use super::settle::{self, Action, Actions};
 use super::topology::{self, TopologyRoute};
@@ -18,6 +19,9 @@ use crate::paths::{
     AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF, AMQP_TYPED,
     ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
 };
+
+/// The queue list of an AMQP route.
+pub(crate) type AmqpQueues = Queues<kw::amqp>;
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
 const PREFETCH: &str = " (it must fit the u16 prefetch)";
@@ -68,8 +72,8 @@ pub(crate) struct AmqpRoute {
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
-pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -> AmqpRoute {
-    check_queues(queues, errors);
+pub(crate) fn validate(args: &RouteArgs, queues: &AmqpQueues, errors: &mut Errors) -> AmqpRoute {
+    queues::check(queues, &queue_name, errors);
 
     let vhost = args
         .vhost
@@ -144,33 +148,17 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
     }
 }
 
-fn check_queues(queues: &Queues, errors: &mut Errors) {
-    if queues.names.is_empty() {
-        errors.push(syn::Error::new(
-            queues.bracket.span.join(),
-            "`amqp` needs at least one queue",
-        ));
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for lit in &queues.names {
-        let name = lit.value();
-        if name.is_empty() {
-            errors.push(syn::Error::new(lit.span(), "queue name must not be empty"));
-        } else if name.len() > MAX_QUEUE_NAME_BYTES {
-            errors.push(syn::Error::new(
-                lit.span(),
-                "queue name is longer than 255 bytes (AMQP short string)",
-            ));
-        }
-        if seen.contains(&name) {
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!("queue `{name}` is listed twice"),
-            ));
-        } else {
-            seen.push(name);
-        }
-    }
+/// A queue name is an AMQP short string: 1 to 255 bytes.
+fn queue_name(lit: &LitStr) -> syn::Result<()> {
+    let name = lit.value();
+    let message = if name.is_empty() {
+        "queue name must not be empty"
+    } else if name.len() > MAX_QUEUE_NAME_BYTES {
+        "queue name is longer than 255 bytes (AMQP short string)"
+    } else {
+        return Ok(());
+    };
+    Err(syn::Error::new(lit.span(), message))
 }
 
 /// One retry delay, a queue's `x-message-ttl`: positive and at most `u32::MAX` ms.
@@ -232,7 +220,7 @@ fn max_redeliveries_arg(
 
 /// `dead_letter = "parking"`: a queue name of its own. One of the route's queues (or their
 /// retry queues) would send a failed message straight back to the handler, forever.
-fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
+fn dead_letter_arg(lit: &LitStr, queues: &AmqpQueues) -> syn::Result<LitStr> {
     let name = lit.value();
     let error = |message: String| Err(syn::Error::new(lit.span(), message));
     if name.is_empty() {
@@ -241,13 +229,8 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
     if name.len() > MAX_QUEUE_NAME_BYTES {
         return error("`dead_letter` is longer than 255 bytes (AMQP short string)".to_owned());
     }
+    queues::not_a_route_queue(lit, queues)?;
     for queue in queues.names.iter().map(LitStr::value) {
-        if name == queue {
-            return error(format!(
-                "`dead_letter` must not be `{name}`, a queue of this route: a failed message \
-                 would come back to this handler, in a loop"
-            ));
-        }
         let tier = name
             .strip_prefix(queue.as_str())
             .and_then(|rest| rest.strip_prefix(RETRY_SUFFIX))

@@ -118,7 +118,7 @@ macro_rules! route_keys {
 // backends that take it.
 route_keys! {
     backends {
-        amqp: Amqp(Queues) => Amqp,
+        amqp: Amqp(Queues<kw::amqp>) => Amqp,
         http: Http(StrList) => Http,
         sse: Sse(StrList) => Sse,
         every: Every(LitStr) => Schedule,
@@ -238,21 +238,37 @@ impl Parse for CodecPath {
     }
 }
 
-/// `["q1", "q2"]`: the queues of an AMQP route.
-pub(crate) struct Queues {
+/// `["q1", "q2"]`: the queues of a queue consumer; `K` is its backend key, which names itself
+/// in the errors.
+pub(crate) struct Queues<K> {
     pub(crate) bracket: token::Bracket,
     pub(crate) names: syn::punctuated::Punctuated<LitStr, syn::Token![,]>,
+    key: std::marker::PhantomData<K>,
 }
 
-impl Parse for Queues {
+/// A backend key whose value is a [`Queues`].
+pub(crate) trait QueueKey {
+    /// The key as written: `amqp`.
+    const NAME: &'static str;
+}
+
+impl QueueKey for kw::amqp {
+    const NAME: &'static str = "amqp";
+}
+
+impl<K: QueueKey> Parse for Queues<K> {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if !input.peek(token::Bracket) {
-            return Err(input.error("`amqp` takes a list of queues: `amqp = [\"queue\", ...]`"));
+            let key = K::NAME;
+            return Err(input.error(format!(
+                "`{key}` takes a list of queues: `{key} = [\"queue\", ...]`"
+            )));
         }
         let StrList { bracket, items } = input.parse()?;
         Ok(Queues {
             bracket,
             names: items,
+            key: std::marker::PhantomData,
         })
     }
 }

@@ -9,6 +9,7 @@ mod expand;
 mod http;
 mod http_describe;
 mod publishes;
+mod queues;
 mod retry;
 mod schedule;
 mod settle;
