@@ -1,23 +1,23 @@
 //! `#[route(amqp = [...])]`: option checks and the emitted registration.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr, Type};
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{ItemFn, LitStr};
 
 use super::args::{Queues, RouteArgs, kw};
-use super::codec;
-use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::consumer::{self, Consumer};
+use super::emit::{Handler, Options};
 use super::queues;
 use super::retry::{self, Retry};
 use super::settle::{self, Action, Actions};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
 use crate::errors::Errors;
+use crate::item;
 use crate::parse::count_u16;
 use crate::paths::{
     AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF, AMQP_TYPED,
-    ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+    ASSERT_MESSAGES, QUEUE_TYPE,
 };
 
 /// The queue list of an AMQP route.
@@ -291,65 +291,36 @@ fn non_empty(key: &str, lit: &LitStr) -> syn::Result<LitStr> {
 }
 
 /// What the macro can tell about the handler's signature without types: the messages come last,
-/// so there must be at least one argument. Everything else is left to `check_signature`.
+/// so there must be at least one argument. The rest is checked at each type by the expansion.
 pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
-    if func.sig.inputs.is_empty() {
-        errors.push(syn::Error::new(
-            func.sig.paren_token.span.join(),
-            "an AMQP handler takes the messages as its last argument: \
-             `messages: Vec<Message<T>>`",
-        ));
-    }
+    item::needs_last_argument(
+        func,
+        "an AMQP handler takes the messages as its last argument: `messages: Vec<Message<T>>`",
+        errors,
+    );
 }
 
-/// One assertion per part of the signature, each spanned at the user's type, so a wrong
-/// argument or return type is reported there, with the message of the trait it misses, before
-/// the catch-all "not a valid AMQP handler" of the factory's bound.
-fn check_signature(func: &ItemFn, bulk_size: u16) -> TokenStream {
-    let messages = |ty: &Type| {
-        let mut bulk_size = Literal::u16_suffixed(bulk_size);
-        bulk_size.set_span(ty.span());
-        assert_type(
-            ASSERT_MESSAGES,
-            ty,
-            quote_spanned!(ty.span()=> , #bulk_size),
-        )
-    };
-    signature_checks(
-        func,
-        ASSERT_EXTRACTOR,
-        Some(&messages),
-        ASSERT_HANDLER_RETURN,
-    )
-}
+/// The runtime items an AMQP route is registered with.
+const RUNTIME: consumer::Runtime = consumer::Runtime {
+    def: AMQP_ROUTE_DEF,
+    factory_type: AMQP_FACTORY_TYPE,
+    factory: AMQP_FACTORY,
+    typed: AMQP_TYPED,
+    factory_with: AMQP_FACTORY_WITH,
+    assert_messages: ASSERT_MESSAGES,
+    wrapper: "Message",
+};
 
 /// What an AMQP route adds to its registration.
 pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
-    let bulk_size = route.bulk_size;
-    let queues = &route.queues;
-    let options = options(route);
-    let codec::Picked { codec, check } = codec::pick(func, "Message", route.codec.as_ref());
-    let factory = match route.error_handler {
-        Some(_) => AMQP_TYPED,
-        None => AMQP_FACTORY,
+    let consumer = Consumer {
+        queues: &route.queues,
+        bulk_size: route.bulk_size,
+        codec: route.codec.as_ref(),
+        error_handler: route.error_handler.as_ref(),
+        options: options(route),
     };
-    Handler {
-        def: AMQP_ROUTE_DEF,
-        factory_type: AMQP_FACTORY_TYPE,
-        factory,
-        factory_generics: Some(quote!(#bulk_size, #codec, _, _)),
-        error_handler: route
-            .error_handler
-            .clone()
-            .map(|path| (AMQP_FACTORY_WITH, path)),
-        checks: check_signature(func, bulk_size),
-        items: check,
-        fields: quote! {
-            queues: &[#(#queues),*],
-            options: #options,
-            message: __asyncworker_message,
-        },
-    }
+    consumer::handler(&RUNTIME, consumer, func)
 }
 
 fn options(route: &AmqpRoute) -> TokenStream {

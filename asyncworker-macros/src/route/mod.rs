@@ -4,6 +4,7 @@
 mod amqp;
 mod args;
 mod codec;
+mod consumer;
 mod emit;
 mod expand;
 mod http;
