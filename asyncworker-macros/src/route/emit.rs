@@ -9,8 +9,8 @@ use syn::{FnArg, ItemFn, ReturnType, Type};
 use super::args::Backend;
 use crate::item;
 use crate::paths::{
-    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, PUBLISHES_DEF,
-    Path, SOME,
+    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SQS, BACKEND_SSE,
+    PUBLISHES_DEF, Path, SOME,
 };
 
 /// What a backend adds to the registration of a route.
@@ -128,6 +128,7 @@ fn gated(backend: Backend, key: Span, registration: TokenStream) -> TokenStream 
         Backend::Amqp => BACKEND_AMQP,
         Backend::Http => BACKEND_HTTP,
         Backend::Sse => BACKEND_SSE,
+        Backend::Sqs => BACKEND_SQS,
         Backend::Schedule => BACKEND_SCHEDULE,
     }
     .at(key);

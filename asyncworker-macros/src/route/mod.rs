@@ -14,6 +14,7 @@ mod queues;
 mod retry;
 mod schedule;
 mod settle;
+mod sqs;
 mod sse;
 mod topology;
 
