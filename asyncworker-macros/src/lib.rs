@@ -9,10 +9,10 @@
 //! # Reading the expansions
 //!
 //! `tests/expand/` holds one input per route kind and for the hooks (`amqp.rs`, `http.rs`,
-//! `sse.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them) and,
-//! beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with prettyplease
-//! (the bodies of the backend gate and of `inventory::submit!` included). A change to the
-//! generated code shows in a review as a diff of those files. They are not compiled; the
+//! `sse.rs`, `sqs.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them)
+//! and, beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with
+//! prettyplease (the bodies of the backend gate and of `inventory::submit!` included). A change
+//! to the generated code shows in a review as a diff of those files. They are not compiled; the
 //! `tests/ui` crate of the workspace compiles real routes.
 //!
 //! The unit test `snapshots::expansions_match_their_snapshots` expands each input and fails,
