@@ -31,8 +31,10 @@
 //! `parse` holds the generic attribute parsing, `paths` every path the generated code names,
 //! `emit` the registration all macros share. `route` has the key table (`route/args.rs`), one
 //! file per backend (its checks and what it adds to the registration), `route/emit.rs`, what
-//! every route's registration shares, the backend gate included, and `route/expand.rs`, the
-//! pipeline joining them. `hooks` is `#[on_startup]` and `#[on_shutdown]`.
+//! every route's registration shares, the backend gate included, what the queue backends (AMQP,
+//! SQS) share (`route/queues.rs`, `route/settle.rs`, `route/retry.rs`, `route/consumer.rs`),
+//! and `route/expand.rs`, the pipeline joining them. `hooks` is `#[on_startup]` and
+//! `#[on_shutdown]`.
 //!
 //! [asyncworker]: https://docs.rs/asyncworker
 

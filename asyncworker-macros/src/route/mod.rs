@@ -1,5 +1,7 @@
 //! `#[route(...)]`: the key table, one file per backend (its checks and what it adds to the
-//! registration), what every route's registration shares, and the pipeline joining them.
+//! registration), what the queue backends share (the queue list, settle actions, retry policy,
+//! consumer registration), what every route's registration shares, and the pipeline joining
+//! them.
 
 mod amqp;
 mod args;
