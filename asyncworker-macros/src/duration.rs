@@ -1,21 +1,46 @@
 //! Duration literals such as `"250ms"` or `"1m30s"`, resolved at compile time.
 
+use std::ops::RangeInclusive;
+
 use syn::LitStr;
 
 /// Milliseconds of a duration string argument (`bulk_flush = "1s"`), which must be positive.
 pub(crate) fn millis(key: &str, lit: &LitStr) -> syn::Result<u64> {
-    let text = lit.value();
-    match parse_millis(&text) {
+    match parse_millis(&lit.value()) {
         Some(0) => Err(syn::Error::new(
             lit.span(),
             format!("`{key}` must be greater than zero"),
         )),
         Some(ms) => Ok(ms),
-        None => Err(syn::Error::new(
-            lit.span(),
-            format!("invalid duration `{text}`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\""),
-        )),
+        None => Err(invalid(lit)),
     }
+}
+
+/// Seconds of a duration string argument that a remote API counts in whole seconds, within
+/// `range` (`"20s"`, `"1m"` and `"1000ms"` are fine; `"1500ms"` is not). `rule` is the message
+/// for any value outside it, and says what is accepted and why.
+pub(crate) fn whole_seconds(
+    lit: &LitStr,
+    range: RangeInclusive<u64>,
+    rule: &str,
+) -> syn::Result<u64> {
+    let ms = parse_millis(&lit.value()).ok_or_else(|| invalid(lit))?;
+    let seconds = ms / 1_000;
+    if ms % 1_000 == 0 && range.contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(syn::Error::new(lit.span(), rule))
+    }
+}
+
+fn invalid(lit: &LitStr) -> syn::Error {
+    syn::Error::new(
+        lit.span(),
+        format!(
+            "invalid duration `{}`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"",
+            lit.value()
+        ),
+    )
 }
 
 /// One or more `<integer><unit>` segments; `None` for anything else, including overflow.
@@ -100,5 +125,25 @@ mod tests {
         assert_eq!(err.to_string(), "`bulk_flush` must be greater than zero");
         let lit: LitStr = syn::parse_quote!("1m30s");
         assert_eq!(millis("timeout", &lit).unwrap(), 90_000);
+    }
+
+    #[test]
+    fn whole_seconds_within_a_range() {
+        let seconds = |text: &str| {
+            let lit = LitStr::new(text, proc_macro2::Span::call_site());
+            whole_seconds(&lit, 0..=20, "rule").map_err(|err| err.to_string())
+        };
+        assert_eq!(seconds("0s"), Ok(0));
+        assert_eq!(seconds("0ms"), Ok(0));
+        assert_eq!(seconds("20s"), Ok(20));
+        assert_eq!(seconds("1000ms"), Ok(1));
+        assert_eq!(seconds("10s1000ms"), Ok(11));
+        for outside in ["21s", "1m", "1500ms", "999ms"] {
+            assert_eq!(seconds(outside), Err("rule".to_owned()), "{outside}");
+        }
+        assert_eq!(
+            seconds("20"),
+            Err("invalid duration `20`: use e.g. \"500ms\", \"1s\", \"2m\", \"1h30m\"".to_owned())
+        );
     }
 }

@@ -94,6 +94,14 @@ pub(crate) fn check(func: &ItemFn, kind: Kind, errors: &mut Errors) {
     }
 }
 
+/// A handler whose last argument is its input (messages, events) must have one: else `message`,
+/// which shows that argument, at the empty parentheses.
+pub(crate) fn needs_last_argument(func: &ItemFn, message: &str, errors: &mut Errors) {
+    if func.sig.inputs.is_empty() {
+        errors.push(syn::Error::new(func.sig.paren_token.span.join(), message));
+    }
+}
+
 /// Whether the generated code can name `ty` in a turbofish: not when it holds an `impl Trait`
 /// (or a `_`, which the compiler rejects in the signature already).
 pub(crate) fn nameable(ty: &Type) -> bool {

@@ -9,10 +9,10 @@
 //! # Reading the expansions
 //!
 //! `tests/expand/` holds one input per route kind and for the hooks (`amqp.rs`, `http.rs`,
-//! `sse.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them) and,
-//! beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with prettyplease
-//! (the bodies of the backend gate and of `inventory::submit!` included). A change to the
-//! generated code shows in a review as a diff of those files. They are not compiled; the
+//! `sse.rs`, `sqs.rs`, `schedule.rs`, `hook.rs`: attributes on functions, as a user writes them)
+//! and, beside each, `<name>.expanded.rs`: what this crate turns it into, rendered with
+//! prettyplease (the bodies of the backend gate and of `inventory::submit!` included). A change
+//! to the generated code shows in a review as a diff of those files. They are not compiled; the
 //! `tests/ui` crate of the workspace compiles real routes.
 //!
 //! The unit test `snapshots::expansions_match_their_snapshots` expands each input and fails,
@@ -31,8 +31,10 @@
 //! `parse` holds the generic attribute parsing, `paths` every path the generated code names,
 //! `emit` the registration all macros share. `route` has the key table (`route/args.rs`), one
 //! file per backend (its checks and what it adds to the registration), `route/emit.rs`, what
-//! every route's registration shares, the backend gate included, and `route/expand.rs`, the
-//! pipeline joining them. `hooks` is `#[on_startup]` and `#[on_shutdown]`.
+//! every route's registration shares, the backend gate included, what the queue backends (AMQP,
+//! SQS) share (`route/queues.rs`, `route/settle.rs`, `route/retry.rs`, `route/consumer.rs`),
+//! and `route/expand.rs`, the pipeline joining them. `hooks` is `#[on_startup]` and
+//! `#[on_shutdown]`.
 //!
 //! [asyncworker]: https://docs.rs/asyncworker
 
@@ -53,7 +55,7 @@ use proc_macro::TokenStream;
 
 /// Registers an `async fn` as a route of the worker.
 ///
-/// The first key picks the backend: `amqp`, `http`, `sse`, `every` or `cron`.
+/// The first key picks the backend: `amqp`, `http`, `sse`, `sqs`, `every` or `cron`.
 ///
 /// ```ignore
 /// use asyncworker::prelude::*;
@@ -181,6 +183,29 @@ use proc_macro::TokenStream;
 /// blocking pool through an emitted async adapter, and a panic in it is handled like any
 /// handler's panic. Its argument and return types must be `Send + 'static` and named (no
 /// `impl Trait`).
+///
+/// # SQS arguments
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `sqs` | `["queue", ...]`: at least one, no repeats; each a queue name (1 to 80 ASCII letters, digits, `-` and `_`, optionally ending in `.fifo`, which counts) or a queue URL (`http://` or `https://`, a host and a path) | required |
+/// | `name` | `"..."`, used in logs, metrics and health | the function name |
+/// | `bulk_size` | `1..=65535`: the handler receives up to N messages | `1` |
+/// | `bulk_flush` | duration: hand over a non-full bulk after its oldest message waited this long | the runtime's |
+/// | `concurrency` | `1..=65535` handler calls at once | the runtime's |
+/// | `on_success`, `on_exception`, `on_decode_error` | `"ack"`, `"reject"` or `"requeue"` | the runtime's |
+/// | `timeout` | duration | none |
+/// | `wait_time` | whole seconds from `"0s"` to `"20s"`: the long-poll wait of each ReceiveMessage | the runtime's |
+/// | `visibility_timeout` | whole seconds from `"1s"` to `"12h"`, asked for each received message | the runtime's |
+/// | `retries` | `0..=10000` delayed retries after the first failure; `0` only with `dead_letter` | the runtime's |
+/// | `retry_delay` | whole seconds from `"1s"` to `"12h"` (SQS counts visibility in seconds), or a growing list of them, one per tier (at most `retries`); only with `retries = N`, N ≥ 1 | the runtime's |
+/// | `dead_letter` | a queue name or URL, by the rules of `sqs`, that is not one of the route's queues | none |
+/// | `error_handler`, `codec`, `publishes` | as on AMQP routes | none |
+///
+/// FIFO and standard queues may be mixed in one route. The handler takes its messages last, as
+/// `Vec<SqsMessage<T>>` (or one `SqsMessage<T>` when `bulk_size = 1`), and `T` picks the codec
+/// as on AMQP routes. Keys of other backends (`prefetch`, `declare`...) are compile errors at
+/// the key.
 ///
 /// # What a route publishes (`publishes`, every backend)
 ///

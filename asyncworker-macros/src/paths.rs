@@ -78,6 +78,7 @@ paths!(PRIVATE {
     BACKEND_AMQP => backend_amqp,
     BACKEND_HTTP => backend_http,
     BACKEND_SSE => backend_sse,
+    BACKEND_SQS => backend_sqs,
     BACKEND_SCHEDULE => backend_schedule,
     SINGLETON_GATE => singleton_gate,
     // Per-part signature assertions, shared by several backends.
@@ -135,6 +136,14 @@ paths!(PRIVATE {
     SSE_FACTORY_TYPE => SseFactory,
     SSE_ROUTE_DEF => SseRouteDef,
     SSE_OPTIONS => SseOptions,
+    // SQS.
+    ASSERT_SQS_MESSAGES => assert_sqs_messages,
+    SQS_FACTORY => sqs_factory,
+    SQS_FACTORY_WITH => sqs_factory_with,
+    SQS_TYPED => sqs_typed,
+    SQS_FACTORY_TYPE => SqsFactory,
+    SQS_ROUTE_DEF => SqsRouteDef,
+    SQS_OPTIONS => SqsOptions,
     // Schedules.
     ASSERT_SCHEDULE_ARG => assert_schedule_arg,
     SCHEDULE_FACTORY => schedule_factory,

@@ -19,7 +19,7 @@ use crate::hooks::{self, HookKind};
 use crate::route;
 
 /// The inputs; each must exist, so a missing file fails rather than shrinks the test.
-const INPUTS: &[&str] = &["amqp", "http", "sse", "schedule", "hook"];
+const INPUTS: &[&str] = &["amqp", "http", "sse", "sqs", "schedule", "hook"];
 
 /// Set to rewrite the snapshots from the current expansion.
 const BLESS: &str = "ASYNCWORKER_BLESS";

@@ -1,21 +1,27 @@
 //! `#[route(amqp = [...])]`: option checks and the emitted registration.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr, Type};
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{ItemFn, LitStr};
 
-use super::args::{Delays, Queues, RouteArgs};
-use super::codec;
-use super::emit::{Handler, Options, assert_type, signature_checks};
+use super::args::{Queues, RouteArgs, kw};
+use super::consumer::{self, Consumer};
+use super::emit::{Handler, Options};
+use super::queues;
+use super::retry::{self, Retry};
+use super::settle::{self, Action, Actions};
 use super::topology::{self, TopologyRoute};
 use crate::duration;
 use crate::errors::Errors;
-use crate::parse::{Arg, count_u16};
+use crate::item;
+use crate::parse::count_u16;
 use crate::paths::{
-    ACTION, AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF,
-    AMQP_TYPED, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, ASSERT_MESSAGES, QUEUE_TYPE,
+    AMQP_FACTORY, AMQP_FACTORY_TYPE, AMQP_FACTORY_WITH, AMQP_OPTIONS, AMQP_ROUTE_DEF, AMQP_TYPED,
+    ASSERT_MESSAGES, QUEUE_TYPE,
 };
+
+/// The queue list of an AMQP route.
+pub(crate) type AmqpQueues = Queues<kw::amqp>;
 
 /// Counts that end up in AMQP's u16 prefetch say so when they are too large.
 const PREFETCH: &str = " (it must fit the u16 prefetch)";
@@ -23,29 +29,11 @@ const PREFETCH: &str = " (it must fit the u16 prefetch)";
 /// AMQP short strings carry a one-byte length.
 const MAX_QUEUE_NAME_BYTES: usize = 255;
 
-/// Upper bound of `retries`: far beyond any sensible retry policy, small enough that a typo
-/// (`retries = 30000`) is caught.
-const MAX_RETRIES: u16 = 10_000;
-
 /// `retry_delay` becomes the retry queue's `x-message-ttl`, which RabbitMQ caps at `u32::MAX` ms.
 const MAX_RETRY_DELAY_MS: u64 = u32::MAX as u64;
 
 /// Suffix of the TTL queue a queue's delayed retries wait in; mirrors the runtime.
 const RETRY_SUFFIX: &str = ".retry";
-
-/// What a message is settled with; mirrors the runtime's `__private::Action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Ack,
-    Reject,
-    Requeue,
-}
-
-impl ToTokens for Action {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        tokens.extend(ACTION.variant(self));
-    }
-}
 
 /// The `x-queue-type` of declared queues; mirrors the runtime's `__private::QueueType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,14 +58,9 @@ pub(crate) struct AmqpRoute {
     pub(crate) bulk_flush_ms: Option<u64>,
     pub(crate) prefetch: Option<u16>,
     pub(crate) concurrency: Option<u16>,
-    pub(crate) on_success: Option<Action>,
-    pub(crate) on_exception: Option<Action>,
-    pub(crate) on_decode_error: Option<Action>,
+    pub(crate) actions: Actions,
     pub(crate) timeout_ms: Option<u64>,
-    pub(crate) retries: Option<u16>,
-    pub(crate) retry_delay_ms: Option<u64>,
-    /// One delay per tier, when `retry_delay` lists more than one.
-    pub(crate) retry_delays_ms: Option<Vec<u64>>,
+    pub(crate) retry: Retry,
     pub(crate) dead_letter: Option<LitStr>,
     pub(crate) declare: Option<bool>,
     pub(crate) queue_type: Option<QueueType>,
@@ -89,8 +72,8 @@ pub(crate) struct AmqpRoute {
 }
 
 /// Checks the AMQP-specific arguments, pushing every problem into `errors`.
-pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -> AmqpRoute {
-    check_queues(queues, errors);
+pub(crate) fn validate(args: &RouteArgs, queues: &AmqpQueues, errors: &mut Errors) -> AmqpRoute {
+    queues::check(queues, &queue_name, errors);
 
     let vhost = args
         .vhost
@@ -120,9 +103,7 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         .timeout
         .as_ref()
         .and_then(|a| errors.ok(duration::millis("timeout", &a.value)));
-    let on_success = action_arg(args.on_success.as_ref(), "on_success", errors);
-    let on_exception = action_arg(args.on_exception.as_ref(), "on_exception", errors);
-    let on_decode_error = action_arg(args.on_decode_error.as_ref(), "on_decode_error", errors);
+    let actions = settle::validate(args, errors);
 
     // An invalid `bulk_size` was reported already; comparing against it would only add noise.
     if let (Some(Some(bulk)), Some(fetch), Some(arg)) = (bulk_size, prefetch, &args.prefetch)
@@ -136,11 +117,8 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         ));
     }
 
-    let retries = retries_arg(args, errors);
-    let delays = retry_delay_arg(args, retries, errors);
-    let retry_delay_ms = delays.as_ref().and_then(|d| d.first().copied());
-    let retry_delays_ms = delays.filter(|d| d.len() > 1);
-    let max_redeliveries = max_redeliveries_arg(args, on_exception, errors);
+    let retry = retry::validate(args, &one_delay, errors);
+    let max_redeliveries = max_redeliveries_arg(args, actions.on_exception, errors);
     let dead_letter = args
         .dead_letter
         .as_ref()
@@ -157,13 +135,9 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
         bulk_flush_ms,
         prefetch,
         concurrency,
-        on_success,
-        on_exception,
-        on_decode_error,
+        actions,
         timeout_ms,
-        retries,
-        retry_delay_ms,
-        retry_delays_ms,
+        retry,
         dead_letter,
         declare,
         queue_type,
@@ -174,133 +148,20 @@ pub(crate) fn validate(args: &RouteArgs, queues: &Queues, errors: &mut Errors) -
     }
 }
 
-fn check_queues(queues: &Queues, errors: &mut Errors) {
-    if queues.names.is_empty() {
-        errors.push(syn::Error::new(
-            queues.bracket.span.join(),
-            "`amqp` needs at least one queue",
-        ));
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for lit in &queues.names {
-        let name = lit.value();
-        if name.is_empty() {
-            errors.push(syn::Error::new(lit.span(), "queue name must not be empty"));
-        } else if name.len() > MAX_QUEUE_NAME_BYTES {
-            errors.push(syn::Error::new(
-                lit.span(),
-                "queue name is longer than 255 bytes (AMQP short string)",
-            ));
-        }
-        if seen.contains(&name) {
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!("queue `{name}` is listed twice"),
-            ));
-        } else {
-            seen.push(name);
-        }
-    }
-}
-
-/// `retries = N`, `0..=10000`: N delayed retries after the first failure, so the handler sees a
-/// message at most N + 1 times. `0` only makes sense with `dead_letter` (straight to parking).
-fn retries_arg(args: &RouteArgs, errors: &mut Errors) -> Option<u16> {
-    let lit = &args.retries.as_ref()?.value;
-    // Digits too large even for i128 are just "too large".
-    let value = lit.base10_parse::<i128>().unwrap_or(i128::MAX);
-    let result = if value < 0 {
-        Err("`retries` must not be negative".to_owned())
-    } else if value > i128::from(MAX_RETRIES) {
-        Err(format!(
-            "`retries` must be at most {MAX_RETRIES} (delayed retries after the first failure)"
-        ))
-    } else if value == 0 && !args.given("dead_letter") {
-        Err(
-            "`retries = 0` does nothing without `dead_letter`: use `retries = N` for N delayed \
-             retries, or add `dead_letter = \"...\"` to park a failed message at once"
-                .to_owned(),
-        )
+/// A queue name is an AMQP short string: 1 to 255 bytes.
+fn queue_name(lit: &LitStr) -> syn::Result<()> {
+    let name = lit.value();
+    let message = if name.is_empty() {
+        "queue name must not be empty"
+    } else if name.len() > MAX_QUEUE_NAME_BYTES {
+        "queue name is longer than 255 bytes (AMQP short string)"
     } else {
-        // In range, checked just above.
-        Ok(u16::try_from(value).unwrap_or(MAX_RETRIES))
+        return Ok(());
     };
-    errors.ok(result.map_err(|message| syn::Error::new(lit.span(), message)))
+    Err(syn::Error::new(lit.span(), message))
 }
 
-/// `retry_delay = "10s"`, or `["1s", "30s", "5m"]`: the TTL of the retry queue, or of each
-/// tier's (attempt n waits in tier min(n, tiers)), so positive and at most `u32::MAX` ms, and
-/// growing from tier to tier; it means something only with `retries = N`, N ≥ 1, and N ≥ the
-/// number of tiers (a tier no retry reaches is a mistake).
-fn retry_delay_arg(
-    args: &RouteArgs,
-    retries: Option<u16>,
-    errors: &mut Errors,
-) -> Option<Vec<u64>> {
-    let arg = args.retry_delay.as_ref()?;
-    if retries == Some(0) {
-        errors.push(syn::Error::new(
-            arg.key.span,
-            "`retry_delay` does nothing with `retries = 0`",
-        ));
-    } else if !args.given("retries") {
-        errors.push(syn::Error::new(
-            arg.key.span,
-            "`retry_delay` needs `retries = N`",
-        ));
-    }
-    let lits: Vec<&LitStr> = match &arg.value {
-        Delays::One(lit) => vec![lit],
-        Delays::Tiers(list) => {
-            if list.items.is_empty() {
-                errors.push(syn::Error::new(
-                    list.bracket.span.join(),
-                    "`retry_delay` needs at least one delay: `[\"1s\", \"30s\"]`",
-                ));
-                return None;
-            }
-            list.items.iter().collect()
-        }
-    };
-    let mut delays: Vec<(u64, &LitStr)> = Vec::with_capacity(lits.len());
-    let mut ok = true;
-    for (i, lit) in lits.iter().enumerate() {
-        let Some(ms) = errors.ok(one_delay(lit)) else {
-            ok = false;
-            continue;
-        };
-        if let Some(&(before, before_lit)) = delays.last()
-            && ms <= before
-        {
-            ok = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "retry delays must grow from tier to tier: `{}` is not longer than `{}` \
-                     before it",
-                    lit.value(),
-                    before_lit.value()
-                ),
-            ));
-        }
-        if let Some(n) = retries.filter(|&n| n > 0)
-            && i >= usize::from(n)
-        {
-            ok = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "tier {} can never be used: `retries = {n}` waits in at most {n} tier(s)",
-                    i + 1
-                ),
-            ));
-        }
-        delays.push((ms, lit));
-    }
-    ok.then(|| delays.into_iter().map(|(ms, _)| ms).collect())
-}
-
-/// One retry delay, a queue's `x-message-ttl`.
+/// One retry delay, a queue's `x-message-ttl`: positive and at most `u32::MAX` ms.
 fn one_delay(lit: &LitStr) -> syn::Result<u64> {
     let ms = duration::millis("retry_delay", lit)?;
     if ms > MAX_RETRY_DELAY_MS {
@@ -359,7 +220,7 @@ fn max_redeliveries_arg(
 
 /// `dead_letter = "parking"`: a queue name of its own. One of the route's queues (or their
 /// retry queues) would send a failed message straight back to the handler, forever.
-fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
+fn dead_letter_arg(lit: &LitStr, queues: &AmqpQueues) -> syn::Result<LitStr> {
     let name = lit.value();
     let error = |message: String| Err(syn::Error::new(lit.span(), message));
     if name.is_empty() {
@@ -368,13 +229,8 @@ fn dead_letter_arg(lit: &LitStr, queues: &Queues) -> syn::Result<LitStr> {
     if name.len() > MAX_QUEUE_NAME_BYTES {
         return error("`dead_letter` is longer than 255 bytes (AMQP short string)".to_owned());
     }
+    queues::not_a_route_queue(lit, queues)?;
     for queue in queues.names.iter().map(LitStr::value) {
-        if name == queue {
-            return error(format!(
-                "`dead_letter` must not be `{name}`, a queue of this route: a failed message \
-                 would come back to this handler, in a loop"
-            ));
-        }
         let tier = name
             .strip_prefix(queue.as_str())
             .and_then(|rest| rest.strip_prefix(RETRY_SUFFIX))
@@ -434,81 +290,37 @@ fn non_empty(key: &str, lit: &LitStr) -> syn::Result<LitStr> {
     }
 }
 
-fn action_arg<K>(arg: Option<&Arg<K, LitStr>>, key: &str, errors: &mut Errors) -> Option<Action> {
-    let lit = &arg?.value;
-    errors.ok(match lit.value().as_str() {
-        "ack" => Ok(Action::Ack),
-        "reject" => Ok(Action::Reject),
-        "requeue" => Ok(Action::Requeue),
-        other => Err(syn::Error::new(
-            lit.span(),
-            format!(
-                "unknown action `{other}` for `{key}`: expected \"ack\", \"reject\" or \"requeue\""
-            ),
-        )),
-    })
-}
-
 /// What the macro can tell about the handler's signature without types: the messages come last,
-/// so there must be at least one argument. Everything else is left to `check_signature`.
+/// so there must be at least one argument. The rest is checked at each type by the expansion.
 pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
-    if func.sig.inputs.is_empty() {
-        errors.push(syn::Error::new(
-            func.sig.paren_token.span.join(),
-            "an AMQP handler takes the messages as its last argument: \
-             `messages: Vec<Message<T>>`",
-        ));
-    }
+    item::needs_last_argument(
+        func,
+        "an AMQP handler takes the messages as its last argument: `messages: Vec<Message<T>>`",
+        errors,
+    );
 }
 
-/// One assertion per part of the signature, each spanned at the user's type, so a wrong
-/// argument or return type is reported there, with the message of the trait it misses, before
-/// the catch-all "not a valid AMQP handler" of the factory's bound.
-fn check_signature(func: &ItemFn, bulk_size: u16) -> TokenStream {
-    let messages = |ty: &Type| {
-        let mut bulk_size = Literal::u16_suffixed(bulk_size);
-        bulk_size.set_span(ty.span());
-        assert_type(
-            ASSERT_MESSAGES,
-            ty,
-            quote_spanned!(ty.span()=> , #bulk_size),
-        )
-    };
-    signature_checks(
-        func,
-        ASSERT_EXTRACTOR,
-        Some(&messages),
-        ASSERT_HANDLER_RETURN,
-    )
-}
+/// The runtime items an AMQP route is registered with.
+const RUNTIME: consumer::Runtime = consumer::Runtime {
+    def: AMQP_ROUTE_DEF,
+    factory_type: AMQP_FACTORY_TYPE,
+    factory: AMQP_FACTORY,
+    typed: AMQP_TYPED,
+    factory_with: AMQP_FACTORY_WITH,
+    assert_messages: ASSERT_MESSAGES,
+    wrapper: "Message",
+};
 
 /// What an AMQP route adds to its registration.
 pub(crate) fn handler(route: &AmqpRoute, func: &ItemFn) -> Handler {
-    let bulk_size = route.bulk_size;
-    let queues = &route.queues;
-    let options = options(route);
-    let codec::Picked { codec, check } = codec::pick(func, "Message", route.codec.as_ref());
-    let factory = match route.error_handler {
-        Some(_) => AMQP_TYPED,
-        None => AMQP_FACTORY,
+    let consumer = Consumer {
+        queues: &route.queues,
+        bulk_size: route.bulk_size,
+        codec: route.codec.as_ref(),
+        error_handler: route.error_handler.as_ref(),
+        options: options(route),
     };
-    Handler {
-        def: AMQP_ROUTE_DEF,
-        factory_type: AMQP_FACTORY_TYPE,
-        factory,
-        factory_generics: Some(quote!(#bulk_size, #codec, _, _)),
-        error_handler: route
-            .error_handler
-            .clone()
-            .map(|path| (AMQP_FACTORY_WITH, path)),
-        checks: check_signature(func, bulk_size),
-        items: check,
-        fields: quote! {
-            queues: &[#(#queues),*],
-            options: #options,
-            message: __asyncworker_message,
-        },
-    }
+    consumer::handler(&RUNTIME, consumer, func)
 }
 
 fn options(route: &AmqpRoute) -> TokenStream {
@@ -519,16 +331,9 @@ fn options(route: &AmqpRoute) -> TokenStream {
         .set("bulk_flush_ms", route.bulk_flush_ms)
         .some("prefetch", route.prefetch)
         .set("concurrency", route.concurrency)
-        .set("on_success", route.on_success)
-        .set("on_exception", route.on_exception)
-        .set("on_decode_error", route.on_decode_error)
+        .with(|options| route.actions.emit(options))
         .some("timeout_ms", route.timeout_ms)
-        .set("retries", route.retries)
-        .set("retry_delay_ms", route.retry_delay_ms)
-        .set(
-            "retry_delays_ms",
-            route.retry_delays_ms.as_ref().map(|d| quote!(&[#(#d),*])),
-        )
+        .with(|options| route.retry.emit(options))
         .some("max_redeliveries", route.max_redeliveries)
         .some("dead_letter", route.dead_letter.as_ref())
         .set("declare", route.declare)

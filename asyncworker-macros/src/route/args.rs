@@ -13,12 +13,13 @@ use super::publishes::PublishList;
 use crate::errors::Errors;
 use crate::parse::{Arg, StrList, arg, field, parse_list, peek_key, unknown_argument};
 
-/// The four backends; each is a cargo feature of the runtime.
+/// The backends; each is a cargo feature of the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
     Amqp,
     Http,
     Sse,
+    Sqs,
     Schedule,
 }
 
@@ -118,36 +119,39 @@ macro_rules! route_keys {
 // backends that take it.
 route_keys! {
     backends {
-        amqp: Amqp(Queues) => Amqp,
+        amqp: Amqp(Queues<kw::amqp>) => Amqp,
         http: Http(StrList) => Http,
         sse: Sse(StrList) => Sse,
+        sqs: Sqs(Queues<kw::sqs>) => Sqs,
         every: Every(LitStr) => Schedule,
         cron: Cron(LitStr) => Schedule,
     }
     options {
-        name: LitStr => [Amqp, Http, Sse, Schedule],
+        name: LitStr => [Amqp, Http, Sse, Sqs, Schedule],
         vhost: LitStr => [Amqp],
         connection: LitStr => [Amqp],
         url: LitStr => [Sse],
         headers: StrList => [Sse],
         methods: StrList => [Http],
-        bulk_size: LitInt => [Amqp, Sse],
-        bulk_flush: LitStr => [Amqp, Sse],
+        bulk_size: LitInt => [Amqp, Sse, Sqs],
+        bulk_flush: LitStr => [Amqp, Sse, Sqs],
         prefetch: LitInt => [Amqp],
-        concurrency: LitInt => [Amqp, Sse],
-        on_success: LitStr => [Amqp],
-        on_exception: LitStr => [Amqp],
-        on_decode_error: LitStr => [Amqp],
+        concurrency: LitInt => [Amqp, Sse, Sqs],
+        on_success: LitStr => [Amqp, Sqs],
+        on_exception: LitStr => [Amqp, Sqs],
+        on_decode_error: LitStr => [Amqp, Sqs],
         max_concurrency: LitInt => [Schedule],
         immediately: LitBool => [Schedule],
         singleton: LitBool => [Schedule],
         tz: LitStr => [Schedule],
-        timeout: LitStr => [Amqp, Sse, Schedule],
+        timeout: LitStr => [Amqp, Sse, Sqs, Schedule],
         idle_timeout: LitStr => [Sse],
         max_event_size: LitInt => [Sse],
-        retries: LitInt => [Amqp],
-        retry_delay: Delays => [Amqp],
-        dead_letter: LitStr => [Amqp],
+        wait_time: LitStr => [Sqs],
+        visibility_timeout: LitStr => [Sqs],
+        retries: LitInt => [Amqp, Sqs],
+        retry_delay: Delays => [Amqp, Sqs],
+        dead_letter: LitStr => [Amqp, Sqs],
         declare: LitBool => [Amqp],
         queue_type: LitStr => [Amqp],
         bind: StrList => [Amqp],
@@ -159,10 +163,10 @@ route_keys! {
         delivery_limit: LitInt => [Amqp],
         single_active: LitBool => [Amqp],
         max_redeliveries: LitInt => [Amqp],
-        error_handler: FnPath<kw::error_handler> => [Amqp, Sse],
+        error_handler: FnPath<kw::error_handler> => [Amqp, Sse, Sqs],
         layers: FnPath<kw::layers> => [Http],
-        codec: CodecPath => [Amqp, Sse],
-        publishes: PublishList => [Amqp, Http, Sse, Schedule],
+        codec: CodecPath => [Amqp, Sse, Sqs],
+        publishes: PublishList => [Amqp, Http, Sse, Sqs, Schedule],
     }
 }
 
@@ -238,21 +242,41 @@ impl Parse for CodecPath {
     }
 }
 
-/// `["q1", "q2"]`: the queues of an AMQP route.
-pub(crate) struct Queues {
+/// `["q1", "q2"]`: the queues of a queue consumer; `K` is its backend key, which names itself
+/// in the errors.
+pub(crate) struct Queues<K> {
     pub(crate) bracket: token::Bracket,
     pub(crate) names: syn::punctuated::Punctuated<LitStr, syn::Token![,]>,
+    key: std::marker::PhantomData<K>,
 }
 
-impl Parse for Queues {
+/// A backend key whose value is a [`Queues`].
+pub(crate) trait QueueKey {
+    /// The key as written: `amqp`.
+    const NAME: &'static str;
+}
+
+impl QueueKey for kw::amqp {
+    const NAME: &'static str = "amqp";
+}
+
+impl QueueKey for kw::sqs {
+    const NAME: &'static str = "sqs";
+}
+
+impl<K: QueueKey> Parse for Queues<K> {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if !input.peek(token::Bracket) {
-            return Err(input.error("`amqp` takes a list of queues: `amqp = [\"queue\", ...]`"));
+            let key = K::NAME;
+            return Err(input.error(format!(
+                "`{key}` takes a list of queues: `{key} = [\"queue\", ...]`"
+            )));
         }
         let StrList { bracket, items } = input.parse()?;
         Ok(Queues {
             bracket,
             names: items,
+            key: std::marker::PhantomData,
         })
     }
 }

@@ -13,8 +13,8 @@ use crate::paths::{
     UNNAMED_TYPE,
 };
 
-/// The codec of a route whose items are `wrapper<T>` (`Message`, `Event`), the check that it
-/// decodes `T`, spanned at the user's `codec` path, or else at `T`, and
+/// The codec of a route whose items are `wrapper<T>` (`Message`, `SqsMessage`, `Event`), the
+/// check that it decodes `T`, spanned at the user's `codec` path, or else at `T`, and
 /// `__asyncworker_message`, the schema of `T` for the AsyncAPI document.
 pub(crate) struct Picked {
     pub(crate) codec: TokenStream,

@@ -9,8 +9,8 @@ use syn::{FnArg, ItemFn, ReturnType, Type};
 use super::args::Backend;
 use crate::item;
 use crate::paths::{
-    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SSE, PUBLISHES_DEF,
-    Path, SOME,
+    ASSERT_SEND_FUTURE, BACKEND_AMQP, BACKEND_HTTP, BACKEND_SCHEDULE, BACKEND_SQS, BACKEND_SSE,
+    PUBLISHES_DEF, Path, SOME,
 };
 
 /// What a backend adds to the registration of a route.
@@ -128,6 +128,7 @@ fn gated(backend: Backend, key: Span, registration: TokenStream) -> TokenStream 
         Backend::Amqp => BACKEND_AMQP,
         Backend::Http => BACKEND_HTTP,
         Backend::Sse => BACKEND_SSE,
+        Backend::Sqs => BACKEND_SQS,
         Backend::Schedule => BACKEND_SCHEDULE,
     }
     .at(key);
@@ -235,6 +236,13 @@ impl Options {
     /// `field: Some(value)`, when set, for an `Option` field.
     pub(crate) fn some(&mut self, field: &str, value: Option<impl ToTokens>) -> &mut Self {
         self.set(field, value.map(|value| quote!(#SOME(#value))))
+    }
+
+    /// The fields a part shared by several backends adds (its settle actions, its retry
+    /// policy), at this point of the literal.
+    pub(crate) fn with(&mut self, part: impl FnOnce(&mut Self)) -> &mut Self {
+        part(self);
+        self
     }
 
     /// `ty { fields.., ..ty::DEFAULT }` when any field is set, else `None` (the default stays).

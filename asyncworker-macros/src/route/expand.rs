@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
 use super::args::{Backend, BackendArg, RouteArgs};
-use super::{amqp, emit, http, publishes, schedule, sse};
+use super::{amqp, emit, http, publishes, schedule, sqs, sse};
 use crate::errors::Errors;
 use crate::item::{self, Kind};
 
@@ -38,6 +38,7 @@ pub(crate) fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<To
             RouteKind::Amqp(_) => amqp::check_handler(func, &mut errors),
             RouteKind::Http(_) => http::check_handler(func, &mut errors),
             RouteKind::Sse(_) => sse::check_handler(func, &mut errors),
+            RouteKind::Sqs(_) => sqs::check_handler(func, &mut errors),
             RouteKind::Schedule(_) => schedule::check_handler(func, &mut errors),
         }
     }
@@ -72,6 +73,7 @@ enum RouteKind {
     Amqp(amqp::AmqpRoute),
     Http(http::HttpRoute),
     Sse(sse::SseRoute),
+    Sqs(sqs::SqsRoute),
     Schedule(schedule::ScheduleRoute),
 }
 
@@ -101,6 +103,7 @@ fn validate(mut args: RouteArgs, errors: &mut Errors) -> Option<Route> {
         BackendArg::Amqp(queues) => RouteKind::Amqp(amqp::validate(&args, &queues.value, errors)),
         BackendArg::Http(paths) => RouteKind::Http(http::validate(&args, &paths.value, errors)?),
         BackendArg::Sse(paths) => RouteKind::Sse(sse::validate(&args, &paths.value, errors)?),
+        BackendArg::Sqs(queues) => RouteKind::Sqs(sqs::validate(&args, &queues.value, errors)),
         BackendArg::Every(every) => {
             RouteKind::Schedule(schedule::validate_every(&args, &every.value, errors)?)
         }
@@ -128,6 +131,7 @@ fn emit(route: &Route, func: &ItemFn) -> TokenStream {
         RouteKind::Amqp(r) => amqp::handler(r, func),
         RouteKind::Http(r) => http::handler(r, func),
         RouteKind::Sse(r) => sse::handler(r, func),
+        RouteKind::Sqs(r) => sqs::handler(r, func),
         RouteKind::Schedule(r) => schedule::handler(r, func),
     };
     let published = emit::Published {

@@ -1,15 +1,22 @@
 //! `#[route(...)]`: the key table, one file per backend (its checks and what it adds to the
-//! registration), what every route's registration shares, and the pipeline joining them.
+//! registration), what the queue backends share (the queue list, settle actions, retry policy,
+//! consumer registration), what every route's registration shares, and the pipeline joining
+//! them.
 
 mod amqp;
 mod args;
 mod codec;
+mod consumer;
 mod emit;
 mod expand;
 mod http;
 mod http_describe;
 mod publishes;
+mod queues;
+mod retry;
 mod schedule;
+mod settle;
+mod sqs;
 mod sse;
 mod topology;
 

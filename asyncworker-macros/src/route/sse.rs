@@ -9,6 +9,7 @@ use super::codec;
 use super::emit::{Handler, Options, assert_type, signature_checks};
 use crate::duration;
 use crate::errors::Errors;
+use crate::item;
 use crate::parse::{StrList, count_u16};
 use crate::paths::{
     ASSERT_EVENTS, ASSERT_EXTRACTOR, ASSERT_HANDLER_RETURN, SSE_FACTORY, SSE_FACTORY_TYPE,
@@ -209,12 +210,11 @@ fn check_header(lit: &LitStr) -> syn::Result<LitStr> {
 
 /// The events come last, so there must be at least one argument.
 pub(crate) fn check_handler(func: &ItemFn, errors: &mut Errors) {
-    if func.sig.inputs.is_empty() {
-        errors.push(syn::Error::new(
-            func.sig.paren_token.span.join(),
-            "an SSE handler takes the events as its last argument: `events: Vec<Event<T>>`",
-        ));
-    }
+    item::needs_last_argument(
+        func,
+        "an SSE handler takes the events as its last argument: `events: Vec<Event<T>>`",
+        errors,
+    );
 }
 
 /// One assertion per part of the signature, each spanned at the user's type.

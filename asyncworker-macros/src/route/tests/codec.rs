@@ -3,7 +3,7 @@
 use super::*;
 use crate::test_support::tokens;
 
-/// The factory call of an AMQP (`bulk_size = 1`) or SSE route whose handler takes `last`.
+/// The factory call of an AMQP or SQS (`bulk_size = 1`) or SSE route whose handler takes `last`.
 fn factory_of(attr: &str, last: &str) -> String {
     let item = format!("async fn handle(m: {last}) {{}}");
     let out = try_expand(tokens(attr), tokens(&item)).unwrap().to_string();
@@ -36,6 +36,16 @@ fn body_types_pick_their_codec() {
         factory_of(r#"sse = ["/e"]"#, "Vec<Event<String>>"),
         format!("_factory::<{P}Text,_,_>")
     );
+    for (last, codec) in [
+        ("Vec<SqsMessage<String>>", "Text"),
+        ("SqsMessage<Bytes>", "Raw"),
+        ("Vec<SqsMessage<Order>>", "Json"),
+        // Another backend's wrapper is not this one's: its body type picks nothing.
+        ("Vec<Message<String>>", "Json"),
+    ] {
+        let call = factory_of(r#"sqs = ["q"]"#, last);
+        assert_eq!(call, format!("_factory::<1u16,{P}{codec},_,_>"), "{last}");
+    }
 }
 
 #[test]

@@ -182,8 +182,8 @@ fn registration(out: TokenStream) -> Vec<syn::Stmt> {
     body.block.stmts.clone()
 }
 
-/// The `options: ...` expression of the `AmqpRouteDef` in an expansion.
-fn registration_options(out: TokenStream) -> TokenStream {
+/// The `options: ...` expression of the route's record (`AmqpRouteDef`...) in an expansion.
+pub(super) fn registration_options(out: TokenStream) -> TokenStream {
     let submit = registration(out)
         .iter()
         .find_map(|stmt| match stmt {
@@ -257,7 +257,7 @@ fn factory_and_assertion_are_spanned_at_the_function_name() {
 }
 
 /// The statements of `__asyncworker_check_signature` in the expansion of `item`.
-fn signature_checks(attr: &str, item: &str) -> Vec<syn::Stmt> {
+pub(super) fn signature_checks(attr: &str, item: &str) -> Vec<syn::Stmt> {
     let out = try_expand(tokens(attr), tokens(item)).unwrap();
     registration(out)
         .into_iter()
@@ -459,6 +459,11 @@ fn the_registration_goes_through_the_gate_of_its_backend_spanned_at_its_key() {
             "backend_http",
         ),
         (r#"/*1*/sse = ["/e"]"#, HANDLER, "backend_sse"),
+        (
+            r#"bulk_size = 2, /*1*/sqs = ["q"]"#,
+            "async fn h(m: Vec<SqsMessage<T>>) {}",
+            "backend_sqs",
+        ),
         (
             r#"/*1*/every = "1s""#,
             "async fn t() {}",

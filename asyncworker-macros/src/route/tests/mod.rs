@@ -10,6 +10,7 @@ mod item;
 // The invalid-cron case needs the cron parser, which comes with the `schedule` feature.
 #[cfg(feature = "schedule")]
 mod schedule;
+mod sqs;
 mod sse;
 
 use super::*;

@@ -1,0 +1,6 @@
+use asyncworker::prelude::*;
+
+#[route(sqs = ["orders"])]
+async fn handle() {}
+
+fn main() {}
