@@ -8,6 +8,7 @@ pub mod first_bytes;
 pub mod rabbit_node;
 pub mod rabbitmqctl;
 pub mod script_hold;
+pub mod sqs;
 pub mod tls_broker;
 pub mod tools;
 

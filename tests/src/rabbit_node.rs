@@ -332,7 +332,7 @@ fn make_executable(path: &Path) {
 
 /// `n` free loopback ports, none in the range `rabbitmqctl` takes for its own distribution
 /// (35672-35682 by default) nor the shared node's (25672).
-fn free_ports(n: usize) -> Vec<u16> {
+pub(crate) fn free_ports(n: usize) -> Vec<u16> {
     let mut held = Vec::new();
     while held.len() < n {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");

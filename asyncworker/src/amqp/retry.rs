@@ -45,7 +45,6 @@ const LEGACY_PREFIX: &str = "x-";
 /// The broker's count of earlier deliveries of a message on a quorum queue.
 const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
 
-
 /// The retry policy of one (route, queue).
 pub(crate) struct RetryPolicy {
     pub(crate) route: Arc<str>,

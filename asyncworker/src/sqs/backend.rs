@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{SqsClients, is_fifo};
@@ -17,7 +17,7 @@ use super::fifo::{GroupGate, SqsInbound};
 use super::intake::SqsFactory;
 use super::queue::{BATCH, DeadLetter, QueueCtx};
 use super::resolve::Resolved;
-use super::source::{Readiness, poll};
+use super::source::{Readiness, Stops, poll};
 use crate::app::App;
 use crate::backend::{Backend, CheckFuture, DrainProbe, Preparation, StateNeed, state_needs};
 use crate::backoff::Backoff;
@@ -26,9 +26,6 @@ use crate::future::BoxFuture;
 use crate::observe::metrics::RouteMetrics;
 use crate::registry::Filter;
 use crate::sync::lock;
-
-/// At most this many pollers per queue, however large a route's bulks.
-const MAX_POLLERS: usize = 4;
 
 /// One SQS route, ready to run.
 pub(crate) struct Prepared {
@@ -68,7 +65,10 @@ pub(crate) fn prepare(
         return Err(problems);
     }
     // Only now: a worker that does not start must not leave parts in its readiness report.
-    let routes = resolved.into_iter().map(|r| Prepared::new(r, app)).collect();
+    let routes = resolved
+        .into_iter()
+        .map(|r| Prepared::new(r, app))
+        .collect();
     Ok(Some(Box::new(SqsBackend {
         routes,
         clients: app.resource(SqsClients::new),
@@ -78,7 +78,11 @@ pub(crate) fn prepare(
 impl Prepared {
     fn new(resolved: Resolved, app: &App) -> Prepared {
         let def = resolved.def;
-        let sources: Vec<Arc<str>> = resolved.queues.iter().map(|q| Arc::from(q.as_str())).collect();
+        let sources: Vec<Arc<str>> = resolved
+            .queues
+            .iter()
+            .map(|q| Arc::from(q.as_str()))
+            .collect();
         let metrics = RouteMetrics::new(app.metrics(), def.name, &sources);
         let cfg = DispatchConfig::new(
             def.name,
@@ -106,12 +110,6 @@ impl Prepared {
             cfg: Arc::new(cfg),
             ready,
         }
-    }
-
-    /// Pollers per queue: enough ten-message receives to fill every concurrent bulk.
-    fn pollers(&self) -> usize {
-        let wanted = self.cfg.bulk_size * self.cfg.concurrency;
-        wanted.div_ceil(BATCH).clamp(1, MAX_POLLERS)
     }
 }
 
@@ -162,11 +160,11 @@ impl Backend for SqsBackend {
 struct Run {
     client: Client,
     clients: Arc<SqsClients>,
-    stop: CancellationToken,
-    /// Fired once the dispatchers are done: the keepers stop extending.
+    stops: Stops,
+    /// Fired once the pollers are done: the keepers stop extending.
     kept: CancellationToken,
-    /// Every queue resolved so far, for the give-back at the end.
-    queues: Arc<Mutex<Vec<Arc<QueueCtx>>>>,
+    /// Every queue resolved so far, with its keeper, for the give-back at the end.
+    queues: Arc<Mutex<Vec<(Arc<QueueCtx>, JoinHandle<()>)>>>,
 }
 
 impl SqsBackend {
@@ -181,7 +179,10 @@ impl SqsBackend {
         let run = Run {
             client: self.clients.client().await?,
             clients: Arc::clone(&self.clients),
-            stop: stop.clone(),
+            stops: Stops {
+                stop: stop.clone(),
+                abort: CancellationToken::new(),
+            },
             kept: CancellationToken::new(),
             queues: Arc::default(),
         };
@@ -193,7 +194,13 @@ impl SqsBackend {
             let runner = &route.factory.0.runner;
             dispatchers.spawn(runner.dispatcher(Arc::clone(&route.cfg), app.clone(), rx));
             for (queue, ready) in route.resolved.queues.iter().zip(&route.ready) {
-                let task = run_queue(run.clone(), route, queue.clone(), Arc::clone(ready), tx.clone());
+                let task = run_queue(
+                    run.clone(),
+                    route,
+                    queue.clone(),
+                    Arc::clone(ready),
+                    tx.clone(),
+                );
                 queues.spawn(task);
             }
         }
@@ -206,15 +213,22 @@ impl SqsBackend {
             "abandoning unfinished handler calls; their messages are given back",
         )
         .await;
-        run.kept.cancel();
+        // Messages to give back: the receives in flight must end first, or SQS would hand
+        // the given-back messages to them (their connections closed), invisible again.
+        // Nothing to give back: no reason to wait for them.
+        let holding = lock(&run.queues).iter().any(|(q, _)| !q.held.is_empty());
+        if !holding {
+            run.stops.abort.cancel();
+        }
         while queues.join_next().await.is_some() {}
+        run.kept.cancel();
         give_back(&run.queues).await;
         Ok(())
     }
 }
 
-/// One queue of a route: resolved (retried until it is), then polled until `stop` and kept
-/// until the dispatchers are done.
+/// One queue of a route: resolved (retried until it is), then polled until stopped, its held
+/// messages kept invisible meanwhile.
 fn run_queue(
     run: Run,
     route: &Prepared,
@@ -224,7 +238,6 @@ fn run_queue(
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let name = Arc::clone(&route.cfg.route);
     let options = route.resolved.options;
-    let pollers = route.pollers();
     async move {
         let Some((url, dead_letter)) = resolve(&run, &queue, options.dead_letter, &ready).await
         else {
@@ -241,18 +254,17 @@ fn run_queue(
             held: Arc::default(),
             groups: fifo.then(|| GroupGate::new(tx.clone())),
         });
-        lock(&run.queues).push(Arc::clone(&ctx));
         let keeper = tokio::spawn(super::visibility::keep(Arc::clone(&ctx), run.kept.clone()));
-        let polls = (0..pollers).map(|_| {
-            poll(Arc::clone(&ctx), tx.clone(), Arc::clone(&ready), run.stop.clone())
-        });
-        futures_util::future::join_all(polls).await;
-        // The dispatcher ends once every sender is gone: this task's, and the gate's.
-        drop(tx);
+        lock(&run.queues).push((Arc::clone(&ctx), keeper));
+        // One receive at a time per queue: a FIFO queue's messages then reach the group gate
+        // in SQS's order, and a receive of ten returns in one round trip, well ahead of the
+        // handler calls it feeds. (moto, the tests' emulator, answers concurrent receives of a
+        // queue with the same messages.) The dispatcher ends once every sender is gone: the
+        // poller drops its own when stopped.
+        poll(ctx.clone(), tx, ready, run.stops.clone()).await;
         if let Some(gate) = &ctx.groups {
             gate.close();
         }
-        let _ = keeper.await;
     }
 }
 
@@ -287,7 +299,7 @@ async fn resolve(
         }
         ready.set(false, Some(error));
         tokio::select! {
-            () = run.stop.cancelled() => return None,
+            () = run.stops.stop.cancelled() => return None,
             () = tokio::time::sleep(Backoff::RECONNECT.delay(failures)) => {}
         }
     }
@@ -295,9 +307,10 @@ async fn resolve(
 
 /// Gives every message still held back to SQS at once (visible again), so that another worker
 /// takes it now rather than after its visibility timeout.
-async fn give_back(queues: &Mutex<Vec<Arc<QueueCtx>>>) {
-    let queues: Vec<Arc<QueueCtx>> = lock(queues).clone();
-    for q in queues {
+async fn give_back(queues: &Mutex<Vec<(Arc<QueueCtx>, JoinHandle<()>)>>) {
+    let queues: Vec<_> = lock(queues).drain(..).collect();
+    for (q, keeper) in queues {
+        let _ = keeper.await;
         let held = q.held.take_all();
         if held.is_empty() {
             continue;

@@ -26,7 +26,11 @@ pub(crate) async fn check(clients: &Arc<SqsClients>, routes: Vec<&Resolved>) -> 
     for route in routes {
         let name = route.def.name;
         let parked = route.options.dead_letter.map(|d| (d, "dead-letter queue"));
-        let queues = route.queues.iter().map(|q| (q.as_str(), "queue")).chain(parked);
+        let queues = route
+            .queues
+            .iter()
+            .map(|q| (q.as_str(), "queue"))
+            .chain(parked);
         for (queue, what) in queues {
             lines.push(match counts(clients, &client, queue).await {
                 Ok(c) => CheckLine {

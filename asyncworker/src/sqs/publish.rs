@@ -52,12 +52,17 @@ impl fmt::Display for SqsSendError {
                 queue,
                 code,
                 message,
-            } => write!(f, "SQS refused the message for `{queue}`: {code}: {message}"),
+            } => write!(
+                f,
+                "SQS refused the message for `{queue}`: {code}: {message}"
+            ),
             SqsSendError::Timeout { queue, error } => {
                 write!(f, "no answer from SQS for `{queue}`: {error}")
             }
             SqsSendError::Connection(e) => write!(f, "cannot reach SQS: {e}"),
-            SqsSendError::Closed => f.write_str("the worker is shutting down; SQS sends are closed"),
+            SqsSendError::Closed => {
+                f.write_str("the worker is shutting down; SQS sends are closed")
+            }
         }
     }
 }
@@ -162,7 +167,8 @@ impl Sqs {
         queue: &str,
         body: &T,
     ) -> Result<String, SqsSendError> {
-        let body = serde_json::to_string(body).map_err(|e| SqsSendError::Serialize(e.to_string()))?;
+        let body =
+            serde_json::to_string(body).map_err(|e| SqsSendError::Serialize(e.to_string()))?;
         self.send_raw(queue, &body).await
     }
 
@@ -245,12 +251,19 @@ impl Sqs {
             match out {
                 Ok(out) => {
                     for ok in out.successful {
-                        if let Some(slot) = ok.id.parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
+                        if let Some(slot) =
+                            ok.id.parse::<usize>().ok().and_then(|i| results.get_mut(i))
+                        {
                             *slot = Some(Ok(ok.message_id));
                         }
                     }
                     for failed in out.failed {
-                        if let Some(slot) = failed.id.parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
+                        if let Some(slot) = failed
+                            .id
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| results.get_mut(i))
+                        {
                             *slot = Some(Err(SqsSendError::Refused {
                                 queue: queue.to_owned(),
                                 code: failed.code,
@@ -285,7 +298,11 @@ impl Sqs {
         if self.clients.is_closed() {
             return Err(SqsSendError::Closed);
         }
-        let client = self.clients.client().await.map_err(SqsSendError::Connection)?;
+        let client = self
+            .clients
+            .client()
+            .await
+            .map_err(SqsSendError::Connection)?;
         let url = self
             .clients
             .queue_url(&client, queue)

@@ -175,7 +175,9 @@ impl QueueCtx {
             .id(index.to_string())
             .message_body(String::from_utf8_lossy(&m.body))
             .set_message_attributes(Some(attributes))
-            .set_message_group_id(fifo.then(|| m.group_id.as_deref().unwrap_or("dead-letter").to_owned()))
+            .set_message_group_id(
+                fifo.then(|| m.group_id.as_deref().unwrap_or("dead-letter").to_owned()),
+            )
             .set_message_deduplication_id(fifo.then(|| m.message_id.to_string()))
             .build()
     }
@@ -184,12 +186,11 @@ impl QueueCtx {
     /// its message is only worth an info line.
     fn failed_entries(&self, what: &str, chunk: &[Envelope], failed: &[BatchResultErrorEntry]) {
         for f in failed {
-            let message = f
-                .id
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| chunk.get(i))
-                .map_or("?", |m| &m.message_id);
+            let message =
+                f.id.parse::<usize>()
+                    .ok()
+                    .and_then(|i| chunk.get(i))
+                    .map_or("?", |m| &m.message_id);
             if f.code == INVALID_RECEIPT {
                 tracing::info!(
                     route = %self.route, queue = %self.queue, message_id = message,
@@ -212,9 +213,7 @@ impl QueueCtx {
     }
 }
 
-fn string_attribute(
-    value: &str,
-) -> Result<MessageAttributeValue, aws_sdk_sqs::error::BuildError> {
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, aws_sdk_sqs::error::BuildError> {
     MessageAttributeValue::builder()
         .data_type("String")
         .string_value(value)

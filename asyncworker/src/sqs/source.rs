@@ -34,19 +34,44 @@ impl Readiness {
     }
 }
 
-/// Receives from `queue` into `tx` until `stop`. A message in hand when it stops is given
-/// back at once (visible again) rather than after its visibility timeout.
+/// When pollers stop: `stop` ends the polling (a receive in flight is let finish, and what it
+/// returns goes back at once); `abort` cancels the receive in flight too.
+#[derive(Clone)]
+pub(crate) struct Stops {
+    pub(crate) stop: CancellationToken,
+    pub(crate) abort: CancellationToken,
+}
+
+/// Receives from `queue` into `tx` until stopped. A receive is not cancelled by `stop`: SQS
+/// would still hand its messages to the closed connection, invisible for their whole
+/// visibility timeout; it is let finish and what it returns is given back.
 pub(crate) async fn poll(
     queue: Arc<QueueCtx>,
     tx: mpsc::Sender<SqsInbound>,
     ready: Arc<Readiness>,
-    stop: CancellationToken,
+    stops: Stops,
 ) {
+    let mut tx = Some(tx);
     let mut failures = 0u32;
-    loop {
-        let received = tokio::select! {
-            () = stop.cancelled() => return,
-            r = receive(&queue) => r,
+    while !stops.stop.is_cancelled() {
+        let asked = tokio::time::Instant::now();
+        let received = {
+            let receive = receive(&queue);
+            tokio::pin!(receive);
+            loop {
+                tokio::select! {
+                    () = stops.abort.cancelled() => return,
+                    // The dispatcher ends once every sender is gone: it must not wait for
+                    // this receive.
+                    () = stops.stop.cancelled(), if tx.is_some() => {
+                        tx = None;
+                        if let Some(gate) = &queue.groups {
+                            gate.close();
+                        }
+                    }
+                    r = &mut receive => break r,
+                }
+            }
         };
         let messages = match received {
             Ok(messages) => {
@@ -62,15 +87,28 @@ pub(crate) async fn poll(
                 ready.set(false, Some(e));
                 let pause = Backoff::RECONNECT.delay(failures);
                 tokio::select! {
-                    () = stop.cancelled() => return,
+                    () = stops.stop.cancelled() => return,
                     () = tokio::time::sleep(pause) => continue,
                 }
             }
         };
-        if !hand_over(&queue, &tx, messages, &stop).await {
+        let Some(sender) = tx.as_ref().filter(|_| !stops.stop.is_cancelled()) else {
+            give_back(&queue, &messages).await;
+            return;
+        };
+        if !hand_over(&queue, sender, messages, asked, &stops.stop).await {
             return;
         }
     }
+}
+
+/// Makes `messages` visible again at once; they are not held (any more).
+async fn give_back(queue: &QueueCtx, messages: &[Envelope]) {
+    if messages.is_empty() {
+        return;
+    }
+    queue.change_visibility(messages, 0).await;
+    queue.held.release(messages);
 }
 
 /// One long poll.
@@ -121,7 +159,9 @@ fn envelope(queue: &Arc<str>, m: Message) -> Option<Envelope> {
         receipt_handle: Arc::from(m.receipt_handle?),
         body: bytes::Bytes::from(m.body.unwrap_or_default()),
         receive_count,
-        group_id: attributes.get("MessageGroupId").map(|g| Arc::from(g.as_str())),
+        group_id: attributes
+            .get("MessageGroupId")
+            .map(|g| Arc::from(g.as_str())),
         attributes: Arc::new(attributes),
         message_attributes: Arc::new(m.message_attributes.unwrap_or_default()),
     })
@@ -133,11 +173,12 @@ async fn hand_over(
     queue: &Arc<QueueCtx>,
     tx: &mpsc::Sender<SqsInbound>,
     messages: Vec<Envelope>,
+    asked: tokio::time::Instant,
     stop: &CancellationToken,
 ) -> bool {
     let visibility = Duration::from_secs(u64::from(queue.options.visibility_timeout_s));
     for m in &messages {
-        queue.held.hold(m, visibility);
+        queue.held.hold(m, asked + visibility);
     }
     let mut rest = messages.into_iter();
     while let Some(envelope) = rest.next() {
@@ -163,8 +204,7 @@ async fn hand_over(
         if !sent {
             let mut back = vec![envelope_of_unsent];
             back.extend(rest);
-            queue.change_visibility(&back, 0).await;
-            queue.held.release(&back);
+            give_back(queue, &back).await;
             return false;
         }
     }

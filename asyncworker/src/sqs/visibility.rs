@@ -30,13 +30,12 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// Starts holding `envelope`, just received invisible for `visibility`.
-    pub(crate) fn hold(&self, envelope: &Envelope, visibility: Duration) {
-        let now = Instant::now();
+    /// Starts holding `envelope`, just received and invisible until `until`.
+    pub(crate) fn hold(&self, envelope: &Envelope, until: Instant) {
         let entry = Entry {
             envelope: envelope.clone(),
-            invisible_until: now + visibility,
-            received: now,
+            invisible_until: until,
+            received: Instant::now(),
         };
         lock(&self.entries).insert(Arc::clone(&envelope.receipt_handle), entry);
     }
@@ -69,6 +68,11 @@ impl Held {
                 e.invisible_until = until;
             }
         }
+    }
+
+    /// Whether no message is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        lock(&self.entries).is_empty()
     }
 
     /// Takes every held message out (the worker gives them back).
