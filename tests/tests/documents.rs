@@ -3,13 +3,12 @@
 //! makes `--check` pass there (it failed before), and `--asyncapi` validates with the AsyncAPI
 //! project's own parser (`tests/js`, `npm ci` there; node is required, never skipped).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncworker_tests::rabbitmqctl::{TempVhost, rabbitmqctl};
-use asyncworker_tests::tools::{run_tool, temp_file};
+use asyncworker_tests::tools::{temp_file, validate_asyncapi};
 use asyncworker_tests::{Proc, unique_prefix, wait_for};
 use serde_json::Value;
 
@@ -144,26 +143,6 @@ fn assert_definitions(doc: &Value, vhost: &str) {
             ("shop", "order.rush", "orders")
         ]
     );
-}
-
-/// The validator's folder: `tests/js`, with its `node_modules` from `npm ci`.
-fn js_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
-    assert!(
-        dir.join("node_modules/@asyncapi/parser").is_dir(),
-        "the AsyncAPI parser is not installed: run `npm ci` in {dir:?} (.ci/run does)"
-    );
-    dir
-}
-
-/// Runs the AsyncAPI project's parser on `file`: its exit code and diagnostics.
-fn validate_asyncapi(file: &Path) -> (Option<i32>, String) {
-    let dir = js_dir();
-    let mut node = Command::new("node");
-    node.arg(dir.join("validate-asyncapi.mjs"))
-        .arg(file)
-        .current_dir(&dir);
-    run_tool(120, node, "install Node.js 20 or later (.ci/run does)")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! support): bulks across two queues, requeue, retries with their delay and the dead-letter
 //! queue, the queue's own redrive policy, a handler that outlives the visibility timeout,
 //! shutdown with a half-full bucket and past its deadline, FIFO order per group, sending with
-//! `app.sqs()`, `--check`, and the emulator unreachable for 10 s mid-stream.
+//! `app.sqs()`, `--check`, `--asyncapi`, and the emulator unreachable for 10 s mid-stream.
 //!
 //! The worker is the `aw_sqs` binary: each route prints one line per message it saw.
 
@@ -468,4 +468,60 @@ async fn the_emulator_unreachable_for_ten_seconds_loses_nothing() {
     // At most what was held when the link was cut: two bulks of 25, a full channel and a
     // receive.
     assert!(duplicates <= 110, "{duplicates} duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_asyncapi_document_names_every_queue_and_validates() {
+    let world = World::start().await;
+    let mut doc = world.worker(None, &["--asyncapi"]);
+    assert_eq!(
+        doc.wait(Duration::from_secs(60)).await.code(),
+        Some(0),
+        "{}",
+        doc.stderr()
+    );
+    let text = doc.stdout().join("\n");
+    let file = asyncworker_tests::tools::temp_file(
+        &format!(
+            "{}-sqs-asyncapi.json",
+            asyncworker_tests::unique_prefix("sqs")
+        ),
+        &text,
+    );
+    let (code, report) = asyncworker_tests::tools::validate_asyncapi(&file);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code, Some(0), "{report}");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        doc["servers"]["sqs"]["host"],
+        format!("127.0.0.1:{}", world.moto.port)
+    );
+    let channels = doc["channels"].as_object().expect("channels");
+    let addresses: Vec<&str> = channels
+        .values()
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    for queue in [
+        "sqs-a",
+        "sqs-b",
+        "sqs-retry",
+        "sqs-orders.fifo",
+        "sqs-forward",
+    ] {
+        assert!(
+            addresses.contains(&queue),
+            "no channel for {queue}: {addresses:?}"
+        );
+    }
+    let fifo = channels
+        .values()
+        .find(|c| c["address"] == "sqs-orders.fifo")
+        .unwrap();
+    assert_eq!(fifo["x-asyncworker-fifo"], true);
+    let retry = &doc["operations"]["receive_retry"];
+    assert_eq!(
+        retry["x-asyncworker-dead-letter"], "sqs-retry-dlq",
+        "{retry:#}"
+    );
+    assert_eq!(retry["x-asyncworker-retries"], 2);
 }

@@ -30,7 +30,7 @@ use crate::sync::lock;
 /// One SQS route, ready to run.
 pub(crate) struct Prepared {
     pub(crate) resolved: Resolved,
-    factory: SqsFactory,
+    pub(crate) factory: SqsFactory,
     cfg: Arc<DispatchConfig>,
     /// One readiness part per queue, in the order of `resolved.queues`.
     ready: Vec<Arc<Readiness>>,
@@ -120,6 +120,10 @@ impl Backend for SqsBackend {
 
     fn describe(&self) -> Vec<String> {
         self.routes.iter().map(|r| r.resolved.describe()).collect()
+    }
+
+    fn asyncapi(&self, doc: &mut crate::docs::asyncapi::AsyncApi) {
+        super::asyncapi::describe(&self.routes, doc);
     }
 
     fn required_state(&self) -> Vec<StateNeed> {

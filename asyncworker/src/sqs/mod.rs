@@ -6,7 +6,7 @@
 //! visibility until it is settled, and at shutdown what is still held is given back at once.
 //!
 //! - `def`: what the macro registers; `resolve`: how its options resolve; `backend`: how the
-//!   routes are prepared and run; `check` (`--check`) and `drained` (`--drain`) read the
+//!   routes are prepared and run; `asyncapi`: their part of `--asyncapi`; `check` (`--check`) and `drained` (`--drain`) read the
 //!   queues' counts through `attributes`.
 //! - `client`: the one SDK client and the queue URLs it resolved.
 //! - `source` (the pollers) → `fifo` (the order of message groups) → the dispatcher →
@@ -16,6 +16,7 @@
 //!   which functions fit.
 //! - `publish`: `app.sqs()`.
 
+mod asyncapi;
 mod attributes;
 mod backend;
 mod check;
