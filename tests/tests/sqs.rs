@@ -44,12 +44,11 @@ impl World {
             urls.insert((*q).to_owned(), moto.create_queue(q, &[]).await);
         }
         // Two receives, then SQS itself moves the message to `sqs-redrive-dlq`.
-        let dlq_arn = format!("arn:aws:sqs:us-east-1:123456789012:sqs-redrive-dlq");
-        let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"2"}}"#);
+        let policy = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:sqs-redrive-dlq","maxReceiveCount":"2"}"#;
         let redrive = moto
             .create_queue(
                 "sqs-redrive",
-                &[(QueueAttributeName::RedrivePolicy, &policy)],
+                &[(QueueAttributeName::RedrivePolicy, policy)],
             )
             .await;
         urls.insert("sqs-redrive".to_owned(), redrive);
@@ -524,4 +523,21 @@ async fn the_asyncapi_document_names_every_queue_and_validates() {
         "{retry:#}"
     );
     assert_eq!(retry["x-asyncworker-retries"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_exits_once_every_queue_is_empty() {
+    let world = World::start().await;
+    world.send_jobs("sqs-a", 0..30, None).await;
+    world.send_jobs("sqs-b", 30..40, None).await;
+    let mut worker = world.worker(None, &["--drain"]);
+    let status = worker.wait(Duration::from_secs(120)).await;
+    assert_eq!(status.code(), Some(0), "{:?}", warnings(&worker));
+    let mut ids: Vec<u64> = lines(&worker, "HANDLED")
+        .iter()
+        .map(|l| l[1].parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..40).collect::<Vec<_>>(), "each once");
+    assert_eq!(world.moto.counts(world.url("sqs-a")).await, (0, 0));
 }

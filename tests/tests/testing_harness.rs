@@ -251,6 +251,27 @@ async fn a_failing_startup_hook_comes_back_as_an_error_and_only_module_keeps_oth
     w.stop().await;
 }
 
+mod sqs_routes {
+    use super::*;
+
+    #[route(sqs = ["harness-orders"])]
+    async fn orders(_m: SqsMessage<u32>) {}
+}
+
+#[tokio::test]
+async fn sqs_routes_are_refused_by_name_not_left_idle() {
+    let err = TestWorker::builder()
+        .only_module("testing_harness::sqs_routes")
+        .start()
+        .await
+        .expect_err("no in-memory SQS");
+    let text = err.to_string();
+    assert!(
+        text.contains("no in-memory SQS transport") && text.contains("orders"),
+        "{text}"
+    );
+}
+
 trait CatchUnwind {
     fn catch_unwind_as_result(self) -> std::thread::Result<()>;
 }

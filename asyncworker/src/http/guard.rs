@@ -139,7 +139,7 @@ fn find_or_insert<'a, T>(
             None => break,
         }
     }
-    let _guard = crate::sync::lock(&lock);
+    let _guard = crate::sync::lock(lock);
     for slot in slots {
         match slot.get() {
             Some(v) if found(v) => return Some(v),

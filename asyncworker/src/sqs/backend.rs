@@ -159,6 +159,9 @@ impl Backend for SqsBackend {
     }
 }
 
+/// The queues of a run that resolved, each with its visibility keeper.
+type Running = Mutex<Vec<(Arc<QueueCtx>, JoinHandle<()>)>>;
+
 /// What every queue task of a run shares.
 #[derive(Clone)]
 struct Run {
@@ -168,7 +171,7 @@ struct Run {
     /// Fired once the pollers are done: the keepers stop extending.
     kept: CancellationToken,
     /// Every queue resolved so far, with its keeper, for the give-back at the end.
-    queues: Arc<Mutex<Vec<(Arc<QueueCtx>, JoinHandle<()>)>>>,
+    queues: Arc<Running>,
 }
 
 impl SqsBackend {
@@ -298,7 +301,7 @@ async fn resolve(
             Err(e) => e,
         };
         failures += 1;
-        if failures == 1 || failures % 20 == 0 {
+        if failures == 1 || failures.is_multiple_of(20) {
             tracing::error!(queue, failures, error = %error, "SQS: cannot resolve a queue; retrying");
         }
         ready.set(false, Some(error));
@@ -311,7 +314,7 @@ async fn resolve(
 
 /// Gives every message still held back to SQS at once (visible again), so that another worker
 /// takes it now rather than after its visibility timeout.
-async fn give_back(queues: &Mutex<Vec<(Arc<QueueCtx>, JoinHandle<()>)>>) {
+async fn give_back(queues: &Running) {
     let queues: Vec<_> = lock(queues).drain(..).collect();
     for (q, keeper) in queues {
         let _ = keeper.await;

@@ -21,7 +21,7 @@ pub(crate) enum Next {
     /// Nothing waits.
     Idle,
     /// The next message of the group goes to the dispatcher.
-    Forward(SqsInbound),
+    Forward(Box<SqsInbound>),
     /// The message in flight will come again (requeued or retried): the ones behind it must
     /// too, after it, so they are handed back to SQS.
     GiveBack(Vec<Envelope>),
@@ -71,7 +71,7 @@ impl GroupGate {
             return Next::Idle;
         };
         if done && let Some(next) = waiting.pop_front() {
-            return Next::Forward(next);
+            return Next::Forward(Box::new(next));
         }
         let rest = groups.remove(group).unwrap_or_default();
         if rest.is_empty() {
@@ -83,10 +83,10 @@ impl GroupGate {
 
     /// Hands `next` to the dispatcher, off the settling task (which the dispatcher may be
     /// waiting for). At shutdown it stays held, and is given back with the rest.
-    pub(crate) fn forward(&self, next: SqsInbound) {
+    pub(crate) fn forward(&self, next: Box<SqsInbound>) {
         if let Some(tx) = lock(&self.dispatcher).clone() {
             tokio::spawn(async move {
-                let _ = tx.send(next).await;
+                let _ = tx.send(*next).await;
             });
         }
     }

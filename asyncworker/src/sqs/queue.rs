@@ -170,7 +170,7 @@ impl QueueCtx {
                 attributes.insert(name.to_owned(), string_attribute(value)?);
             }
         }
-        let fifo = super::client::is_fifo(&self.dead_letter.as_ref().map_or("", |d| &d.url));
+        let fifo = super::client::is_fifo(self.dead_letter.as_ref().map_or("", |d| &d.url));
         SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
             .message_body(String::from_utf8_lossy(&m.body))

@@ -91,10 +91,13 @@ fn retry_or(r: &SqsReceipt, fallback: Action, error: &str) -> (Action, Fate) {
     }
 }
 
+/// Messages of one queue with what SQS is told about each.
+type Decided = Vec<(Envelope, Fate)>;
+
 /// Carries out the fates, queue by queue and fate by fate in batches, then stops holding the
 /// messages and moves their FIFO groups on.
 async fn settle(decided: Vec<(SqsReceipt, Fate)>, error: Option<&str>) {
-    let mut by_queue: Vec<(Arc<QueueCtx>, Vec<(Envelope, Fate)>)> = Vec::new();
+    let mut by_queue: Vec<(Arc<QueueCtx>, Decided)> = Vec::new();
     for (r, fate) in decided {
         match by_queue.iter_mut().find(|(q, _)| Arc::ptr_eq(q, &r.queue)) {
             Some((_, items)) => items.push((r.envelope, fate)),
@@ -114,14 +117,13 @@ async fn settle_queue(queue: &QueueCtx, items: &[(Envelope, Fate)], error: Optio
             .map(|(e, _)| e.clone())
             .collect()
     };
-    let mut fates: Vec<Fate> = items.iter().map(|(_, f)| *f).collect();
-    fates.dedup();
-    fates.sort_by_key(|f| match f {
-        Fate::Delete => 0,
-        Fate::Park => 1,
-        Fate::Release(s) => 2 + u64::from(*s),
-    });
-    fates.dedup();
+    // One batch call per distinct fate (a retry tier is a fate of its own).
+    let mut fates: Vec<Fate> = Vec::new();
+    for (_, f) in items {
+        if !fates.contains(f) {
+            fates.push(*f);
+        }
+    }
     for fate in fates {
         let messages = with(fate);
         match fate {

@@ -81,7 +81,7 @@ pub(crate) async fn poll(
             }
             Err(e) => {
                 failures += 1;
-                if failures == 1 || failures % 20 == 0 {
+                if failures == 1 || failures.is_multiple_of(20) {
                     tracing::warn!(route = %queue.route, queue = %queue.queue, failures, error = %e, "cannot receive from SQS; retrying");
                 }
                 ready.set(false, Some(e));

@@ -135,6 +135,15 @@ impl TestWorkerBuilder {
         let filter = Filter::module(self.module.as_deref());
         let hooks = Hooks::collect(&filter);
         let backends = prepare_each(&filter, &app, &lookup)?;
+        // Routes the harness cannot feed are refused, not left silently idle.
+        if let Some(b) = backends.iter().find(|b| b.kind() == "sqs") {
+            let routes = b.describe().join("; ");
+            return Err(WorkerError::Routes(vec![crate::RouteProblem::worker(
+                format!(
+                    "the testing harness has no in-memory SQS transport: leave SQS routes out with `only_module`, or test against an SQS emulator ({routes})"
+                ),
+            )]));
+        }
         #[cfg(feature = "schedule")]
         let schedules =
             super::schedule::Schedules::prepare(&filter, &app).map_err(WorkerError::Routes)?;
