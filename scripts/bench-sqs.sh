@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# SQS drain benchmark: an asyncworker route (`sqs-bench-worker`: bulks of 10, four calls at
-# once) against a plain loop over the same SDK and HTTP client (`sqs-bench-plain drain`:
+# SQS drain benchmark: an asyncworker route (`sqs-bench-worker`: bulks of 10, one call at once
+# per queue) against a plain loop over the same SDK and HTTP client (`sqs-bench-plain drain`:
 # receive ten, delete them in one batch, one loop per queue), interleaved, against a private
 # moto server (an SQS emulator from PyPI: `pip install 'moto[server]'`).
 #
@@ -41,7 +41,8 @@ for r in $(seq 1 "$REPEATS"); do
         if [ "$who" = plain ]; then
             line=$(timeout 1800 "$BIN/sqs-bench-plain" drain "$N" "$queues")
         else
-            line=$(ASYNCWORKER_ROUTE_DRAIN_QUEUES="$queues" BENCH_N="$N" ASYNCWORKER_HTTP_ENABLED=false \
+            line=$(ASYNCWORKER_ROUTE_DRAIN_QUEUES="$queues" ASYNCWORKER_ROUTE_DRAIN_CONCURRENCY="$Q" \
+                BENCH_N="$N" ASYNCWORKER_HTTP_ENABLED=false \
                 ASYNCWORKER_LOG=warn timeout 1800 "$BIN/sqs-bench-worker" | grep '^RESULT')
         fi
         echo "$line who=$who repeat=$r load_before=$load"

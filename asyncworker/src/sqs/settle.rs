@@ -104,9 +104,11 @@ async fn settle(decided: Vec<(SqsReceipt, Fate)>, error: Option<&str>) {
             None => by_queue.push((r.queue, vec![(r.envelope, fate)])),
         }
     }
-    for (queue, items) in by_queue {
-        settle_queue(&queue, &items, error).await;
-    }
+    // A bulk may mix queues (its route reads several): their calls go out together.
+    let calls = by_queue
+        .iter()
+        .map(|(queue, items)| settle_queue(queue, items, error));
+    futures_util::future::join_all(calls).await;
 }
 
 async fn settle_queue(queue: &QueueCtx, items: &[(Envelope, Fate)], error: Option<&str>) {
