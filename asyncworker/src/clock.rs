@@ -43,6 +43,16 @@ pub(crate) enum Clock {
 }
 
 impl Clock {
+    /// Whether this is the test harness's clock: a worker without brokers, whose schedules
+    /// run only when a test asks.
+    pub(crate) fn is_virtual(&self) -> bool {
+        match self {
+            Clock::Real => false,
+            #[cfg(feature = "testing")]
+            Clock::Virtual(_) => true,
+        }
+    }
+
     /// Now, on this clock.
     pub(crate) fn now(&self) -> Instant {
         match self {

@@ -33,6 +33,12 @@ mod jobs {
     async fn slow() {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
+
+    /// Leads among replicas on a real broker; the harness has none.
+    #[route(every = "1m", singleton = true)]
+    async fn lead(runs: State<Runs>) {
+        runs.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 async fn worker() -> TestWorker {
@@ -97,4 +103,18 @@ async fn the_route_timeout_applies() {
 async fn an_unknown_name_panics_with_the_known_ones() {
     let w = worker().await;
     let _ = w.run_schedule("weekly").await;
+}
+
+/// A test worker has no broker to hold a lease: a singleton runs as its leader would, and no
+/// lease that can never be taken keeps readiness at 503 (the students example's handler tests
+/// ask `/health/ready`).
+#[tokio::test]
+async fn a_singleton_runs_as_its_leader_and_readiness_does_not_wait_for_a_lease() {
+    let w = worker().await;
+    w.run_schedule("lead").await.unwrap();
+    assert_eq!(runs(&w), 1);
+    let ready = w.http().get("/health/ready").await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    assert!(!ready.text().contains("lease"), "{}", ready.text());
+    w.stop().await;
 }
