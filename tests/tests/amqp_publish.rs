@@ -481,6 +481,138 @@ async fn concurrent_mandatory_publishes_each_get_their_own_outcome() {
     broker.delete(&q).await;
 }
 
+/// Identical messages (same body, same properties) to a queue and to nowhere, concurrently:
+/// a returned message is matched to its publish by its routing key too, so each publish still
+/// gets its own outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_mandatory_messages_to_two_keys_each_get_their_own_outcome() {
+    let prefix = unique_prefix("mandatory-same");
+    let q = format!("{prefix}q");
+    let nowhere = format!("{prefix}no-queue");
+    let broker = Broker::connect().await;
+    broker.declare(&q).await;
+    let app = App::for_tests();
+
+    const N: u64 = 600;
+    let mut tasks = FuturesUnordered::new();
+    for i in 0..N {
+        let app = app.clone();
+        let key = if i % 2 == 0 {
+            nowhere.clone()
+        } else {
+            q.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            (i, app.amqp().mandatory().publish("", &key, &job(7)).await)
+        }));
+    }
+    let (mut returned, mut kept, mut wrong) = (0, 0, Vec::new());
+    while let Some(r) = tasks.next().await {
+        match r.expect("publish task panicked") {
+            (i, Err(PublishError::Unroutable { routing_key, .. })) if i % 2 == 0 => {
+                assert_eq!(routing_key, nowhere);
+                returned += 1;
+            }
+            (i, Ok(())) if i % 2 == 1 => kept += 1,
+            other => wrong.push(other),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "wrong outcomes: {:?}",
+        &wrong[..wrong.len().min(5)]
+    );
+    assert_eq!((returned, kept), (N / 2, N / 2));
+    // Every routable copy arrived (and, with no publish lost, none twice).
+    assert_eq!(job_ids(&broker.drain(&q).await), vec![7; (N / 2) as usize]);
+    broker.delete(&q).await;
+}
+
+/// Mandatory publishes abandoned mid-flight (their tasks aborted) leave their waves unable to
+/// vouch for the others: those publish again rather than report a returned message as kept.
+/// Every publish that finished has the right outcome, and every routable one that finished
+/// is in the queue (duplicates are counted, not forbidden).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_mandatory_publishes_never_cost_another_its_outcome() {
+    let prefix = unique_prefix("mandatory-abandon");
+    let q = format!("{prefix}q");
+    let nowhere = format!("{prefix}no-queue");
+    let broker = Broker::connect().await;
+    broker.declare(&q).await;
+    let app = App::for_tests();
+
+    const N: u64 = 1000;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for id in 0..N {
+        let (app, done) = (app.clone(), done.clone());
+        let key = if id % 3 == 0 {
+            nowhere.clone()
+        } else {
+            q.clone()
+        };
+        handles.push(tokio::spawn(async move {
+            let result = app.amqp().mandatory().publish("", &key, &job(id)).await;
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            result
+        }));
+    }
+    // Abort every seventh once the first waves are confirmed and later ones are in flight.
+    wait_until(
+        Duration::from_secs(30),
+        "the first publishes finish",
+        || {
+            let done = done.clone();
+            async move { done.load(std::sync::atomic::Ordering::Relaxed) > 0 }
+        },
+    )
+    .await;
+    for (id, handle) in handles.iter().enumerate() {
+        if id % 7 == 0 {
+            handle.abort();
+        }
+    }
+    let mut finished_routable = Vec::new();
+    let mut wrong = Vec::new();
+    for (id, handle) in (0..N).zip(handles) {
+        let Ok(result) = handle.await else {
+            continue; // aborted
+        };
+        match (id % 3 == 0, result) {
+            (true, Err(PublishError::Unroutable { .. })) => {}
+            (false, Ok(())) => finished_routable.push(id),
+            (_, other) => wrong.push((id, other)),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "wrong outcomes: {:?}",
+        &wrong[..wrong.len().min(5)]
+    );
+    let arrived = job_ids(&broker.drain(&q).await);
+    let mut distinct = arrived.clone();
+    distinct.dedup();
+    let missing: Vec<_> = finished_routable
+        .iter()
+        .filter(|id| distinct.binary_search(id).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "confirmed but not in the queue: {missing:?}"
+    );
+    assert!(
+        distinct.iter().all(|id| id % 3 != 0),
+        "an unroutable message arrived"
+    );
+    println!(
+        "abandoned: {} finished routable, {} arrived ({} duplicates)",
+        finished_routable.len(),
+        arrived.len(),
+        arrived.len() - distinct.len()
+    );
+    broker.delete(&q).await;
+}
+
 // --- another vhost --------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -275,10 +275,12 @@ impl Amqp {
     /// the broker and the publish fails with [`PublishError::Unroutable`] (without it, such a
     /// message is silently dropped by the broker).
     ///
-    /// Each mandatory publish has a channel to itself until it is confirmed (up to 32
-    /// channels per connection, opened as concurrency demands), so that a returned message is
-    /// always reported to the publish that sent it: they pipeline less than ordinary publishes
-    /// (about half their rate in `scripts/bench-publish.sh`'s setting).
+    /// Mandatory publishes pipeline like ordinary ones, in waves on up to 8 channels of their
+    /// own: a publish's result is known once every publish of its wave is confirmed, and a
+    /// message the broker returns is always reported to the publish that sent it (matched by
+    /// exchange, routing key, properties and body). A publish that times out or is dropped
+    /// while its wave is in flight makes the others of that wave that were not returned
+    /// publish again (the broker may then hold two copies, never none).
     ///
     /// ```no_run
     /// # async fn demo(app: asyncworker::App) -> Result<(), asyncworker::amqp::PublishError> {

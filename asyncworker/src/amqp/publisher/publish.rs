@@ -2,9 +2,9 @@
 //!
 //! A [`BrokerPublisher`] owns one confirm-mode channel, opened on first use and again whenever the
 //! broker closed it or the connection went away. Publishes from many tasks share the channel,
-//! so they pipeline: each waits only for its own confirm. A `mandatory` publish has a channel to
-//! itself (from a small pool) until it is confirmed, so that a message the broker returns is
-//! always pinned on the publish that sent it.
+//! so they pipeline: each waits only for its own confirm. `mandatory` publishes pipeline too,
+//! in waves on a few channels of their own, so that a message the broker returns is always
+//! pinned on the publish that sent it (see `mandatory.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::PublishError;
-use super::mandatory::{Lease, MANDATORY_CHANNELS, MandatoryPool};
-use super::slot::{ForgetOnDrop, Slot};
+use super::mandatory::{MANDATORY_CHANNELS, MandatoryPool, Outcome, Settle};
+use super::slot::Slot;
 use crate::amqp::connection::ConnectionManager;
 use crate::backoff::Backoff;
 
@@ -25,11 +25,9 @@ use crate::backoff::Backoff;
 pub(crate) struct BrokerPublisher {
     connection: Arc<ConnectionManager>,
     shared: Slot,
-    /// The channels of `mandatory` publishes, each with one publish at a time: the broker
-    /// acks several publishes with one `multiple` ack, and lapin then hands the messages it
-    /// returned to arbitrary publishes of that ack (it walks a `HashMap`), so with several
-    /// mandatory publishes in flight on a channel an unroutable one could be reported
-    /// confirmed and a routable one returned.
+    /// The channels of `mandatory` publishes, which carry them in waves: lapin hands the
+    /// messages the broker returns to arbitrary publishes of a `multiple` ack, so a returned
+    /// message is matched to its publish once its whole wave is confirmed.
     mandatory: MandatoryPool,
     /// Serializes publishes on single-use probe channels (see [`TryError::Ambiguous`]), so a
     /// burst of them never exhausts the connection's channels.
@@ -152,31 +150,20 @@ impl BrokerPublisher {
         }
     }
 
-    /// One try on the shared channel, or on a leased channel for a `mandatory` publish.
+    /// One try on the shared channel, or in a wave of the mandatory pool.
     async fn try_publish(&self, out: Outgoing<'_>) -> Result<(), TryError> {
-        let lease = if out.mandatory {
-            Some(self.mandatory.lease().await)
-        } else {
-            None
-        };
-        let slot = lease.as_ref().map_or(&self.shared, Lease::slot);
+        if out.mandatory {
+            return self.try_mandatory(out).await;
+        }
+        let slot = &self.shared;
         let channel = match slot.current() {
             Some(c) => c,
             // Opening a channel may connect first: a large future, boxed off the hot path.
             None => Box::pin(slot.get_or_open(self.open_channel())).await?,
         };
-        // If this future is dropped mid-publish (the publish timeout, or the caller's), a
-        // message the broker returns later must not be pinned on the next mandatory publish
-        // of this channel: forget the channel then.
-        let mut pending = ForgetOnDrop {
-            slot,
-            channel: &channel,
-            armed: out.mandatory,
-        };
         let result = publish_on(&channel, out).await;
-        pending.armed = false;
         // A refusal closed the channel, and so may whatever made the try transient; a
-        // returned or nacked message leaves it open.
+        // nacked message leaves it open.
         if let Err(
             TryError::Transient(_)
             | TryError::Ambiguous(_)
@@ -186,6 +173,54 @@ impl BrokerPublisher {
             slot.forget(&channel);
         }
         result
+    }
+
+    /// One try of a `mandatory` publish, as a member of a wave (see `mandatory.rs`): its
+    /// outcome is known once every publish of the wave is confirmed.
+    async fn try_mandatory(&self, out: Outgoing<'_>) -> Result<(), TryError> {
+        let mut member = self.mandatory.join().await;
+        let channel = match Box::pin(member.channel(self.open_channel())).await {
+            Ok(channel) => channel,
+            Err(e) => {
+                member.settle(Settle::Unsent);
+                return Err(e);
+            }
+        };
+        let (returned, nacked) = match send(&channel, out).await {
+            Ok(Confirmation::Ack(returned)) => (returned, false),
+            Ok(Confirmation::Nack(returned)) => (returned, true),
+            Ok(Confirmation::NotRequested) => (None, false),
+            Err(e) => {
+                member.settle(Settle::Failed);
+                return Err(e);
+            }
+        };
+        member.settle(Settle::Confirmed(returned.map(Box::new)));
+        let Outgoing {
+            exchange,
+            routing_key,
+            ..
+        } = out;
+        match member
+            .outcome(exchange, routing_key, out.properties, out.body)
+            .await
+        {
+            Outcome::Returned(reply) => Err(TryError::Final(PublishError::Unroutable {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+                reply,
+            })),
+            Outcome::Unknown => Err(TryError::Transient(
+                "a publish of the same wave was lost, so whether the broker returned this one \
+                 cannot be known"
+                    .into(),
+            )),
+            Outcome::Kept if nacked => Err(TryError::Final(PublishError::Nacked {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+            })),
+            Outcome::Kept => Ok(()),
+        }
     }
 
     /// Publishes on a fresh channel of its own, closed afterwards: whatever the broker says
@@ -242,11 +277,31 @@ async fn publish_on(channel: &Channel, out: Outgoing<'_>) -> Result<(), TryError
         routing_key,
         ..
     } = out;
+    match send(channel, out).await? {
+        Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+        // Only a mandatory publish is returned, and those go through `try_mandatory`.
+        Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
+            Err(TryError::Final(PublishError::Unroutable {
+                exchange: exchange.to_owned(),
+                routing_key: routing_key.to_owned(),
+                reply: format!("{} {}", returned.reply_code, returned.reply_text),
+            }))
+        }
+        Confirmation::Nack(None) => Err(TryError::Final(PublishError::Nacked {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
+        })),
+    }
+}
+
+/// Sends one publish on `channel` and waits for the broker's confirm.
+async fn send(channel: &Channel, out: Outgoing<'_>) -> Result<Confirmation, TryError> {
+    let exchange = out.exchange;
     // lapin's publish future is about 1 KB; boxed, the futures around it (one per publish in
     // flight, moved at every level of async fn) stay small.
     let confirm = Box::pin(channel.basic_publish(
         exchange.into(),
-        routing_key.into(),
+        out.routing_key.into(),
         BasicPublishOptions {
             mandatory: out.mandatory,
             immediate: false,
@@ -256,21 +311,7 @@ async fn publish_on(channel: &Channel, out: Outgoing<'_>) -> Result<(), TryError
     ))
     .await
     .map_err(|e| classify(exchange, &e))?;
-    match confirm.await {
-        Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
-        Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
-            Err(TryError::Final(PublishError::Unroutable {
-                exchange: exchange.to_owned(),
-                routing_key: routing_key.to_owned(),
-                reply: format!("{} {}", returned.reply_code, returned.reply_text),
-            }))
-        }
-        Ok(Confirmation::Nack(None)) => Err(TryError::Final(PublishError::Nacked {
-            exchange: exchange.to_owned(),
-            routing_key: routing_key.to_owned(),
-        })),
-        Err(e) => Err(classify(exchange, &e)),
-    }
+    confirm.await.map_err(|e| classify(exchange, &e))
 }
 
 /// Sorts a failed publish to `exchange`. The broker refuses a publish by closing the channel

@@ -61,18 +61,3 @@ impl Slot {
         }
     }
 }
-
-/// Forgets `channel` when dropped while armed.
-pub(super) struct ForgetOnDrop<'a> {
-    pub(super) slot: &'a Slot,
-    pub(super) channel: &'a Channel,
-    pub(super) armed: bool,
-}
-
-impl Drop for ForgetOnDrop<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.slot.forget(self.channel);
-        }
-    }
-}
