@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Publishing benchmark (issue 3): app.amqp().publish against a raw lapin publisher, both with
 # publisher confirms, 4096 publishes in flight, N persistent ~200-byte JSON bodies into one
-# durable classic queue.
+# durable classic queue; and app.amqp().mandatory().publish against our plain publish (issue
+# 19: at least 0.8x), every message routable, so that both do the same work at the broker.
 #
 #   scripts/bench-publish.sh                        # REPEATS=3, N=200000
 #   REPEATS=1 N=50000 scripts/bench-publish.sh      # quick look
@@ -79,14 +80,15 @@ for r in $(seq 1 "$REPEATS"); do
     QUEUES+=("$q")
     lapin_run() { run lapin "$q" -- "$LAPIN" prefill --n "$N" --size "$SIZE" --window "$WINDOW"; }
     ours_run() { run asyncworker "$q" -- "$OURS" --n "$N" --size "$SIZE" --window "$WINDOW"; }
-    if [ $((r % 2)) -eq 1 ]; then lapin_run; ours_run; else ours_run; lapin_run; fi
+    mandatory_run() { run mandatory "$q" -- env BENCH_MANDATORY=1 "$OURS" --n "$N" --size "$SIZE" --window "$WINDOW"; }
+    if [ $((r % 2)) -eq 1 ]; then lapin_run; ours_run; mandatory_run; else mandatory_run; ours_run; lapin_run; fi
     timeout 60 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
 done
 
 tail -n +"$((RUN_START + 1))" "$LOG" | python3 -c '
 import statistics, sys
-runs = {"lapin": [], "asyncworker": []}
-cpu = {"lapin": [], "asyncworker": []}
+runs = {"lapin": [], "asyncworker": [], "mandatory": []}
+cpu = {"lapin": [], "asyncworker": [], "mandatory": []}
 for line in sys.stdin:
     if not line.startswith("RUN "):
         continue
@@ -96,20 +98,24 @@ for line in sys.stdin:
         continue
     runs[kv["label"]].append(int(kv["rate"]))
     cpu[kv["label"]].append(float(kv["cpu_us_per_msg"]))
-lapin, ours = runs["lapin"], runs["asyncworker"]
+lapin, ours, mandatory = runs["lapin"], runs["asyncworker"], runs["mandatory"]
 ratios = [o / l for l, o in zip(lapin, ours) if l and o]
+m_ratios = [m / o for o, m in zip(ours, mandatory) if o and m]
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 print()
 print("| publisher | msg/s per run | median msg/s | CPU us/msg (median) |")
 print("|---|---|---|---|")
-for name, rates in (("raw lapin (amqp-bench prefill)", lapin), ("asyncworker app.amqp().publish", ours)):
-    key = "lapin" if name.startswith("raw") else "asyncworker"
+for name, key, rates in (("raw lapin (amqp-bench prefill)", "lapin", lapin),
+                         ("asyncworker app.amqp().publish", "asyncworker", ours),
+                         ("asyncworker app.amqp().mandatory().publish", "mandatory", mandatory)):
     shown = ", ".join("failed" if r is None else str(r) for r in rates)
     print(f"| {name} | {shown} | {med([r for r in rates if r]):.0f} | {med(cpu[key]):.1f} |")
 print()
 print("per-repeat ratio ours/lapin: " + ", ".join(f"{x:.2f}" for x in ratios))
 print(f"median ratio ours/lapin: {med(ratios):.2f} (target >= 0.90)")
-failed = sum(1 for r in lapin + ours if r is None)
+print("per-repeat ratio mandatory/plain (ours): " + ", ".join(f"{x:.2f}" for x in m_ratios))
+print(f"median ratio mandatory/plain: {med(m_ratios):.2f} (target >= 0.80)")
+failed = sum(1 for r in lapin + ours + mandatory if r is None)
 if failed:
     print(f"{failed} run(s) failed")
     sys.exit(1)

@@ -299,6 +299,44 @@ pub fn http_settings(prefix: &str) -> Settings {
     s
 }
 
+/// Deletes its queues from the shared broker when dropped, at a test's end or in its panic:
+/// the node on 5672 is left as the test found it. Declare it before the worker, so that it
+/// drops after the worker has stopped.
+///
+/// ```no_run
+/// # let prefix = asyncworker_tests::unique_prefix("doc");
+/// let _queues = asyncworker_tests::DeleteOnDrop::prefixed(&prefix, ["jobs", "jobs.retry"]);
+/// ```
+pub struct DeleteOnDrop(Vec<String>);
+
+impl DeleteOnDrop {
+    /// The queues `prefix` + each name.
+    pub fn prefixed<'a>(prefix: &str, names: impl IntoIterator<Item = &'a str>) -> DeleteOnDrop {
+        DeleteOnDrop(names.into_iter().map(|q| format!("{prefix}{q}")).collect())
+    }
+}
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        let queues = std::mem::take(&mut self.0);
+        // A runtime of its own on a thread of its own: the drop may happen inside the test's
+        // runtime, which must not be blocked on.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to delete queues");
+            runtime.block_on(async {
+                let broker = Broker::connect().await;
+                for queue in &queues {
+                    broker.delete(queue).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
 /// A worker running in this process with the routes and hooks of one module.
 pub struct Running {
     pub stop: CancellationToken,

@@ -13,7 +13,8 @@ use asyncworker::amqp::{
 };
 use asyncworker::prelude::*;
 use asyncworker_tests::{
-    Broker, Job, Running, broker_counts_async, settings, unique_prefix, wait_for, wait_until,
+    Broker, DeleteOnDrop, Job, Running, broker_counts_async, settings, unique_prefix, wait_for,
+    wait_until,
 };
 use lapin::message::BasicGetMessage;
 
@@ -85,6 +86,7 @@ mod flaky {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_failing_twice_sees_attempts_1_2_3_spaced_by_retry_delay() {
     let prefix = unique_prefix("flaky");
+    let _queues = DeleteOnDrop::prefixed(&prefix, ["flaky", "flaky.retry", "flaky.parking"]);
     let queue = format!("{prefix}flaky");
     let running = Running::start(&format!("{}::flaky", module_path!()), settings(&prefix));
     ready(&running).await;
@@ -155,6 +157,7 @@ mod doomed {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_always_fails_ends_in_the_parking_queue_with_headers() {
     let prefix = unique_prefix("doomed");
+    let _queues = DeleteOnDrop::prefixed(&prefix, ["doomed", "doomed.retry", "doomed.parking"]);
     let queue = format!("{prefix}doomed");
     let parking = format!("{prefix}doomed.parking");
     let running = Running::start(&format!("{}::doomed", module_path!()), settings(&prefix));
@@ -239,6 +242,7 @@ mod partial {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_failed_messages_of_a_bulk_are_retried() {
     let prefix = unique_prefix("partial");
+    let _queues = DeleteOnDrop::prefixed(&prefix, ["partial", "partial.retry", "partial.parking"]);
     let queue = format!("{prefix}partial");
     let running = Running::start(&format!("{}::partial", module_path!()), settings(&prefix));
     ready(&running).await;
@@ -303,6 +307,7 @@ mod marked {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requeue_and_reject_marks_win_over_retries() {
     let prefix = unique_prefix("marked");
+    let _queues = DeleteOnDrop::prefixed(&prefix, ["marked", "marked.retry", "marked.parking"]);
     let queue = format!("{prefix}marked");
     let running = Running::start(&format!("{}::marked", module_path!()), settings(&prefix));
     ready(&running).await;

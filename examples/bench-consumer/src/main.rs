@@ -15,12 +15,10 @@ use std::process::ExitCode;
 
 use asyncworker::prelude::*;
 
-mod run;
-
 /// Accepts any JSON body and drops it: the cost measured is the framework's.
 #[route(amqp = ["bench"], name = "bench", bulk_flush = "20ms")]
 async fn bench(_messages: Vec<Message<serde::de::IgnoredAny>>) {}
 
 fn main() -> ExitCode {
-    run::main()
+    bench_consumer::main()
 }

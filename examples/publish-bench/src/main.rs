@@ -90,7 +90,7 @@ fn padding(size: usize) -> String {
 }
 
 async fn run(app: App, o: Options) -> Result<f64, String> {
-    // BENCH_MANDATORY=1 measures `mandatory` publishes (one at a time per connection).
+    // BENCH_MANDATORY=1 measures `mandatory` publishes (in waves, on channels of their own).
     let amqp = if std::env::var("BENCH_MANDATORY").is_ok_and(|v| v == "1") {
         app.amqp().mandatory()
     } else {

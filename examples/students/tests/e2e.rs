@@ -7,7 +7,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use asyncworker_tests::{Broker, Proc, unique_prefix, wait_until};
+use asyncworker_tests::{Broker, DeleteOnDrop, Proc, unique_prefix, wait_until};
 use serde_json::{Value, json};
 use support::TestDb;
 
@@ -89,35 +89,6 @@ async fn list_all(base: &str) -> Vec<Value> {
         }
     }
     panic!("more than 1000 pages");
-}
-
-/// The test's queue prefix; its queues are deleted on drop, a failed test's too (the broker
-/// is shared and left as found).
-struct Prefix(String);
-
-impl Prefix {
-    fn new(test: &str) -> Prefix {
-        Prefix(unique_prefix(test))
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        let queues: Vec<String> = QUEUES.iter().map(|q| format!("{}{q}", self.0)).collect();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let broker = Broker::connect().await;
-                for queue in &queues {
-                    broker.delete(queue).await;
-                }
-            })
-        })
-        .join();
-    }
 }
 
 /// Stops a worker with SIGTERM: it drains and exits 0.
@@ -247,8 +218,10 @@ async fn the_crud_cycle_over_http() {
 #[tokio::test]
 async fn five_hundred_published_students_appear_and_the_bad_ones_are_parked() {
     let db = TestDb::create("bulk").await;
-    let prefix = Prefix::new("bulk");
-    let prefix = prefix.0.as_str();
+    let prefix = unique_prefix("bulk");
+    // Deleted at the end, a failed test's too: the broker is shared and left as found.
+    let _queues = DeleteOnDrop::prefixed(&prefix, QUEUES);
+    let prefix = prefix.as_str();
     let worker = start(&db, prefix, "");
     let base = format!("http://{}", worker.http_addr(Duration::from_secs(60)).await);
     wait_ready(&base, 200, Duration::from_secs(30)).await;
@@ -308,8 +281,10 @@ async fn five_hundred_published_students_appear_and_the_bad_ones_are_parked() {
 #[tokio::test]
 async fn the_three_deployments_share_the_database() {
     let db = TestDb::create("modes").await;
-    let prefix = Prefix::new("modes");
-    let prefix = prefix.0.as_str();
+    let prefix = unique_prefix("modes");
+    // Deleted at the end, a failed test's too: the broker is shared and left as found.
+    let _queues = DeleteOnDrop::prefixed(&prefix, QUEUES);
+    let prefix = prefix.as_str();
     // The template's `run`, `consume` and `schedule`, as three processes.
     let api = start(&db, prefix, "http");
     let consumer = start(&db, prefix, "amqp");

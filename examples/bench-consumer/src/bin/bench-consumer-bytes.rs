@@ -5,13 +5,10 @@ use std::process::ExitCode;
 
 use asyncworker::prelude::*;
 
-#[path = "../run.rs"]
-mod run;
-
 /// Takes any body as it is and drops it: the cost measured is the framework's, without decoding.
 #[route(amqp = ["bench"], name = "bench", bulk_flush = "20ms")]
 async fn bench(_messages: Vec<Message<bytes::Bytes>>) {}
 
 fn main() -> ExitCode {
-    run::main()
+    bench_consumer::main()
 }

@@ -1,5 +1,6 @@
-//! What both bench consumers share: the `bench` route's overrides from the environment, then
-//! `run_with`, so that the two binaries differ only in the body type of their route.
+//! What every bench consumer shares: the `bench` route's overrides from the environment, then
+//! `run_with`, so that the binaries (here and in `examples/latency-bench`) differ only in the
+//! body type and the work of their route, which each declares as `name = "bench"`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,7 +12,8 @@ fn env_u16(name: &str) -> Option<u16> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
-/// Runs the worker with the `bench` route overridden from `BENCH_*`.
+/// Runs the worker with the `bench` route overridden from `BENCH_*`: `BENCH_QUEUE`,
+/// `BENCH_BULK`, `BENCH_PREFETCH`, `BENCH_FLUSH_MS` (default 20) and `AMQP_URL`.
 pub fn main() -> ExitCode {
     let mut options = MainOptions::DEFAULT;
     options.log = Some("warn");
