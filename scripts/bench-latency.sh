@@ -107,13 +107,15 @@ run_once() {
     local busy=no
     [ "$(calc "$other > $BUSY")" = 1.00 ] && busy=yes
     echo "LATRESULT ${latency#LATENCY } rate=$rate expected=$expected status=$status busy=$busy" \
-        "other_cores=$other broker_cores=$(calc "($k1 - $k0) / 100 / $elapsed")" \
+        "other_cores=$other machine_cores=$(calc "($b1 - $b0) / 100 / $elapsed")" \
+        "consumer_cores=$(calc "($c1 - $c0) / 100 / $elapsed") broker_cores=$(calc "($k1 - $k0) / 100 / $elapsed")" \
         "consumer_cpu_us_per_msg=$(calc "($c1 - $c0) * 10000 / ($rate * ($DURATION + $WARMUP))")" \
         "$(sed 's/^PUBLISHED /pub_/; s/ / pub_/g' <<<"$published")" | tee -a "$LOG"
     [ "$busy" = no ]
 }
 
-RUN_START=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+touch "$LOG"
+RUN_START=$(wc -l <"$LOG")
 for r in $(seq 1 "$REPEATS"); do
     for rate in $RATES; do
         for name in $CONSUMERS; do
