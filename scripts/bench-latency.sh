@@ -105,7 +105,7 @@ run_once() {
     other=$(calc "(($b1 - $b0) - ($c1 - $c0) - ($k1 - $k0)) / 100 / $elapsed - $pub_cpu / $elapsed")
     [ "$n" -lt "$expected" ] && status=lost
     local busy=no
-    [ "$(calc "$other > $BUSY")" = 1.00 ] && busy=yes
+    [ "$(calc "($other > $BUSY)")" = 1.00 ] && busy=yes
     echo "LATRESULT ${latency#LATENCY } rate=$rate expected=$expected status=$status busy=$busy" \
         "other_cores=$other machine_cores=$(calc "($b1 - $b0) / 100 / $elapsed")" \
         "consumer_cores=$(calc "($c1 - $c0) / 100 / $elapsed") broker_cores=$(calc "($k1 - $k0) / 100 / $elapsed")" \
