@@ -15,6 +15,7 @@ use crate::action::{Action, Mark, Marks};
 use crate::app::App;
 use crate::bulk::{Bucket, FlushReason};
 use crate::clock::Wait;
+use crate::codec::DecodeError;
 use crate::failure::Failure;
 use crate::future::BoxFuture;
 
@@ -60,11 +61,16 @@ pub(crate) async fn run<Rt, Rc>(
             item = rx.recv() => match item {
                 Some(inbound) => {
                     cfg.held.fetch_add(1, Ordering::AcqRel);
-                    if let Some(p) = accept(&*route, &cfg, &app, inbound).await {
-                        clock.note_buffered(1);
-                        if bucket.push(p, clock.now()) {
-                            flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
+                    // Decoded here, not in an async fn: the item is moved into the bucket
+                    // directly, not through a future first.
+                    match route.decode(&inbound.envelope) {
+                        Ok(body) => {
+                            clock.note_buffered(1);
+                            if bucket.push(pending::<Rt, Rc>(body, inbound), clock.now()) {
+                                flush(&route, &cfg, &app, &mut bucket, &mut running, FlushReason::Size).await;
+                            }
                         }
+                        Err(error) => refuse(&*route, &cfg, &app, inbound, error).await,
                     }
                 }
                 None => break,
@@ -87,43 +93,44 @@ pub(crate) async fn run<Rt, Rc>(
     while running.join_next().await.is_some() {}
 }
 
-/// Decodes an item; an undecodable one is settled at once and never reaches the bucket.
-async fn accept<Rt: Route, Rc: Receipt>(
+/// A decoded item, on its way to the bucket.
+fn pending<Rt: Route, Rc: Receipt>(
+    body: Rt::Body,
+    inbound: Inbound<Rt::Envelope, Rc>,
+) -> Pending<Rt::Body, Rt::Envelope, Rc> {
+    Pending {
+        body,
+        source: Arc::clone(Rt::source(&inbound.envelope)),
+        envelope: inbound.envelope,
+        receipt: inbound.receipt,
+    }
+}
+
+/// Settles an item whose body does not decode at once: it never reaches the bucket.
+async fn refuse<Rt: Route, Rc: Receipt>(
     route: &Rt,
     cfg: &DispatchConfig,
     app: &App,
     inbound: Inbound<Rt::Envelope, Rc>,
-) -> Option<Pending<Rt::Body, Rt::Envelope, Rc>> {
-    match route.decode(&inbound.envelope) {
-        Ok(body) => Some(Pending {
-            body,
-            source: Arc::clone(Rt::source(&inbound.envelope)),
-            envelope: inbound.envelope,
-            receipt: inbound.receipt,
-        }),
-        Err(error) => {
-            let source = Arc::clone(Rt::source(&inbound.envelope));
-            cfg.metrics.decode_error(&source);
-            tracing::warn!(
-                route = %cfg.route,
-                action = %cfg.actions.on_decode_error,
-                item = %Rt::describe(&inbound.envelope),
-                %error,
-                "message body does not decode; it never reaches the handler"
-            );
-            let action = match route.has_error_handler() {
-                true => {
-                    on_decode_failure(route, cfg, app, error.to_string(), inbound.envelope).await
-                }
-                false => None,
-            };
-            let action = action.unwrap_or(cfg.actions.on_decode_error);
-            cfg.metrics.settled(&source, action);
-            Rc::settle_all(vec![(inbound.receipt, action)]).await;
-            cfg.held.fetch_sub(1, Ordering::AcqRel);
-            None
-        }
-    }
+    error: DecodeError,
+) {
+    let source = Arc::clone(Rt::source(&inbound.envelope));
+    cfg.metrics.decode_error(&source);
+    tracing::warn!(
+        route = %cfg.route,
+        action = %cfg.actions.on_decode_error,
+        item = %Rt::describe(&inbound.envelope),
+        %error,
+        "message body does not decode; it never reaches the handler"
+    );
+    let action = match route.has_error_handler() {
+        true => on_decode_failure(route, cfg, app, error.to_string(), inbound.envelope).await,
+        false => None,
+    };
+    let action = action.unwrap_or(cfg.actions.on_decode_error);
+    cfg.metrics.settled(&source, action);
+    Rc::settle_all(vec![(inbound.receipt, action)]).await;
+    cfg.held.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Calls the route's error handler with an item that did not decode; returns the fate it

@@ -283,13 +283,42 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn each_source_counts_its_own_outcomes_with_few_sources_and_with_many() {
+        use crate::action::Action;
+        for n in [1, 3, 9] {
+            let m = Metrics::new();
+            let names: Vec<std::sync::Arc<str>> =
+                (0..n).rev().map(|i| format!("q{i}").into()).collect();
+            let route = RouteMetrics::new(&m, "r", &names);
+            for (i, name) in names.iter().enumerate() {
+                for _ in 0..=i {
+                    route.settled(name, Action::Reject);
+                }
+                route.decode_error(name);
+            }
+            route.settled("not-a-source", Action::Ack);
+            let text = m.encode();
+            for (i, name) in names.iter().enumerate() {
+                let line = format!(
+                    r#"asyncworker_messages_total{{route="r",queue="{name}",outcome="reject"}} {}"#,
+                    i + 1
+                );
+                assert!(text.contains(&line), "{n} sources: no {line} in {text}");
+            }
+            assert!(!text.contains("not-a-source"), "{text}");
+        }
+    }
 }
 
 /// Pre-built handles for one route of the dispatcher, so recording never builds labels.
 #[derive(Clone, Debug)]
 pub(crate) struct RouteMetrics {
-    /// Per source (queue or stream): decode errors and [ack, reject, requeue] counters.
-    sources: std::collections::HashMap<std::sync::Arc<str>, SourceMetrics>,
+    /// Per source (queue or stream): decode errors and [ack, reject, requeue] counters,
+    /// sorted by name. A sorted `Vec`, not a `HashMap`: looked up once per message, and most
+    /// routes read one to three queues, where comparing names beats hashing one.
+    sources: Vec<(std::sync::Arc<str>, SourceMetrics)>,
     /// Flushes by reason: [size, deadline, shutdown].
     flushes: [Counter; 3],
     bulk_size: Histogram,
@@ -316,7 +345,7 @@ impl RouteMetrics {
                 })
                 .clone()
         };
-        let sources = sources
+        let mut sources: Vec<_> = sources
             .iter()
             .map(|src| {
                 let outcome = |o: &str| {
@@ -344,6 +373,8 @@ impl RouteMetrics {
                 )
             })
             .collect();
+        sources.sort_by(|a, b| a.0.cmp(&b.0));
+        sources.dedup_by(|a, b| a.0 == b.0);
         RouteMetrics {
             sources,
             flushes: [flush("size"), flush("deadline"), flush("shutdown")],
@@ -365,14 +396,26 @@ impl RouteMetrics {
         self.bulk_size.observe(n as f64);
     }
 
+    /// The counters of `source`: a scan of a few, a binary search of many.
+    fn source(&self, source: &str) -> Option<&SourceMetrics> {
+        if self.sources.len() <= 4 {
+            return self.sources.iter().find(|(s, _)| &**s == source).map(|(_, m)| m);
+        }
+        let i = self
+            .sources
+            .binary_search_by(|(s, _)| (**s).cmp(source))
+            .ok()?;
+        Some(&self.sources[i].1)
+    }
+
     pub(crate) fn decode_error(&self, source: &str) {
-        if let Some(s) = self.sources.get(source) {
+        if let Some(s) = self.source(source) {
             s.decode_errors.inc();
         }
     }
 
     pub(crate) fn settled(&self, source: &str, action: crate::action::Action) {
-        if let Some(s) = self.sources.get(source) {
+        if let Some(s) = self.source(source) {
             let i = match action {
                 crate::action::Action::Ack => 0,
                 crate::action::Action::Reject => 1,

@@ -174,7 +174,7 @@ impl<T> MessageBuilder<T> {
             properties = properties.with_headers(headers);
         }
         let routing_key = self.routing_key.unwrap_or_else(|| self.queue.clone());
-        let envelope = Envelope {
+        let envelope = Box::new(Envelope {
             queue: Arc::from(self.queue),
             exchange: ShortString::from(self.exchange),
             routing_key: ShortString::from(routing_key),
@@ -182,7 +182,7 @@ impl<T> MessageBuilder<T> {
             delivery_tag: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
             properties,
             data: self.raw,
-        };
+        });
         Message::new(self.body, envelope, Mark::new(&Marks::new(1), 0))
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct Place<'a> {
 
 impl Delivered {
     /// The dispatcher's item for this delivery at `place`.
-    pub(crate) fn inbound(self, place: Place<'_>) -> Inbound<Envelope, AmqpReceipt> {
+    pub(crate) fn inbound(self, place: Place<'_>) -> Inbound<Box<Envelope>, AmqpReceipt> {
         // The handler owns the message: the retry path and the poison guard keep what they
         // would republish or recognise it by.
         let guarded = place
@@ -62,7 +62,7 @@ impl Delivered {
             guard: place.guard.map(Arc::clone),
             original,
         };
-        let envelope = Envelope {
+        let envelope = Box::new(Envelope {
             queue: Arc::clone(place.queue),
             exchange: self.exchange,
             routing_key: self.routing_key,
@@ -70,7 +70,7 @@ impl Delivered {
             delivery_tag: self.delivery_tag,
             properties: self.properties,
             data: self.data,
-        };
+        });
         Inbound { envelope, receipt }
     }
 }

@@ -42,12 +42,12 @@ pub(crate) struct Envelope {
 /// ```
 pub struct Message<T> {
     body: T,
-    envelope: Envelope,
+    envelope: Box<Envelope>,
     mark: Mark,
 }
 
 impl<T> Message<T> {
-    pub(crate) fn new(body: T, envelope: Envelope, mark: Mark) -> Self {
+    pub(crate) fn new(body: T, envelope: Box<Envelope>, mark: Mark) -> Self {
         Message {
             body,
             envelope,

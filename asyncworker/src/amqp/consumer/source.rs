@@ -31,7 +31,9 @@ use crate::dispatch::Inbound;
 use crate::observe::health::Reason;
 
 /// Where a source hands its deliveries: the route's dispatcher.
-pub(crate) type Tx = mpsc::Sender<Inbound<Envelope, AmqpReceipt>>;
+pub(crate) type Tx = mpsc::Sender<Item>;
+/// What the pump hands the dispatcher per delivery.
+pub(crate) type Item = Inbound<Box<Envelope>, AmqpReceipt>;
 
 /// The consumer of one queue of a route, rebuilt after every failure until shutdown.
 pub(crate) struct Source {
@@ -309,7 +311,8 @@ impl Source {
                 Some(Ok(delivery)) => {
                     let Some(tx) = tx else { return End::Stop };
                     let number = numbering.next(delivery.delivery_tag);
-                    if !self.forward(delivery, number, &a.settler, tx, stop).await {
+                    let item = self.inbound_of(delivery, number, &a.settler);
+                    if !forward(tx, item, stop).await {
                         return End::Stop;
                     }
                 }
@@ -326,16 +329,15 @@ impl Source {
         }
     }
 
-    /// Hands one delivery to the dispatcher with the receipt that settles it; `false` once the
-    /// dispatcher is gone.
-    async fn forward(
+    /// The dispatcher's item for one delivery, with the receipt that settles it. Not async:
+    /// the delivery (about 400 bytes) is moved once, into the item's boxed envelope, rather
+    /// than into a future first.
+    fn inbound_of(
         &self,
         delivery: Delivery,
         (seq, epoch): (u64, u32),
         settler: &Arc<SettlerHandle>,
-        tx: &Tx,
-        stop: &CancellationToken,
-    ) -> bool {
+    ) -> Item {
         if delivery.redelivered {
             self.redelivered.inc();
         }
@@ -348,20 +350,14 @@ impl Source {
             data: bytes::Bytes::from(delivery.data),
             acker: Acker::Broker(delivery.acker),
         };
-        let inbound = delivered.inbound(Place {
+        delivered.inbound(Place {
             queue: &self.queue,
             seq,
             epoch,
             settler,
             retry: self.retry.as_ref(),
             guard: self.guard.as_ref(),
-        });
-        tokio::select! {
-            biased;
-            r = tx.send(inbound) => r.is_ok(),
-            // A full dispatcher at shutdown: the pump's next turn stops.
-            () = stop.cancelled() => true,
-        }
+        })
     }
 
     /// Waits for lapin to recover the channel after a consumer error.
@@ -451,6 +447,22 @@ async fn close_channel(channel: &Channel) {
     if channel.status().connected() {
         let close = channel.close(200, "bye".into());
         let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
+    }
+}
+
+/// Hands one item to the dispatcher; `false` once the dispatcher is gone. `try_send` first:
+/// the channel is rarely full, and then no send future (bigger than the item) is built.
+async fn forward(tx: &Tx, item: Item, stop: &CancellationToken) -> bool {
+    let item = match tx.try_send(item) {
+        Ok(()) => return true,
+        Err(mpsc::error::TrySendError::Closed(_)) => return false,
+        Err(mpsc::error::TrySendError::Full(item)) => item,
+    };
+    tokio::select! {
+        biased;
+        r = tx.send(item) => r.is_ok(),
+        // A full dispatcher at shutdown: the pump's next turn stops.
+        () = stop.cancelled() => true,
     }
 }
 
