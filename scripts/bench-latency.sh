@@ -13,8 +13,8 @@
 # the consumer records receive minus publish in its handler and prints a LATENCY line on the
 # last message (examples/latency-bench).
 #
-# Other load: the machine's busy CPU over the publishing period, less what the consumer, the
-# broker and the publisher used, in cores. A run above BUSY cores (0.3) is marked busy and
+# Other load: the CPU every other process (kernel threads too) used over the publishing
+# period, in cores (the sum over /proc, as the machine-wide counters of this VM lag when idle). A run above BUSY cores (0.3) is marked busy and
 # taken again, up to RETRIES (2) more times; the table keeps the quiet runs (or says busy).
 # A run that recorded fewer messages than it published is marked lost.
 #
@@ -37,8 +37,9 @@ mkdir -p "$(dirname "$LOG")"
 (cd "$ROOT" && cargo build --release -q -p latency-bench --bins)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 CONSUMER_LOG="$(mktemp /tmp/bench-latency-consumer.XXXXXX)"
+SNAP0="$(mktemp)" SNAP1="$(mktemp)"
 # The broker on 5672 is shared: the queue goes when the script does.
-trap 'rm -f "$CONSUMER_LOG"; timeout 60 rabbitmqctl -q delete_queue "$BENCH_QUEUE" >/dev/null 2>&1 || true' EXIT
+trap 'rm -f "$CONSUMER_LOG" "$SNAP0" "$SNAP1"; timeout 60 rabbitmqctl -q delete_queue "$BENCH_QUEUE" >/dev/null 2>&1 || true' EXIT
 
 # The command line of each consumer under test.
 command_of() {
@@ -54,8 +55,14 @@ command_of() {
 ticks_of() { # user + system ticks of a process (all its threads), 0 once it is gone
     awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
-busy_ticks() { # the machine's non-idle ticks: user nice system irq softirq steal
-    awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+snapshot() { # "pid ticks" of every process (kernel threads too)
+    cat /proc/[0-9]*/stat 2>/dev/null | awk '{pid = $1; sub(/.*\) /, ""); print pid, $12 + $13}'
+}
+others_ticks() { # others_ticks BEFORE AFTER EXCLUDED_PIDS...: CPU ticks of the rest in between
+    local before=$1 after=$2; shift 2
+    awk -v skip=" $* " 'NR == FNR {t0[$1] = $2; next}
+        ($1 in t0) && index(skip, " " $1 " ") == 0 {sum += $2 - t0[$1]} END {print sum + 0}' \
+        "$before" "$after"
 }
 broker_pid() {
     ss -Hltnp 'sport = :5672' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
@@ -69,7 +76,7 @@ field() { # field NAME LINE
 
 # One run: prints its LATRESULT line; returns 1 if it was busy.
 run_once() {
-    local name=$1 rate=$2 pid broker started t0 b0 c0 k0 published latency elapsed
+    local name=$1 rate=$2 pid broker started c0 k0 published latency elapsed
     "$BIN/latency-publish" --reset
     : >"$CONSUMER_LOG"
     # shellcheck disable=SC2046 # the command is words on purpose
@@ -77,13 +84,15 @@ run_once() {
     pid=$!
     broker=$(broker_pid)
     started=$(date +%s.%N)
-    b0=$(busy_ticks) c0=$(ticks_of "$pid") k0=$(ticks_of "$broker")
+    snapshot >"$SNAP0"
+    c0=$(ticks_of "$pid") k0=$(ticks_of "$broker")
     published=$("$BIN/latency-publish" --rate "$rate" --seconds "$DURATION" --warmup "$WARMUP") || {
         kill -TERM -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
         echo "LATRESULT label=$name rate=$rate status=failed" | tee -a "$LOG"; return 0; }
     elapsed=$(calc "$(date +%s.%N) - $started")
-    local b1 c1 k1
-    b1=$(busy_ticks) c1=$(ticks_of "$pid") k1=$(ticks_of "$broker")
+    local c1 k1
+    c1=$(ticks_of "$pid") k1=$(ticks_of "$broker")
+    snapshot >"$SNAP1"
     for _ in $(seq 1 300); do # the last message was published: its line comes within 30 s
         latency=$(grep -m1 '^LATENCY ' "$CONSUMER_LOG" || true)
         [ -n "$latency" ] && break
@@ -101,13 +110,14 @@ run_once() {
     local n expected pub_cpu other status=ok
     n=$(field n "$latency") expected=$((rate * DURATION))
     pub_cpu=$(field cpu_s "$published")
-    # Ticks are 10 ms; the broker, the consumer and the publisher are the run's own load.
-    other=$(calc "(($b1 - $b0) - ($c1 - $c0) - ($k1 - $k0)) / 100 / $elapsed - $pub_cpu / $elapsed")
+    # Ticks are 10 ms. The broker, the consumer and the publisher (gone by now, so in
+    # neither snapshot) are the run's own load; every other process is other load.
+    other=$(calc "$(others_ticks "$SNAP0" "$SNAP1" "$pid" "$broker") / 100 / $elapsed")
     [ "$n" -lt "$expected" ] && status=lost
     local busy=no
     [ "$(calc "($other > $BUSY)")" = 1.00 ] && busy=yes
     echo "LATRESULT ${latency#LATENCY } rate=$rate expected=$expected status=$status busy=$busy" \
-        "other_cores=$other machine_cores=$(calc "($b1 - $b0) / 100 / $elapsed")" \
+        "other_cores=$other publisher_cores=$(calc "$pub_cpu / $elapsed")" \
         "consumer_cores=$(calc "($c1 - $c0) / 100 / $elapsed") broker_cores=$(calc "($k1 - $k0) / 100 / $elapsed")" \
         "consumer_cpu_us_per_msg=$(calc "($c1 - $c0) * 10000 / ($rate * ($DURATION + $WARMUP))")" \
         "$(sed 's/^PUBLISHED /pub_/; s/ / pub_/g' <<<"$published")" | tee -a "$LOG"

@@ -37,16 +37,23 @@ trap 'timeout 60 rabbitmqctl -q delete_queue "$BENCH_QUEUE" >/dev/null 2>&1 || t
 OURS="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 RAW="${CARGO_TARGET_DIR:-$BENCH/target}/release"
 
-command_of() {
+# The environment and the binary of each consumer (apart: valgrind must start the binary
+# itself, as it does not follow `env`'s exec).
+vars_of() {
     case "$1" in
-        aw-bulk1) echo "env BENCH_BULK=1 BENCH_PREFETCH=256 $OURS/bench-consumer" ;;
-        aw-bulk100) echo "env BENCH_BULK=100 BENCH_PREFETCH=1024 $OURS/bench-consumer" ;;
-        aw-bytes-bulk1) echo "env BENCH_BULK=1 BENCH_PREFETCH=256 $OURS/bench-consumer-bytes" ;;
-        aw-bytes-bulk100) echo "env BENCH_BULK=100 BENCH_PREFETCH=1024 $OURS/bench-consumer-bytes" ;;
-        lapin-ack1) echo "env BENCH_ACK=single BENCH_PREFETCH=256 $RAW/lapin-consumer" ;;
-        lapin-multi100) echo "env BENCH_ACK=multiple BENCH_BULK=100 BENCH_PREFETCH=1024 $RAW/lapin-consumer" ;;
-        amqprs-ack1) echo "env BENCH_ACK=single BENCH_PREFETCH=256 $RAW/amqprs-consumer" ;;
-        amqprs-multi100) echo "env BENCH_ACK=multiple BENCH_BULK=100 BENCH_PREFETCH=1024 $RAW/amqprs-consumer" ;;
+        *-bulk1) echo "BENCH_BULK=1 BENCH_PREFETCH=256" ;;
+        *-bulk100) echo "BENCH_BULK=100 BENCH_PREFETCH=1024" ;;
+        *-ack1) echo "BENCH_ACK=single BENCH_PREFETCH=256" ;;
+        *-multi100) echo "BENCH_ACK=multiple BENCH_BULK=100 BENCH_PREFETCH=1024" ;;
+        *) echo "unknown consumer $1" >&2; exit 2 ;;
+    esac
+}
+bin_of() {
+    case "$1" in
+        aw-bytes-*) echo "$OURS/bench-consumer-bytes" ;;
+        aw-*) echo "$OURS/bench-consumer" ;;
+        lapin-*) echo "$RAW/lapin-consumer" ;;
+        amqprs-*) echo "$RAW/amqprs-consumer" ;;
         *) echo "unknown consumer $1" >&2; exit 2 ;;
     esac
 }
@@ -60,9 +67,9 @@ drain() {
     local name=$1 n=$2 profile="$OUT/$1-$2.out" pid left
     timeout 300 "$RAW/amqp-bench" prefill --n "$n" --mode persistent >/dev/null
     rm -f "$profile"
-    # shellcheck disable=SC2046 # the command is words on purpose
-    setsid valgrind --tool=callgrind --callgrind-out-file="$profile" $(command_of "$name") \
-        >"$OUT/$name-$n.log" 2>&1 &
+    # shellcheck disable=SC2046 # the variables are words on purpose
+    setsid env $(vars_of "$name") valgrind --tool=callgrind --callgrind-out-file="$profile" \
+        "$(bin_of "$name")" >"$OUT/$name-$n.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do # 10 minutes at most
         sleep 1
@@ -88,10 +95,11 @@ for name in $CONSUMERS; do
         "ir_per_msg=$(((ir2 - ir1) / (N2 - N1)))" | tee -a "$LOG"
     if [[ $name == aw-* ]]; then
         echo "-- $name: top $TOP functions by inclusive instructions ($N2 messages)"
+        # (awk reads to the end: `head` would close the pipe and fail it under pipefail)
         callgrind_annotate --inclusive=yes "$OUT/$name-$N2.out" 2>/dev/null |
-            grep -E '^ *[0-9,]+ ' | head -n "$TOP"
+            awk -v top="$TOP" '/^ *[0-9,]+ / && n++ < top'
         echo "-- $name: top $TOP of asyncworker's own functions, inclusive"
         callgrind_annotate --inclusive=yes "$OUT/$name-$N2.out" 2>/dev/null |
-            grep -E '^ *[0-9,]+ .*asyncworker::' | head -n "$TOP"
+            awk -v top="$TOP" '/^ *[0-9,]+ .*asyncworker::/ && n++ < top'
     fi
 done
