@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AMQP drain benchmark of asyncworker against the raw lapin consumers, in one script, with
+# AMQP drain benchmark of asyncworker against the raw lapin and amqprs consumers, in one script, with
 # ../shared/bench's harness: the two configurations of the foundation issue, interleaved
 # (lapin, asyncworker, lapin, asyncworker, ...) so both see the same machine and broker.
 #
@@ -25,12 +25,13 @@ LOG="$ROOT/target/bench/amqp-$(date +%Y%m%d).log"
 mkdir -p "$(dirname "$LOG")"
 
 (cd "$ROOT" && cargo build --release -q -p bench-consumer --bins)
-(cd "$BENCH" && cargo build --release -q -p amqp-bench -p lapin-consumer)
+(cd "$BENCH" && cargo build --release -q -p amqp-bench -p lapin-consumer -p amqprs-consumer)
 # With CARGO_TARGET_DIR set, both workspaces build there (amqp-drain.sh then expects
 # $BENCH/target to lead to it).
 AW="${CARGO_TARGET_DIR:-$ROOT/target}/release/bench-consumer"
 AW_BYTES="${CARGO_TARGET_DIR:-$ROOT/target}/release/bench-consumer-bytes"
 LAPIN="${CARGO_TARGET_DIR:-$BENCH/target}/release/lapin-consumer"
+AMQPRS="${CARGO_TARGET_DIR:-$BENCH/target}/release/amqprs-consumer"
 
 run() { # label, env..., -- command
     local label=$1; shift
@@ -45,9 +46,11 @@ RUN_START=$(wc -l < "$LOG" 2>/dev/null || echo 0)
 for r in $(seq 1 "$REPEATS"); do
     echo "== repeat $r/$REPEATS" >&2
     [ "$SET" = bodies ] || run lapin-multi100-p1024 BENCH_PREFETCH=1024 BENCH_ACK=multiple BENCH_BULK=100 -- "$LAPIN"
+    [ "$SET" = bodies ] || run amqprs-multi100-p1024 BENCH_PREFETCH=1024 BENCH_ACK=multiple BENCH_BULK=100 -- "$AMQPRS"
     run aw-bulk100-p1024 BENCH_PREFETCH=1024 BENCH_BULK=100 -- "$AW"
     run aw-bytes-bulk100-p1024 BENCH_PREFETCH=1024 BENCH_BULK=100 -- "$AW_BYTES"
     [ "$SET" = bodies ] || run lapin-ack1-p256 BENCH_PREFETCH=256 BENCH_ACK=single -- "$LAPIN"
+    [ "$SET" = bodies ] || run amqprs-ack1-p256 BENCH_PREFETCH=256 BENCH_ACK=single -- "$AMQPRS"
     run aw-bulk1-p256 BENCH_PREFETCH=256 BENCH_BULK=1 -- "$AW"
     run aw-bytes-bulk1-p256 BENCH_PREFETCH=256 BENCH_BULK=1 -- "$AW_BYTES"
 done
@@ -64,15 +67,17 @@ for line in sys.stdin:
     cpu.setdefault(kv["label"], []).append(float(kv["cpu_us_per_msg"]))
 def med(d, k):
     return statistics.median(d[k]) if d.get(k) else float("nan")
-vs_lapin = [] if os.environ["SET"] == "bodies" else [
+vs_raw = [] if os.environ["SET"] == "bodies" else [
     ("bulk 100 / prefetch 1024 vs lapin multi-ack", "lapin-multi100-p1024", "aw-bulk100-p1024"),
-    ("bulk 1 / prefetch 256 vs lapin ack-per-message", "lapin-ack1-p256", "aw-bulk1-p256")]
+    ("bulk 100 / prefetch 1024 vs amqprs multi-ack", "amqprs-multi100-p1024", "aw-bulk100-p1024"),
+    ("bulk 1 / prefetch 256 vs lapin ack-per-message", "lapin-ack1-p256", "aw-bulk1-p256"),
+    ("bulk 1 / prefetch 256 vs amqprs ack-per-message", "amqprs-ack1-p256", "aw-bulk1-p256")]
 print()
-print("| configuration | lapin msgs/s | asyncworker msgs/s | ratio | aw CPU us/msg | aw peak RSS MB | runs |")
-print("|---|---|---|---|---|---|---|")
-for name, base, aw in vs_lapin:
+print("| configuration | raw msgs/s | asyncworker msgs/s | ratio | raw CPU us/msg | aw CPU us/msg | aw peak RSS MB | runs |")
+print("|---|---|---|---|---|---|---|---|")
+for name, base, aw in vs_raw:
     b, a = med(rates, base), med(rates, aw)
-    print(f"| {name} | {b:.0f} | {a:.0f} | {a / b:.2f} | {med(cpu, aw):.1f} | {med(rss, aw):.1f} | {len(rates.get(aw, []))} |")
+    print(f"| {name} | {b:.0f} | {a:.0f} | {a / b:.2f} | {med(cpu, base):.1f} | {med(cpu, aw):.1f} | {med(rss, aw):.1f} | {len(rates.get(aw, []))} |")
 print()
 print("| configuration | JSON msgs/s | Message<Bytes> msgs/s | ratio bytes/JSON | JSON CPU us/msg | bytes CPU us/msg | runs |")
 print("|---|---|---|---|---|---|---|")

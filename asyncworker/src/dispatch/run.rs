@@ -228,7 +228,9 @@ async fn start_call<Rt: Route, Rc: Receipt>(
     if let Some(failure) = outcome.as_failure()
         && route.has_error_handler()
     {
-        on_failure(&*route, &cfg, &app, failure, kept, &marks).await;
+        // Boxed, like every cold path of a call: this future is spawned per bulk (per
+        // message at bulk 1) and moved into its task, so its size is paid on every call.
+        Box::pin(on_failure(&*route, &cfg, &app, failure, kept, &marks)).await;
     }
     settle_outcome(&cfg, &outcome, &marks, rest).await;
     cfg.held.fetch_sub(n, Ordering::AcqRel);
@@ -316,7 +318,7 @@ async fn settle_outcome<Rc: Receipt>(
     if let Some(error) = failure
         && !failed.is_empty()
     {
-        let actions = Rc::settle_failed(failed, error).await;
+        let actions = Box::pin(Rc::settle_failed(failed, error)).await;
         for (source, action) in failed_sources.iter().zip(actions) {
             cfg.metrics.settled(source, action);
         }

@@ -399,7 +399,11 @@ impl RouteMetrics {
     /// The counters of `source`: a scan of a few, a binary search of many.
     fn source(&self, source: &str) -> Option<&SourceMetrics> {
         if self.sources.len() <= 4 {
-            return self.sources.iter().find(|(s, _)| &**s == source).map(|(_, m)| m);
+            return self
+                .sources
+                .iter()
+                .find(|(s, _)| &**s == source)
+                .map(|(_, m)| m);
         }
         let i = self
             .sources
