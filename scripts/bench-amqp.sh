@@ -23,6 +23,8 @@ SET="${SET:-all}"
 export BENCH_QUEUE="${BENCH_QUEUE:-aw.bench.drain}"
 LOG="$ROOT/target/bench/amqp-$(date +%Y%m%d).log"
 mkdir -p "$(dirname "$LOG")"
+# The broker on 5672 is shared: the bench queue goes when the script does.
+trap 'timeout 60 rabbitmqctl -q delete_queue "$BENCH_QUEUE" >/dev/null 2>&1 || true' EXIT
 
 (cd "$ROOT" && cargo build --release -q -p bench-consumer --bins)
 (cd "$BENCH" && cargo build --release -q -p amqp-bench -p lapin-consumer -p amqprs-consumer)
