@@ -17,13 +17,14 @@
 //! is *tainted*: one of its returns may have gone with that confirm, so a member that claims
 //! none cannot tell, and publishes again. The tainted channel is not used again.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use lapin::message::BasicReturnMessage;
 use lapin::{BasicProperties, Channel};
 use tokio::sync::{Notify, OnceCell, watch};
 
 use super::slot::Slot;
+use crate::sync::lock;
 
 /// How many channels `mandatory` publishes of one publisher use (one wave on each at a time).
 pub(super) const MANDATORY_CHANNELS: usize = 8;
@@ -100,10 +101,6 @@ impl MandatoryPool {
         &self.slots
     }
 
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Joins the open wave, or opens one on a free channel, waiting for one if none is.
     pub(super) async fn join(&self) -> Member<'_> {
         loop {
@@ -120,9 +117,9 @@ impl MandatoryPool {
     }
 
     fn try_join(&self) -> Option<Arc<Wave>> {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         if let Some(wave) = &state.open {
-            let mut w = wave.lock();
+            let mut w = lock(&wave.state);
             if !w.sealed {
                 w.members += 1;
                 w.sealed = w.members >= MAX_WAVE;
@@ -147,7 +144,7 @@ impl MandatoryPool {
 
     /// A wave completed: its channel may carry the next.
     fn release(&self, wave: &Arc<Wave>) {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         state.busy[wave.slot] = false;
         if state
             .open
@@ -158,12 +155,6 @@ impl MandatoryPool {
         }
         drop(state);
         self.freed.notify_waiters();
-    }
-}
-
-impl Wave {
-    fn lock(&self) -> MutexGuard<'_, WaveState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -198,7 +189,7 @@ impl Member<'_> {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
-        let mut w = self.wave.lock();
+        let mut w = lock(&self.wave.state);
         w.settled += 1;
         w.sealed = true;
         match how {
@@ -231,7 +222,7 @@ impl Member<'_> {
         let mut complete = self.wave.complete.subscribe();
         // The sender lives in the wave, which this member holds: the wait always ends.
         let _ = complete.wait_for(|done| *done).await;
-        let mut w = self.wave.lock();
+        let mut w = lock(&self.wave.state);
         let tainted = w.tainted;
         let mine = w.returned.iter_mut().find(|(m, claimed)| {
             !claimed
