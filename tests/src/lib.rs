@@ -319,22 +319,33 @@ impl DeleteOnDrop {
 impl Drop for DeleteOnDrop {
     fn drop(&mut self) {
         let queues = std::mem::take(&mut self.0);
-        // A runtime of its own on a thread of its own: the drop may happen inside the test's
-        // runtime, which must not be blocked on.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to delete queues");
-            runtime.block_on(async {
-                let broker = Broker::connect().await;
-                for queue in &queues {
-                    broker.delete(queue).await;
-                }
-            })
-        })
-        .join();
+        block_on_own_thread(move || async move {
+            let broker = Broker::connect().await;
+            for queue in &queues {
+                broker.delete(queue).await;
+            }
+        });
     }
+}
+
+/// Runs the future `work` makes to its end from code that cannot await (a `Drop`), on a
+/// thread with a runtime of its own: the caller may be on a runtime's thread, which must not
+/// be blocked on. The future is made on that thread, so it need not be `Send`. `None` if the
+/// work panicked.
+pub fn block_on_own_thread<T, F>(work: impl FnOnce() -> F + Send + 'static) -> Option<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T>,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime of its own")
+            .block_on(work())
+    })
+    .join()
+    .ok()
 }
 
 /// A worker running in this process with the routes and hooks of one module.

@@ -77,21 +77,14 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Drop runs outside async code's reach: a thread with its own runtime does the async
-        // work, and FORCE ends the connections still open (a killed worker's, the pool's).
+        // Drop cannot await: a thread with its own runtime does the async work, and FORCE
+        // ends the connections still open (a killed worker's, the pool's).
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(ADMIN_URL).await?;
-                sqlx::raw_sql(&sql).execute(&mut admin).await.map(drop)
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = done {
+        let done = asyncworker_tests::block_on_own_thread(move || async move {
+            let mut admin = PgConnection::connect(ADMIN_URL).await?;
+            sqlx::raw_sql(&sql).execute(&mut admin).await.map(drop)
+        });
+        if let Some(Err(e)) = done {
             eprintln!("could not drop the test database {}: {e}", self.name);
         }
     }
