@@ -2,7 +2,8 @@
 //! vhost, named connections, and many concurrent publishes sharing one channel.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use asyncworker::amqp::{AMQPValue, BasicProperties, FieldTable, PublishError};
@@ -433,35 +434,73 @@ async fn mandatory_publish_without_a_queue_is_unroutable() {
     broker.delete(&q).await;
 }
 
+/// A queue and a routing key that matches no queue, for concurrent mandatory publishes to
+/// both.
+struct Mandatory {
+    q: String,
+    nowhere: String,
+    broker: Broker,
+    app: App,
+    /// How many publishes have finished (not counting aborted ones).
+    done: Arc<AtomicU64>,
+}
+
+type Published = (u64, Result<(), PublishError>);
+
+impl Mandatory {
+    async fn new(test: &str) -> Mandatory {
+        let prefix = unique_prefix(test);
+        let broker = Broker::connect().await;
+        let q = format!("{prefix}q");
+        broker.declare(&q).await;
+        Mandatory {
+            q,
+            nowhere: format!("{prefix}no-queue"),
+            broker,
+            app: App::for_tests(),
+            done: Arc::default(),
+        }
+    }
+
+    /// Starts `n` mandatory publishes at once, publish `i` carrying `job(body(i))`, to nowhere
+    /// when `unroutable(i)`, else to the queue.
+    fn publish_all(
+        &self,
+        n: u64,
+        unroutable: impl Fn(u64) -> bool,
+        body: impl Fn(u64) -> u64,
+    ) -> Vec<tokio::task::JoinHandle<Published>> {
+        (0..n)
+            .map(|i| {
+                let (app, done) = (self.app.clone(), Arc::clone(&self.done));
+                let key = if unroutable(i) {
+                    &self.nowhere
+                } else {
+                    &self.q
+                }
+                .clone();
+                let job = job(body(i));
+                tokio::spawn(async move {
+                    let result = app.amqp().mandatory().publish("", &key, &job).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    (i, result)
+                })
+            })
+            .collect()
+    }
+}
+
 /// The broker returns an unroutable message and then acks it, possibly in one `multiple` ack
 /// with others: every concurrent mandatory publish must still get its own outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_mandatory_publishes_each_get_their_own_outcome() {
-    let prefix = unique_prefix("mandatory-mix");
-    let q = format!("{prefix}q");
-    let nowhere = format!("{prefix}no-queue");
-    let broker = Broker::connect().await;
-    broker.declare(&q).await;
-    let app = App::for_tests();
-
+    let m = Mandatory::new("mandatory-mix").await;
     const N: u64 = 1000;
-    let mut tasks = FuturesUnordered::new();
-    for id in 0..N {
-        let app = app.clone();
-        let key = if id % 3 == 0 {
-            nowhere.clone()
-        } else {
-            q.clone()
-        };
-        tasks.push(tokio::spawn(async move {
-            (id, app.amqp().mandatory().publish("", &key, &job(id)).await)
-        }));
-    }
     let mut wrong = Vec::new();
-    while let Some(r) = tasks.next().await {
-        let (id, result) = r.expect("publish task panicked");
+    for task in m.publish_all(N, |id| id % 3 == 0, |id| id) {
+        let (id, result) = task.await.expect("publish task panicked");
         let ok = match (id % 3 == 0, &result) {
-            (true, Err(PublishError::Unroutable { routing_key, .. })) => routing_key == &nowhere,
+            (true, Err(PublishError::Unroutable { routing_key, .. })) => routing_key == &m.nowhere,
             (false, Ok(())) => true,
             _ => false,
         };
@@ -475,10 +514,10 @@ async fn concurrent_mandatory_publishes_each_get_their_own_outcome() {
         wrong.len(),
         wrong.iter().take(5).collect::<Vec<_>>()
     );
-    let mut ids = job_ids(&broker.drain(&q).await);
+    let mut ids = job_ids(&m.broker.drain(&m.q).await);
     ids.dedup();
     assert_eq!(ids, (0..N).filter(|i| i % 3 != 0).collect::<Vec<_>>());
-    broker.delete(&q).await;
+    m.broker.delete(&m.q).await;
 }
 
 /// Identical messages (same body, same properties) to a queue and to nowhere, concurrently:
@@ -486,31 +525,13 @@ async fn concurrent_mandatory_publishes_each_get_their_own_outcome() {
 /// gets its own outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_mandatory_messages_to_two_keys_each_get_their_own_outcome() {
-    let prefix = unique_prefix("mandatory-same");
-    let q = format!("{prefix}q");
-    let nowhere = format!("{prefix}no-queue");
-    let broker = Broker::connect().await;
-    broker.declare(&q).await;
-    let app = App::for_tests();
-
+    let m = Mandatory::new("mandatory-same").await;
     const N: u64 = 600;
-    let mut tasks = FuturesUnordered::new();
-    for i in 0..N {
-        let app = app.clone();
-        let key = if i % 2 == 0 {
-            nowhere.clone()
-        } else {
-            q.clone()
-        };
-        tasks.push(tokio::spawn(async move {
-            (i, app.amqp().mandatory().publish("", &key, &job(7)).await)
-        }));
-    }
     let (mut returned, mut kept, mut wrong) = (0, 0, Vec::new());
-    while let Some(r) = tasks.next().await {
-        match r.expect("publish task panicked") {
+    for task in m.publish_all(N, |i| i % 2 == 0, |_| 7) {
+        match task.await.expect("publish task panicked") {
             (i, Err(PublishError::Unroutable { routing_key, .. })) if i % 2 == 0 => {
-                assert_eq!(routing_key, nowhere);
+                assert_eq!(routing_key, m.nowhere);
                 returned += 1;
             }
             (i, Ok(())) if i % 2 == 1 => kept += 1,
@@ -524,8 +545,11 @@ async fn identical_mandatory_messages_to_two_keys_each_get_their_own_outcome() {
     );
     assert_eq!((returned, kept), (N / 2, N / 2));
     // Every routable copy arrived (and, with no publish lost, none twice).
-    assert_eq!(job_ids(&broker.drain(&q).await), vec![7; (N / 2) as usize]);
-    broker.delete(&q).await;
+    assert_eq!(
+        job_ids(&m.broker.drain(&m.q).await),
+        vec![7; (N / 2) as usize]
+    );
+    m.broker.delete(&m.q).await;
 }
 
 /// Mandatory publishes abandoned mid-flight (their tasks aborted) leave their waves unable to
@@ -534,36 +558,16 @@ async fn identical_mandatory_messages_to_two_keys_each_get_their_own_outcome() {
 /// is in the queue (duplicates are counted, not forbidden).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_mandatory_publishes_never_cost_another_its_outcome() {
-    let prefix = unique_prefix("mandatory-abandon");
-    let q = format!("{prefix}q");
-    let nowhere = format!("{prefix}no-queue");
-    let broker = Broker::connect().await;
-    broker.declare(&q).await;
-    let app = App::for_tests();
-
+    let m = Mandatory::new("mandatory-abandon").await;
     const N: u64 = 1000;
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut handles = Vec::new();
-    for id in 0..N {
-        let (app, done) = (app.clone(), done.clone());
-        let key = if id % 3 == 0 {
-            nowhere.clone()
-        } else {
-            q.clone()
-        };
-        handles.push(tokio::spawn(async move {
-            let result = app.amqp().mandatory().publish("", &key, &job(id)).await;
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            result
-        }));
-    }
+    let handles = m.publish_all(N, |id| id % 3 == 0, |id| id);
     // Abort every seventh once the first waves are confirmed and later ones are in flight.
     wait_until(
         Duration::from_secs(30),
         "the first publishes finish",
         || {
-            let done = done.clone();
-            async move { done.load(std::sync::atomic::Ordering::Relaxed) > 0 }
+            let done = Arc::clone(&m.done);
+            async move { done.load(Ordering::Relaxed) > 0 }
         },
     )
     .await;
@@ -574,8 +578,8 @@ async fn abandoned_mandatory_publishes_never_cost_another_its_outcome() {
     }
     let mut finished_routable = Vec::new();
     let mut wrong = Vec::new();
-    for (id, handle) in (0..N).zip(handles) {
-        let Ok(result) = handle.await else {
+    for handle in handles {
+        let Ok((id, result)) = handle.await else {
             continue; // aborted
         };
         match (id % 3 == 0, result) {
@@ -589,7 +593,7 @@ async fn abandoned_mandatory_publishes_never_cost_another_its_outcome() {
         "wrong outcomes: {:?}",
         &wrong[..wrong.len().min(5)]
     );
-    let arrived = job_ids(&broker.drain(&q).await);
+    let arrived = job_ids(&m.broker.drain(&m.q).await);
     let mut distinct = arrived.clone();
     distinct.dedup();
     let missing: Vec<_> = finished_routable
@@ -610,7 +614,7 @@ async fn abandoned_mandatory_publishes_never_cost_another_its_outcome() {
         arrived.len(),
         arrived.len() - distinct.len()
     );
-    broker.delete(&q).await;
+    m.broker.delete(&m.q).await;
 }
 
 // --- another vhost --------------------------------------------------------------------------
