@@ -52,11 +52,11 @@ command_of() {
     esac
 }
 
-ticks_of() { # user + system ticks of a process (all its threads), 0 once it is gone
-    awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 snapshot() { # "pid ticks" of every process (kernel threads too)
     cat /proc/[0-9]*/stat 2>/dev/null | awk '{pid = $1; sub(/.*\) /, ""); print pid, $12 + $13}'
+}
+ticks_in() { # ticks_in SNAPSHOT PID: that process's ticks in the snapshot (0 if absent)
+    awk -v pid="$2" '$1 == pid {t = $2} END {print t + 0}' "$1"
 }
 others_ticks() { # others_ticks BEFORE AFTER EXCLUDED_PIDS...: CPU ticks of the rest in between
     local before=$1 after=$2; shift 2
@@ -85,14 +85,14 @@ run_once() {
     broker=$(broker_pid)
     started=$(date +%s.%N)
     snapshot >"$SNAP0"
-    c0=$(ticks_of "$pid") k0=$(ticks_of "$broker")
     published=$("$BIN/latency-publish" --rate "$rate" --seconds "$DURATION" --warmup "$WARMUP") || {
         kill -TERM -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
         echo "LATRESULT label=$name rate=$rate status=failed" | tee -a "$LOG"; return 0; }
     elapsed=$(calc "$(date +%s.%N) - $started")
     local c1 k1
-    c1=$(ticks_of "$pid") k1=$(ticks_of "$broker")
     snapshot >"$SNAP1"
+    c0=$(ticks_in "$SNAP0" "$pid") k0=$(ticks_in "$SNAP0" "$broker")
+    c1=$(ticks_in "$SNAP1" "$pid") k1=$(ticks_in "$SNAP1" "$broker")
     for _ in $(seq 1 300); do # the last message was published: its line comes within 30 s
         latency=$(grep -m1 '^LATENCY ' "$CONSUMER_LOG" || true)
         [ -n "$latency" ] && break
