@@ -50,13 +50,14 @@ impl fmt::Display for Action {
 }
 
 /// Per-message overrides of one bulk, shared by the messages (which the handler may drop) and
-/// the dispatcher (which reads them once the handler returns). One allocation per bulk.
-#[derive(Debug)]
-pub(crate) struct Marks(Box<[AtomicU8]>);
+/// the dispatcher (which reads them once the handler returns). One allocation per bulk: the
+/// reference counts and the marks share it.
+#[derive(Debug, Clone)]
+pub(crate) struct Marks(Arc<[AtomicU8]>);
 
 impl Marks {
-    pub(crate) fn new(n: usize) -> Arc<Marks> {
-        Arc::new(Marks((0..n).map(|_| AtomicU8::new(0)).collect()))
+    pub(crate) fn new(n: usize) -> Marks {
+        Marks((0..n).map(|_| AtomicU8::new(0)).collect())
     }
 
     pub(crate) fn get(&self, i: usize) -> Option<Action> {
@@ -79,14 +80,14 @@ impl Marks {
 /// One message's slot in its bulk's [`Marks`].
 #[derive(Debug, Clone)]
 pub(crate) struct Mark {
-    marks: Arc<Marks>,
+    marks: Marks,
     index: usize,
 }
 
 impl Mark {
-    pub(crate) fn new(marks: &Arc<Marks>, index: usize) -> Mark {
+    pub(crate) fn new(marks: &Marks, index: usize) -> Mark {
         Mark {
-            marks: Arc::clone(marks),
+            marks: marks.clone(),
             index,
         }
     }

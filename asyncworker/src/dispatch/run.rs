@@ -195,7 +195,14 @@ async fn flush<Rt: Route, Rc: Receipt>(
         pending.len(),
     );
     let call = start_call(Arc::clone(route), Arc::clone(cfg), app.clone(), pending);
-    running.spawn(call.instrument(span));
+    if cfg.bulk_size == 1 && cfg.concurrency == 1 {
+        // One message, one call at a time: the next message would wait for this call
+        // anyway. Awaited here, the call costs no task and no hand-off to it and back;
+        // dropping the dispatcher still drops (aborts) it.
+        call.instrument(span).await;
+    } else {
+        running.spawn(call.instrument(span));
+    }
 }
 
 /// One handler call over `pending` and the settlement of every item it was given.
@@ -246,7 +253,7 @@ async fn on_failure<Rt: Route>(
     app: &App,
     failure: Failure,
     envelopes: Vec<Rt::Envelope>,
-    marks: &Arc<Marks>,
+    marks: &Marks,
 ) {
     let before = marks.snapshot();
     // Every body decoded once already: decoding is deterministic, so none is skipped here.
