@@ -30,6 +30,9 @@ struct Decision {
     action: Action,
 }
 
+/// The decisions of one bulk bound for one channel's settler.
+type Group = (Arc<SettlerHandle>, Vec<Decision>);
+
 /// The sending side of a channel's settler.
 pub(crate) struct SettlerHandle {
     tx: mpsc::UnboundedSender<Vec<Decision>>,
@@ -51,8 +54,11 @@ pub(crate) struct AmqpReceipt {
 
 impl Receipt for AmqpReceipt {
     async fn settle_all(batch: Vec<(Self, Action)>) {
-        // Usually one bulk comes from one channel: one message to its settler.
-        let mut groups: Vec<(Arc<SettlerHandle>, Vec<Decision>)> = Vec::new();
+        // Usually a bulk comes from one channel: one message to its settler, and no list of
+        // groups is allocated unless a second channel shows up.
+        let n = batch.len();
+        let mut first: Option<Group> = None;
+        let mut others: Vec<Group> = Vec::new();
         for (r, action) in batch {
             if action != Action::Requeue
                 && let (Some(guard), Some(original)) = (&r.guard, &r.original)
@@ -65,12 +71,20 @@ impl Receipt for AmqpReceipt {
                 acker: r.acker,
                 action,
             };
-            match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &r.settler)) {
-                Some((_, v)) => v.push(d),
-                None => groups.push((r.settler, vec![d])),
+            match &mut first {
+                Some((s, v)) if Arc::ptr_eq(s, &r.settler) => v.push(d),
+                None => {
+                    let mut v = Vec::with_capacity(n);
+                    v.push(d);
+                    first = Some((r.settler, v));
+                }
+                Some(_) => match others.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &r.settler)) {
+                    Some((_, v)) => v.push(d),
+                    None => others.push((r.settler, vec![d])),
+                },
             }
         }
-        for (settler, decisions) in groups {
+        for (settler, decisions) in first.into_iter().chain(others) {
             // A closed settler means its channel is gone: the broker requeues those messages.
             let _ = settler.tx.send(decisions);
         }
