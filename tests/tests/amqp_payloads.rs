@@ -270,3 +270,57 @@ async fn msgpack_round_trip_through_publish_with() {
     assert_eq!(broker.ready(&q).await, 0);
     broker.delete(&q).await;
 }
+
+mod big_route {
+    use super::*;
+    pub static SEEN: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+    /// Sends each body on, through the worker's own publisher, to `<queue>.out`.
+    #[route(amqp = ["big"])]
+    async fn handle(app: App, m: Message<Bytes>) -> anyhow::Result<()> {
+        let out = format!("{}.out", m.queue());
+        let props = lapin::BasicProperties::default();
+        app.amqp().publish_raw("", &out, m.body(), props).await?;
+        SEEN.lock().unwrap().push(m.body().len());
+        Ok(())
+    }
+}
+
+/// Bodies many times the default frame size (32 KiB) go through whole both ways: delivered
+/// to the worker in many body frames, and published by it in many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_larger_than_a_frame_are_consumed_and_published_whole() {
+    let prefix = unique_prefix("big");
+    let (q, out) = (format!("{prefix}big"), format!("{prefix}big.out"));
+    let broker = Broker::connect().await;
+    broker.declare(&q).await;
+    broker.declare(&out).await;
+    // 1 MiB, 32 KiB + 1 and 4 MiB - 3 bytes of every byte value.
+    let bodies: Vec<Vec<u8>> = [1 << 20, (32 << 10) + 1, (4 << 20) - 3]
+        .iter()
+        .map(|&n| (0..n).map(|i| (i % 251) as u8).collect())
+        .collect();
+    broker.publish_raw(&q, bodies.clone()).await;
+
+    let worker = Running::start(&format!("{}::big_route", module_path!()), settings(&prefix));
+    wait_until(LIMIT, "every body handled", || async {
+        big_route::SEEN.lock().unwrap().len() >= bodies.len()
+    })
+    .await;
+    worker.stop().await.unwrap();
+
+    let lens: Vec<usize> = bodies.iter().map(Vec::len).collect();
+    assert_eq!(
+        *big_route::SEEN.lock().unwrap(),
+        lens,
+        "each body once, whole"
+    );
+    assert_eq!(
+        broker.drain(&out).await,
+        bodies,
+        "published on whole, in order"
+    );
+    assert_eq!(broker.ready(&q).await, 0, "nothing left behind");
+    broker.delete(&q).await;
+    broker.delete(&out).await;
+}

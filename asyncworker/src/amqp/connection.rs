@@ -47,6 +47,14 @@ pub(crate) struct ConnectionManager {
 /// lapin's recovery is off and a lost connection moves to the next URL at once.
 pub(crate) const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
 
+/// The largest frame we offer the broker when the URL does not say (`?frame_max=`). lapin
+/// keeps two ring buffers of 32 frames per connection. Without a frame size in the URL it
+/// starts them small and, once the broker's (RabbitMQ: 128 KiB) is known, grows them by
+/// writing zeros: 8 MiB resident from the start, idle or not. Given one, it allocates them
+/// at that size at once, and only the pages traffic reaches become resident: at 32 KiB, at
+/// most 2 MiB. A bigger body only travels in more frames; a message's headers must fit in one.
+pub(crate) const DEFAULT_FRAME_MAX: u32 = 32 * 1024;
+
 impl ConnectionManager {
     /// `urls` are tried in turn from a random one; `vhost` (if set) replaces the URL's vhost.
     ///
@@ -70,6 +78,9 @@ impl ConnectionManager {
             }
             if uri.query.heartbeat.is_none() {
                 uri.query.heartbeat = Some(heartbeat);
+            }
+            if uri.query.frame_max.is_none() {
+                uri.query.frame_max = Some(DEFAULT_FRAME_MAX);
             }
             uris.push(uri);
         }
@@ -313,7 +324,16 @@ mod tests {
         .unwrap();
         assert_eq!(m.uris[0].vhost, "fluentd");
         assert_eq!(m.uris[0].query.heartbeat, Some(10));
+        assert_eq!(m.uris[0].query.frame_max, Some(DEFAULT_FRAME_MAX));
         assert!(ConnectionManager::new(&["nope://".to_owned()], None, 10, "t".into()).is_err());
+    }
+
+    #[test]
+    fn a_frame_max_in_the_url_wins_over_the_default() {
+        let url = "amqp://guest:guest@127.0.0.1:5672/%2f?frame_max=131072&heartbeat=5";
+        let m = ConnectionManager::new(&[url.to_owned()], None, 10, "t".into()).unwrap();
+        assert_eq!(m.uris[0].query.frame_max, Some(131_072));
+        assert_eq!(m.uris[0].query.heartbeat, Some(5));
     }
 
     fn url(port: u16) -> String {

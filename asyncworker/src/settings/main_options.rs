@@ -19,7 +19,9 @@ pub struct MainOptions {
     /// `ASYNCWORKER_AMQP_URL`: broker URL, or a comma-separated list (a cluster's nodes) tried
     /// in turn: each connection starts at a random URL, so workers spread over the nodes, and
     /// after losing its node moves on to the next URL at once (lapin's recovery, which retries
-    /// the same URL, is only used with a single URL).
+    /// the same URL, is only used with a single URL). The URL's query takes lapin's
+    /// connection options: `?frame_max=131072` raises the frame size from our default of
+    /// 32 KiB (bodies of any size go through; a message's headers must fit in one frame).
     pub amqp_url: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
     pub amqp_prefetch: Option<u16>,
