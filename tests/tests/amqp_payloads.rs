@@ -286,8 +286,8 @@ mod big_route {
     }
 }
 
-/// Bodies many times the default frame size (32 KiB) go through whole both ways: delivered
-/// to the worker in many body frames, and published by it in many.
+/// Bodies many times the frame size go through whole both ways: delivered to the worker in
+/// many body frames, and published by it in many.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_larger_than_a_frame_are_consumed_and_published_whole() {
     let prefix = unique_prefix("big");
@@ -295,8 +295,8 @@ async fn bodies_larger_than_a_frame_are_consumed_and_published_whole() {
     let broker = Broker::connect().await;
     broker.declare(&q).await;
     broker.declare(&out).await;
-    // 1 MiB, 32 KiB + 1 and 4 MiB - 3 bytes of every byte value.
-    let bodies: Vec<Vec<u8>> = [1 << 20, (32 << 10) + 1, (4 << 20) - 3]
+    // 1 MiB, a frame + 1 and 4 MiB - 3 bytes of every byte value.
+    let bodies: Vec<Vec<u8>> = [1 << 20, (128 << 10) + 1, (4 << 20) - 3]
         .iter()
         .map(|&n| (0..n).map(|i| (i % 251) as u8).collect())
         .collect();

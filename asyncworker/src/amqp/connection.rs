@@ -47,13 +47,15 @@ pub(crate) struct ConnectionManager {
 /// lapin's recovery is off and a lost connection moves to the next URL at once.
 pub(crate) const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
 
-/// The largest frame we offer the broker when the URL does not say (`?frame_max=`). lapin
-/// keeps two ring buffers of 32 frames per connection. Without a frame size in the URL it
-/// starts them small and, once the broker's (RabbitMQ: 128 KiB) is known, grows them by
-/// writing zeros: 8 MiB resident from the start, idle or not. Given one, it allocates them
-/// at that size at once, and only the pages traffic reaches become resident: at 32 KiB, at
-/// most 2 MiB. A bigger body only travels in more frames; a message's headers must fit in one.
-pub(crate) const DEFAULT_FRAME_MAX: u32 = 32 * 1024;
+/// The largest frame we offer the broker when the URL does not say (`?frame_max=`):
+/// RabbitMQ's own default, said explicitly. lapin keeps two ring buffers of 32 frames per
+/// connection. Given no frame size, it starts them small and, once the broker's is known,
+/// grows them by writing zeros: 8 MiB resident from the start, idle or not. Given one, it
+/// allocates them at that size at once and only pages that traffic reaches become resident.
+/// Not smaller: the broker passes a message's header frame on whole whatever its size, and
+/// lapin closes the connection on a frame over the size it negotiated, so a message with
+/// headers over the limit would come back after every reconnection.
+pub(crate) const DEFAULT_FRAME_MAX: u32 = 128 * 1024;
 
 impl ConnectionManager {
     /// `urls` are tried in turn from a random one; `vhost` (if set) replaces the URL's vhost.
@@ -330,9 +332,9 @@ mod tests {
 
     #[test]
     fn a_frame_max_in_the_url_wins_over_the_default() {
-        let url = "amqp://guest:guest@127.0.0.1:5672/%2f?frame_max=131072&heartbeat=5";
+        let url = "amqp://guest:guest@127.0.0.1:5672/%2f?frame_max=32768&heartbeat=5";
         let m = ConnectionManager::new(&[url.to_owned()], None, 10, "t".into()).unwrap();
-        assert_eq!(m.uris[0].query.frame_max, Some(131_072));
+        assert_eq!(m.uris[0].query.frame_max, Some(32_768));
         assert_eq!(m.uris[0].query.heartbeat, Some(5));
     }
 

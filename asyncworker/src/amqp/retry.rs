@@ -30,7 +30,8 @@ pub const ATTEMPT_HEADER: &str = "asyncworker-attempt";
 /// [`MAX_ERROR_HEADER`] bytes.
 pub const ERROR_HEADER: &str = "asyncworker-error";
 /// The longest error text [`ERROR_HEADER`] carries, in bytes: a message's headers travel in
-/// one frame (32 KiB by default), and a copy whose headers do not fit could not be written.
+/// one frame (128 KiB by default, less if the URL says so), and a copy whose headers do not
+/// fit could be neither written nor read back.
 pub const MAX_ERROR_HEADER: usize = 4096;
 /// The route whose handler failed (on dead-lettered messages).
 pub const ROUTE_HEADER: &str = "asyncworker-route";

@@ -20,8 +20,9 @@ pub struct MainOptions {
     /// in turn: each connection starts at a random URL, so workers spread over the nodes, and
     /// after losing its node moves on to the next URL at once (lapin's recovery, which retries
     /// the same URL, is only used with a single URL). The URL's query takes lapin's
-    /// connection options: `?frame_max=131072` raises the frame size from our default of
-    /// 32 KiB (bodies of any size go through; a message's headers must fit in one frame).
+    /// connection options, e.g. `?frame_max=32768` (default 131072, RabbitMQ's): lapin's
+    /// buffers per connection are 64 frames, and a message whose headers exceed one frame
+    /// cannot be received.
     pub amqp_url: Option<&'static str>,
     /// `ASYNCWORKER_AMQP_PREFETCH`: default prefetch per consumer channel.
     pub amqp_prefetch: Option<u16>,
