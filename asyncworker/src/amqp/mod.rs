@@ -55,8 +55,8 @@ pub use publisher::Amqp;
 pub(crate) use publisher::client::{Clients, encoded_message, json_message};
 pub use publisher::error::PublishError;
 pub use retry::{
-    ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, MAX_ERROR_HEADER,
-    QUEUE_HEADER, ROUTE_HEADER, ROUTING_KEY_HEADER,
+    ATTEMPT_HEADER, DEAD_LETTERED_AT_HEADER, ERROR_HEADER, EXCHANGE_HEADER, QUEUE_HEADER,
+    ROUTE_HEADER, ROUTING_KEY_HEADER,
 };
 
 /// What the code `#[route(amqp = ...)]` generates names, re-exported by `__private`.

@@ -26,13 +26,8 @@ use crate::observe::metrics::{Metrics, OutcomeLabels};
 
 /// The attempt number of a delivery: absent on the first delivery, 2 on the first retry...
 pub const ATTEMPT_HEADER: &str = "asyncworker-attempt";
-/// The error of the last attempt (on retried and dead-lettered messages), cut to
-/// [`MAX_ERROR_HEADER`] bytes.
+/// The error of the last attempt (on retried and dead-lettered messages).
 pub const ERROR_HEADER: &str = "asyncworker-error";
-/// The longest error text [`ERROR_HEADER`] carries, in bytes: a message's headers travel in
-/// one frame (128 KiB by default, less if the URL says so), and a copy whose headers do not
-/// fit could be neither written nor read back.
-pub const MAX_ERROR_HEADER: usize = 4096;
 /// The route whose handler failed (on dead-lettered messages).
 pub const ROUTE_HEADER: &str = "asyncworker-route";
 /// The queue the message was consumed from (on dead-lettered messages).
@@ -339,7 +334,7 @@ impl RetryPolicy {
             );
         }
         h.insert(ATTEMPT_HEADER.into(), int(attempt.into()));
-        h.insert(ERROR_HEADER.into(), long(&cut(error, MAX_ERROR_HEADER)));
+        h.insert(ERROR_HEADER.into(), long(error));
         h
     }
 
@@ -360,18 +355,6 @@ impl RetryPolicy {
 
 /// Renames our former headers (`x-asyncworker-*`) in `h` to their current names, so that a
 /// copy carries each once.
-/// `text` cut to at most `max` bytes at a character boundary, ending in `…` when cut.
-fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    if text.len() <= max {
-        return text.into();
-    }
-    let mut end = max - '…'.len_utf8();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end]).into()
-}
-
 fn upgrade_legacy(h: &mut FieldTable) {
     if !h.inner().keys().any(|k| is_legacy(k.as_str())) {
         return;
@@ -507,22 +490,6 @@ mod tests {
         assert_eq!(get(&parked, ROUTE_HEADER), Some(long("route")));
         assert_eq!(get(&parked, QUEUE_HEADER), Some(long("orders")));
         assert!(get(&parked, DEAD_LETTERED_AT_HEADER).is_some());
-    }
-
-    #[test]
-    fn a_long_error_is_cut_to_fit_the_header_at_a_character_boundary() {
-        let p = policy(1, None);
-        let first = original(BasicProperties::default(), "", "orders");
-        let error = "é".repeat(MAX_ERROR_HEADER);
-        let h = p.headers(&first, 2, &error);
-        let Some(AMQPValue::LongString(text)) = h.inner().get(ERROR_HEADER) else {
-            panic!("no error header in {h:?}");
-        };
-        let text = std::str::from_utf8(text.as_bytes()).unwrap();
-        assert!(text.len() <= MAX_ERROR_HEADER, "{} bytes", text.len());
-        assert!(text.len() > MAX_ERROR_HEADER - 8, "{} bytes", text.len());
-        assert!(text.ends_with("é…"), "{text:?}");
-        assert_eq!(cut("short", 10), "short");
     }
 
     fn with_attempt(v: AMQPValue) -> BasicProperties {
